@@ -1,0 +1,5 @@
+import sys
+
+from moderation.cli import main
+
+sys.exit(main())

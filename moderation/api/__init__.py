@@ -1,0 +1,1 @@
+"""HTTP handlers, grouped by audience; each module registers its endpoints with `endpoint`."""

@@ -1,0 +1,41 @@
+"""Meta endpoints: liveness, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from moderation import migrations
+from moderation.api.http import json_response
+from moderation.api.openapi import openapi_document
+from moderation.api.registry import endpoint
+from moderation.app_keys import POOL
+from moderation.errors import DATABASE_DOWN
+from moderation.models import Health, Readiness
+
+
+@endpoint("GET", "/healthz", "The process is alive", "meta", responses={200: Health})
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+@endpoint("GET", "/readyz", "The database answers and every migration is applied", "meta",
+          responses={200: Readiness, 503: Readiness})
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        async with asyncio.timeout(2):
+            async with request.app[POOL].acquire() as conn:
+                pending = await migrations.pending(conn)
+    except DATABASE_DOWN:
+        return json_response({"status": "not_ready", "database": False,
+                              "pending_migrations": []}, status=503)
+    names = [f"{m.version:04d}_{m.name}" for m in pending]
+    ready = not names
+    return json_response({"status": "ready" if ready else "not_ready", "database": True,
+                          "pending_migrations": names}, status=200 if ready else 503)
+
+
+@endpoint("GET", "/openapi.json", "This API described in OpenAPI 3.1", "meta")
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(openapi_document())

@@ -1,0 +1,81 @@
+"""The application factory: routes from the registry, middlewares, and every resource in cleanup_ctx."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from moderation import database
+from moderation.api import admin as _admin, comments as _comments, meta as _meta  # noqa: F401  (registers endpoints)
+from moderation.api.middlewares import auth_middleware, cors_middleware, preflight
+from moderation.api.registry import ENDPOINTS
+from moderation.app_keys import (CLOCK, CONFIG, DATABASE_URL, LISTENER, NOTIFIER, POOL, SIGNER,
+                                 SITES, WORKERS)
+from moderation.comments import utcnow
+from moderation.config import Config
+from moderation.errors import error_middleware
+from moderation.signing import Signer
+from moderation.sites import SiteDirectory
+from moderation.worker import JobListener, Notifier, Worker, worker_name
+
+log = logging.getLogger(__name__)
+
+
+async def database_ctx(app: web.Application):
+    config = app[CONFIG]
+    url = app.get(DATABASE_URL) or database.database_url(config)
+    app[DATABASE_URL] = url
+    await database.migrate_database(url, config)
+    app[POOL] = await database.create_pool(url, config)
+    app[SITES] = SiteDirectory(app[POOL], config.site_cache_s)
+    yield
+    await app[POOL].close()
+
+
+async def workers_ctx(app: web.Application):
+    """Rule workers, their LISTEN connection and the NOTIFY sender; stopped gracefully."""
+    config = app[CONFIG]
+    workers = [Worker(app[POOL], config, app[CLOCK], worker_name(i)) for i in range(config.workers)]
+    app[WORKERS] = workers
+    app[NOTIFIER] = Notifier(app[POOL], workers)
+    tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier")]
+    worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
+    if workers:
+        app[LISTENER] = JobListener(app[DATABASE_URL], config, workers)
+        tasks.append(asyncio.create_task(app[LISTENER].run(), name="job-listener"))
+    yield
+    for worker in workers:
+        worker.stop()
+    await asyncio.gather(*worker_tasks, return_exceptions=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def add_routes(app: web.Application) -> None:
+    public_paths = set()
+    for ep in ENDPOINTS:
+        app.router.add_route(ep.method, ep.path, ep.handler)
+        if ep.audience == "public":
+            public_paths.add(ep.path)
+    for path in sorted(public_paths):
+        app.router.add_route("OPTIONS", path, preflight)
+
+
+def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
+               database_url: str | None = None) -> web.Application:
+    config = config.with_secret()
+    app = web.Application(client_max_size=config.max_body_bytes,
+                          middlewares=[cors_middleware, error_middleware, auth_middleware])
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[SIGNER] = Signer(config.secret_key)
+    if database_url:
+        app[DATABASE_URL] = database_url
+    app.cleanup_ctx.extend([database_ctx, workers_ctx])
+    add_routes(app)
+    return app

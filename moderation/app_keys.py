@@ -1,0 +1,24 @@
+"""Everything the application shares, declared in one place as typed AppKeys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+from aiohttp import web
+
+from moderation.config import Config
+from moderation.signing import Signer
+from moderation.sites import SiteDirectory
+from moderation.worker import JobListener, Notifier, Worker
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Callable[[], datetime])
+DATABASE_URL = web.AppKey("database_url", str)
+POOL = web.AppKey("pool", asyncpg.Pool)
+SIGNER = web.AppKey("signer", Signer)
+SITES = web.AppKey("sites", SiteDirectory)
+NOTIFIER = web.AppKey("notifier", Notifier)
+WORKERS = web.AppKey("workers", list[Worker])
+LISTENER = web.AppKey("listener", JobListener)

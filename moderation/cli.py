@@ -1,0 +1,157 @@
+"""The `moderation` command: serve, worker, migrate, site and token management, dead jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from moderation import database, migrations, queue, sites
+from moderation.comments import utcnow
+from moderation.config import Config, ConfigError, load_config
+
+
+def setup_logging(config: Config) -> None:
+    logging.basicConfig(level=config.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def with_connection(config: Config, action):
+    conn = await database.connect(database.database_url(config), config)
+    try:
+        await migrations.migrate(conn)
+        return await action(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_serve(config: Config, args) -> int:
+    from moderation.app import create_app
+
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None,
+                access_log=None, shutdown_timeout=10)
+    return 0
+
+
+def cmd_worker(config: Config, args) -> int:
+    """Workers alone, for scaling out; stops gracefully on SIGTERM or SIGINT."""
+    from moderation.worker import JobListener, Worker, worker_name
+
+    async def run() -> None:
+        url = database.database_url(config)
+        await database.migrate_database(url, config)
+        pool = await database.create_pool(url, config)
+        workers = [Worker(pool, config, utcnow, worker_name(i)) for i in range(max(1, config.workers))]
+        listener = asyncio.create_task(JobListener(url, config, workers).run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: [w.stop() for w in workers])
+        logging.getLogger("moderation").info("%d workers running", len(workers))
+        await asyncio.gather(*(w.run() for w in workers))
+        listener.cancel()
+        await pool.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_migrate(config: Config, args) -> int:
+    applied = asyncio.run(database.migrate_database(database.database_url(config), config))
+    for m in applied:
+        print(f"applied {m.version:04d}_{m.name}")
+    if not applied:
+        print("database is up to date")
+    return 0
+
+
+def cmd_site_create(config: Config, args) -> int:
+    async def action(conn):
+        return await sites.create_site(conn, args.slug, args.name or args.slug, args.origin or [])
+    try:
+        site = asyncio.run(with_connection(config, action))
+    except sites.SiteExists:
+        print(f"site {args.slug} already exists", file=sys.stderr)
+        return 1
+    print(f"created site {site.site_id} with origins: {', '.join(site.settings.allowed_origins) or '(none)'}")
+    return 0
+
+
+def cmd_token_create(config: Config, args) -> int:
+    async def action(conn):
+        if await sites.fetch_site(conn, args.site) is None:
+            return None
+        return await sites.create_token(conn, args.site, args.role, args.label or "")
+    token = asyncio.run(with_connection(config, action))
+    if token is None:
+        print(f"no site {args.site}", file=sys.stderr)
+        return 1
+    print(f"{args.role} token for site {args.site} (shown once; only its hash is stored):")
+    print(token)
+    return 0
+
+
+def cmd_jobs_dead(config: Config, args) -> int:
+    rows = asyncio.run(with_connection(config, lambda c: queue.list_dead(c, args.site)))
+    for row in rows:
+        print(f"{row['job_id']}\t{row['kind']}\t{row['item_id']}\t{row['attempts']}\t{row['last_error']}")
+    print(f"{len(rows)} dead jobs")
+    return 0
+
+
+def cmd_jobs_retry(config: Config, args) -> int:
+    count = asyncio.run(with_connection(config, lambda c: queue.retry_dead(c, args.site, args.job)))
+    print(f"{count} jobs queued again")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="moderation", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="API, widget and rule workers").set_defaults(run=cmd_serve)
+    sub.add_parser("worker", help="rule workers only").set_defaults(run=cmd_worker)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+
+    site = sub.add_parser("site", help="manage sites").add_subparsers(dest="site_command", required=True)
+    create = site.add_parser("create", help="create a site")
+    create.add_argument("slug")
+    create.add_argument("--origin", action="append", help="an origin allowed to embed (repeat)")
+    create.add_argument("--name")
+    create.set_defaults(run=cmd_site_create)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
+    tcreate = token.add_parser("create", help="create a token; prints it on the last line")
+    tcreate.add_argument("--site", required=True)
+    tcreate.add_argument("--role", choices=("admin", "moderator"), required=True)
+    tcreate.add_argument("--label", help="who holds it, shown in the audit trail")
+    tcreate.set_defaults(run=cmd_token_create)
+
+    jobs = sub.add_parser("jobs", help="the rule queue").add_subparsers(dest="jobs_command", required=True)
+    dead = jobs.add_parser("dead", help="list jobs out of attempts")
+    dead.add_argument("--site", required=True)
+    dead.set_defaults(run=cmd_jobs_dead)
+    retry = jobs.add_parser("retry", help="queue dead jobs again")
+    retry.add_argument("--site", required=True)
+    retry.add_argument("--job", type=int, help="one job id; default all dead jobs of the site")
+    retry.set_defaults(run=cmd_jobs_retry)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = load_config()
+        if args.command in ("serve", "worker"):
+            config = config.with_secret()
+    except ConfigError as exc:
+        print(f"moderation: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config)
+    return args.run(config, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

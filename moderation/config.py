@@ -1,0 +1,74 @@
+"""Configuration from environment variables, validated once at start."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore",
+                                      frozen=True)
+
+    database_url: str | None = Field(default=None, description=(
+        "PostgreSQL URL; unset means the embedded server with its data in DATA_DIR"))
+    data_dir: Path = Field(default=Path(".data"), description="embedded PostgreSQL data and local secret")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=2, ge=0, le=64, description="rule workers inside `serve`")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    secret_key: str | None = Field(default=None, min_length=16, description=(
+        "hashes IP addresses, signs edit tokens and cursors; required with DATABASE_URL"))
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    pool_min_size: int = Field(default=2, ge=0, le=100)
+    pool_max_size: int = Field(default=10, ge=1, le=200)
+    db_timeout_s: float = Field(default=5.0, gt=0, le=120,
+                                description="connect and pool-acquire timeout; past it a request gets 503")
+    batch_size: int = Field(default=100, ge=1, le=1000, description="jobs a worker claims at once")
+    lease_s: float = Field(default=30.0, gt=0, le=3600, description="a claimed job returns to the queue after this")
+    poll_interval_s: float = Field(default=2.0, gt=0, le=600,
+                                   description="fallback poll when no NOTIFY arrives")
+    max_attempts: int = Field(default=5, ge=1, le=100, description="tries before a job goes to dead")
+    retry_base_s: float = Field(default=1.0, gt=0, le=3600)
+    retry_max_s: float = Field(default=300.0, gt=0, le=86400)
+    site_cache_s: float = Field(default=5.0, ge=0, le=3600,
+                                description="how long an API process trusts a site's origins and settings")
+    trust_forwarded_for: bool = Field(default=False, description=(
+        "take the client IP from X-Forwarded-For (only behind your own proxy)"))
+
+    @field_validator("database_url")
+    @classmethod
+    def postgres_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("postgres://", "postgresql://")):
+            raise ValueError("must start with postgresql://")
+        return url or None
+
+    def with_secret(self) -> "Config":
+        """Fills in SECRET_KEY: a remote database needs one set; the embedded one keeps its own."""
+        if self.secret_key:
+            return self
+        if self.database_url:
+            raise ConfigError("SECRET_KEY must be set (16+ characters) when DATABASE_URL is set")
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return self.model_copy(update={"secret_key": path.read_text().strip()})
+
+
+class ConfigError(Exception):
+    """Raised with one line that tells the operator what to fix."""
+
+
+def load_config(**overrides) -> Config:
+    try:
+        return Config(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper()
+        raise ConfigError(f"invalid configuration: {field}: {first['msg']}") from None

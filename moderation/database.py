@@ -1,0 +1,65 @@
+"""Connecting to PostgreSQL: the configured server, or the embedded one in DATA_DIR."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+# Keeps the embedded server's handle alive for the life of the process.
+_embedded_servers: dict[Path, object] = {}
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Starts (or joins) the embedded PostgreSQL whose data lives in data_dir/pg."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset and falls back to /tmp, which is fine.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    pgdata = (data_dir / "pg").resolve()
+    server = _embedded_servers.get(pgdata)
+    if server is None:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _embedded_servers[pgdata] = server
+    return server.get_uri()
+
+
+def database_url(config) -> str:
+    return config.database_url or embedded_url(config.data_dir)
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=lambda v: orjson.dumps(v).decode(),
+                              decoder=orjson.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, config) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        url, min_size=config.pool_min_size, max_size=config.pool_max_size,
+        timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
+        init=init_connection)
+
+
+async def connect(url: str, config) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url, timeout=config.db_timeout_s)
+    await init_connection(conn)
+    return conn
+
+
+async def migrate_database(url: str, config):
+    """Applies pending migrations over a short-lived connection; returns what it applied."""
+    from moderation.migrations import migrate
+
+    conn = await connect(url, config)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

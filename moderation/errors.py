@@ -1,0 +1,87 @@
+"""The JSON error envelope, and the middleware that turns every failure into it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import asyncpg
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A failure the client should see: status, snake_case code, human message, details."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def error_response(status: int, code: str, message: str, details: list[Any] | None = None,
+                   headers: dict[str, str] | None = None) -> web.Response:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json",
+                        headers=headers)
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)]
+
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 411: "length_required",
+    413: "body_too_large", 415: "unsupported_media_type", 429: "too_many_requests",
+    431: "headers_too_large",
+}
+
+# Errors that mean "the database is not there right now": answer 503 and let the client retry.
+DATABASE_DOWN = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                 asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
+                 asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CrashShutdownError,
+                 asyncpg.exceptions.TooManyConnectionsError, ConnectionError, OSError,
+                 asyncio.TimeoutError)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    except ValidationError as exc:
+        return error_response(422, "validation_failed", "the request has invalid fields",
+                              validation_details(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = HTTP_CODES.get(exc.status, "http_error")
+        message = {404: "no such endpoint", 405: f"{request.method} is not allowed here",
+                   413: "the request body is too large"}.get(exc.status, exc.reason)
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return error_response(exc.status, code, message, headers=headers)
+    except DATABASE_DOWN:
+        log.warning("database unavailable for %s %s", request.method, request.path, exc_info=True)
+        return error_response(503, "database_unavailable",
+                              "the database is unavailable; try again shortly",
+                              headers={"Retry-After": "2"})
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error for %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "something went wrong on our side")

@@ -1,0 +1,111 @@
+"""Request and response models of the public and moderation API; /openapi.json is built from them.
+
+Responses list their fields explicitly (as Isso does): internal data such as IP hashes, emails,
+scores and rule details never reaches a public answer by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,18}$")]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class CommenterIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    email: Email | None = None
+
+
+class CommentIn(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+    commenter: CommenterIn | None = Field(default=None, description="required unless sso_token is given")
+    parent_id: ItemId | None = None
+    sso_token: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    thread_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    thread_title: Annotated[str, StringConstraints(max_length=300)] | None = None
+    website: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description="honeypot: a hidden form field that people leave empty")
+    elapsed_ms: Annotated[int, Field(ge=0, le=10**9)] | None = Field(
+        default=None, description="how long the comment form was open before sending")
+
+
+class CommentEdit(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+
+
+class CommentAccepted(BaseModel):
+    id: str
+    status: Literal["pending"]
+    thread: str
+    created_at: datetime
+    edit_token: str = Field(description="lets the commenter see, edit and delete this comment")
+
+
+class CommentAuthor(BaseModel):
+    name: str
+    verified: bool
+
+
+class CommentOut(BaseModel):
+    id: str
+    thread: str
+    parent_id: str | None
+    author: CommentAuthor
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class OwnCommentOut(CommentOut):
+    status: Literal["pending", "approved", "held", "rejected"]
+
+
+class CommentWithReplies(CommentOut):
+    replies: list[CommentOut]
+
+
+class ThreadPage(BaseModel):
+    thread: str
+    total: int = Field(description="approved comments in the thread, replies included")
+    items: list[CommentWithReplies]
+    next_cursor: str | None
+
+
+class CommentStatus(BaseModel):
+    id: str
+    status: Literal["pending", "deleted"]
+
+
+class Counts(BaseModel):
+    counts: dict[str, int]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict] = []
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    database: bool
+    pending_migrations: list[str]

@@ -1,0 +1,25 @@
+"""banned_words: the site's banned list (slurs, spam words), matched after normalization."""
+
+from typing import Literal
+
+from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+
+NAME = "banned_words"
+
+
+class BannedWordsParams(RuleParams):
+    action: Literal["hold", "reject"] = "reject"
+
+
+def check(ctx: RuleContext, params: BannedWordsParams) -> Verdict:
+    wordlist = ctx.site.wordlists.get("banned")
+    if wordlist is None:
+        return Verdict(NAME, "allow")
+    matched = wordlist.find(ctx.item.body)
+    if not matched:
+        return Verdict(NAME, "allow")
+    return Verdict(NAME, params.action, 1.0, "banned: " + ", ".join(matched[:5]),
+                   {"matched": matched})
+
+
+RULE = Rule(NAME, frozenset({"comment"}), BannedWordsParams, check)

@@ -1,0 +1,101 @@
+"""The one interface every rule implements: a frozen context in, a verdict out.
+
+A rule never writes to the database. When it needs history (how many comments this commenter
+sent in the last minute), it names an async `load_facts` that reads what the whole claimed batch
+needs in one query; the pipeline runs it before the checks and hands each item its facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+Action = Literal["allow", "hold", "reject"]
+ItemKind = Literal["comment", "rating"]
+
+
+class RuleParams(BaseModel):
+    """Per-site parameters of one rule; every rule extends this with its own fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    action: Literal["hold", "reject"] = "hold"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    rule: str
+    action: Action
+    score: float = 0.0
+    reason: str = ""
+    # What the moderator page highlights: matched words, links, spans of the text.
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A comment or a rating as the rules see it."""
+
+    kind: ItemKind
+    site_id: str
+    item_id: int
+    version: int
+    created_at: datetime
+    commenter: str | None = None
+    ip_hash: bytes | None = None
+    thread: str | None = None
+    parent_id: int | None = None
+    body: str = ""
+    author: str | None = None
+    score: int | None = None
+    verified: bool = False
+    signals: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.site_id, self.kind, self.item_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """What rules may know about the site: its settings and compiled word lists."""
+
+    site_id: str
+    settings: Any  # moderation.site_settings.SiteSettings (kept untyped to avoid an import cycle)
+    # Every rule's effective parameters, parsed once per settings version.
+    params: Mapping[str, RuleParams] = field(default_factory=dict)
+    # Compiled word lists by name ("banned", "suspect"), built once per list version.
+    wordlists: Mapping[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    item: Item
+    site: SiteView
+    now: datetime
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+P = TypeVar("P", bound=RuleParams)
+FactLoader = Callable[[Any, Sequence[Item], datetime], Awaitable[Mapping[tuple, Any]]]
+
+
+@dataclass(frozen=True)
+class Rule(Generic[P]):
+    """A rule: its name, the kinds of item it judges, its parameters and its check."""
+
+    name: str
+    kinds: frozenset[str]
+    params: type[P]
+    check: Callable[[RuleContext, P], Verdict]
+    # Reads, for a whole batch, what `check` needs from history; keyed by Item.key.
+    load_facts: FactLoader | None = None
+
+    def allow(self, reason: str = "") -> Verdict:
+        return Verdict(self.name, "allow", 0.0, reason)

@@ -1,0 +1,37 @@
+"""A site's moderation settings: what admins change with PUT /settings, validated here."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from moderation.rules import RULES_BY_NAME
+from moderation.rules.base import RuleParams
+
+
+class SiteSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    premoderation: Literal["off", "first_n", "all"] = "off"
+    first_n: int = Field(default=1, ge=1, le=1000)
+    report_threshold: int = Field(default=3, ge=1, le=1000)
+    edit_window_s: int = Field(default=900, ge=0, le=7 * 24 * 3600)
+    allowed_origins: list[str] = Field(default_factory=list, max_length=100)
+    # Per rule, only the parameters the site changed; defaults come from the rule itself.
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def known_rules_with_valid_params(cls, rules: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, params in rules.items():
+            rule = RULES_BY_NAME.get(name)
+            if rule is None:
+                raise ValueError(f"unknown rule {name!r}; known: {', '.join(sorted(RULES_BY_NAME))}")
+            rule.params.model_validate(params)
+        return rules
+
+    def rule_params(self) -> dict[str, RuleParams]:
+        """Every rule's effective parameters: its defaults overlaid with this site's changes."""
+        return {name: rule.params.model_validate(self.rules.get(name, {}))
+                for name, rule in RULES_BY_NAME.items()}

@@ -1,0 +1,95 @@
+"""Test fixtures: a real PostgreSQL (DATABASE_URL, else an embedded server in a temp folder),
+migrated once per session; each test isolates itself with sites of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from moderation import database, sites
+from moderation.app import create_app
+from moderation.config import Config
+
+SECRET = "test-secret-key-0123456789"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return database.embedded_url(tmp_path_factory.mktemp("pg"))
+
+
+def make_config(**overrides) -> Config:
+    defaults = dict(secret_key=SECRET, workers=1, poll_interval_s=0.5, site_cache_s=0,
+                    pool_min_size=1, pool_max_size=5, retry_base_s=0.01, retry_max_s=0.05)
+    return Config(**{**defaults, **overrides})
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url):
+    config = make_config()
+    await database.migrate_database(database_url, config)
+    pool = await database.create_pool(database_url, config)
+    yield pool
+    try:
+        await asyncio.wait_for(pool.close(), 10)
+    except asyncio.TimeoutError:  # a test leaked a connection; do not hang the run
+        pool.terminate()
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def new_site(pool) -> Callable[..., Awaitable[str]]:
+    async def create(origins: list[str] | None = None) -> str:
+        slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"
+        await sites.create_site(pool, slug, slug, origins or ["https://news.example"])
+        return slug
+    return create
+
+
+@pytest.fixture
+async def site(new_site) -> str:
+    return await new_site()
+
+
+@pytest.fixture
+async def make_client(database_url, pool):
+    """Starts the real app (with its own workers) on a local port; closed after the test."""
+    clients: list[TestClient] = []
+
+    async def start(**config) -> TestClient:
+        app = create_app(make_config(**config), database_url=database_url)
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def client(make_client) -> TestClient:
+    return await make_client()
+
+
+async def wait_for(check: Callable[[], Awaitable[object]], timeout: float = 10.0):
+    """Polls an async check until it returns something truthy; fails after timeout."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await asyncio.sleep(0.02)

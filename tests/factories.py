@@ -1,0 +1,21 @@
+"""Small builders for request bodies and rows, with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+
+_names = itertools.count()
+
+
+def comment_body(text: str = "A thoughtful comment about the article.", **extra) -> dict:
+    body = {"body": text, "commenter": {"name": f"Reader {next(_names)}"}}
+    body.update(extra)
+    return body
+
+
+async def post_comment(client, site: str, thread: str = "article-1", **extra):
+    """Posts a comment and returns the 202 answer's JSON."""
+    payload = comment_body(**extra)
+    response = await client.post(f"/v1/sites/{site}/threads/{thread}/comments", json=payload)
+    assert response.status == 202, await response.text()
+    return await response.json()

@@ -1,0 +1,137 @@
+"""The rule queue: leases, races, retries, dead jobs, NOTIFY wake-ups, decisions applied once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from moderation import queue
+from moderation.app_keys import LISTENER
+from moderation.comments import utcnow
+from moderation.rules.base import Rule, RuleParams
+from moderation.worker import Worker
+from tests.conftest import make_config, wait_for
+
+BULK_COMMENTS = """
+WITH t AS (INSERT INTO threads (site_id, thread) VALUES ($1, 'bulk') ON CONFLICT DO NOTHING),
+m AS (INSERT INTO commenters (site_id, commenter, name) VALUES ($1, 'anon:bulk', 'Bulk')
+      ON CONFLICT DO NOTHING),
+c AS (INSERT INTO comments (site_id, thread, commenter, author_name, body)
+      SELECT $1, 'bulk', 'anon:bulk', 'Bulk', 'comment ' || n FROM generate_series(1, $2) n
+      RETURNING site_id, comment_id, version)
+INSERT INTO jobs (site_id, kind, item_id, item_version)
+SELECT site_id, 'comment', comment_id, version FROM c"""
+
+
+async def seed(pool, site, count: int) -> None:
+    await pool.execute(BULK_COMMENTS, site, count)
+
+
+def worker(pool, name: str, **config) -> Worker:
+    return Worker(pool, make_config(**config), utcnow, name)
+
+
+async def audit_counts(pool, site) -> list[int]:
+    rows = await pool.fetch("SELECT count(a.audit_id) AS n FROM comments c LEFT JOIN audit a "
+                            "ON a.site_id = c.site_id AND a.item_id = c.comment_id "
+                            "WHERE c.site_id = $1 GROUP BY c.comment_id", site)
+    return [row["n"] for row in rows]
+
+
+async def test_two_workers_racing_decide_each_of_1000_once(pool, site):
+    await seed(pool, site, 1000)
+
+    async def drain(w: Worker) -> int:
+        total = 0
+        while claimed := await w.run_once():
+            total += claimed
+        return total
+
+    claimed = await asyncio.gather(drain(worker(pool, "a", batch_size=50)),
+                                   drain(worker(pool, "b", batch_size=50)))
+    assert sum(claimed) == 1000
+    assert all(n > 0 for n in claimed)
+    assert await audit_counts(pool, site) == [1] * 1000
+    statuses = await pool.fetch("SELECT status, count(*) FROM comments WHERE site_id = $1 "
+                                "GROUP BY status", site)
+    assert [(r["status"], r["count"]) for r in statuses] == [("approved", 1000)]
+    assert await pool.fetchval("SELECT count(*) FROM jobs WHERE site_id = $1", site) == 0
+
+
+async def test_job_of_a_dead_worker_runs_again_after_its_lease_and_is_decided_once(pool, site):
+    await seed(pool, site, 3)
+    async with pool.acquire() as conn:
+        crashed = await queue.claim(conn, 10, "crashed", 3600)  # claimed, then the worker died
+    assert len(crashed) == 3
+    rescuer = worker(pool, "rescuer")
+    assert await rescuer.run_once() == 0  # leased: nobody else may take them yet
+    await pool.execute("UPDATE jobs SET available_at = now() - interval '1 s' WHERE site_id = $1",
+                       site)  # the lease ends
+    assert await rescuer.run_once() == 3
+    # The crashed worker comes back to life and tries to finish: its attempt is stale.
+    async with pool.acquire() as conn:
+        assert await queue.finish(conn, crashed) == set()
+    assert await audit_counts(pool, site) == [1, 1, 1]
+
+
+async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monkeypatch,
+                                                                make_client):
+    def explode(ctx, params):
+        raise RuntimeError("rule crashed")
+
+    broken = Rule("broken", frozenset({"comment"}), RuleParams, explode)
+    monkeypatch.setattr("moderation.pipeline.rules_for", lambda kind: (broken,))
+    monkeypatch.setattr("moderation.site_views.SiteSettings.rule_params",
+                        lambda self: {"broken": RuleParams()})
+    await seed(pool, site, 2)
+    w = worker(pool, "w", max_attempts=2, retry_base_s=0.001, retry_max_s=0.001)
+    assert await w.run_once() == 2  # the batch fails, then each job on its own
+    jobs = await pool.fetch("SELECT status, attempts, last_error FROM jobs WHERE site_id = $1", site)
+    assert {(j["status"], j["attempts"]) for j in jobs} == {("queued", 1)}
+    assert "rule crashed" in jobs[0]["last_error"]
+    await wait_for(lambda: w.run_once())  # runs once the backoff has passed
+    jobs = await pool.fetch("SELECT status FROM jobs WHERE site_id = $1", site)
+    assert {j["status"] for j in jobs} == {"dead"}
+    assert await w.run_once() == 0  # dead jobs are never claimed
+    assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
+                               "AND status = 'pending'", site) == 2
+
+    from moderation import sites as site_store
+    token = await site_store.create_token(pool, site, "admin")
+    client = await make_client(workers=0)
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = await (await client.get(f"/v1/sites/{site}/jobs/dead", headers=headers)).json()
+    assert len(listed["items"]) == 2
+    assert listed["items"][0]["last_error"].startswith("RuntimeError")
+    retried = await client.post(f"/v1/sites/{site}/jobs/dead/retry", json={}, headers=headers)
+    assert (await retried.json()) == {"queued": 2}
+    monkeypatch.undo()
+    assert await worker(pool, "mended").run_once() == 2
+    assert await audit_counts(pool, site) == [1, 1]
+
+
+async def test_notify_wakes_an_idle_worker_long_before_its_poll(make_client, pool, site):
+    client = await make_client(workers=1, poll_interval_s=600)
+    await asyncio.wait_for(client.app[LISTENER].connected.wait(), 10)
+    await seed(pool, site, 1)
+    await pool.execute("NOTIFY moderation_jobs")
+    decided = await wait_for(lambda: pool.fetchval(
+        "SELECT status FROM comments WHERE site_id = $1 AND status <> 'pending'", site), timeout=10)
+    assert decided == "approved"
+
+
+async def test_an_edit_while_the_old_version_is_judged_applies_only_the_new_one(pool, site):
+    await seed(pool, site, 1)
+    async with pool.acquire() as conn:
+        stale = await queue.claim(conn, 1, "slow", 3600)
+    await pool.execute("""
+        WITH e AS (UPDATE comments SET version = version + 1, body = 'x' WHERE site_id = $1
+                   RETURNING site_id, comment_id, version)
+        INSERT INTO jobs (site_id, kind, item_id, item_version)
+        SELECT site_id, 'comment', comment_id, version FROM e""", site)
+    slow = worker(pool, "slow")
+    async with pool.acquire() as conn:
+        await slow.decide(conn, stale)  # judges a version that no longer exists
+    assert await pool.fetchval("SELECT status FROM comments WHERE site_id = $1", site) == "pending"
+    assert await worker(pool, "fresh").run_once() == 1
+    assert await pool.fetchval("SELECT status FROM comments WHERE site_id = $1", site) == "rejected"
+    assert await audit_counts(pool, site) == [1]

@@ -1,0 +1,33 @@
+import pytest
+
+from moderation.rules.shouting import ShoutingParams, caps_ratio, check
+from tests.rules.factories import make_context
+
+
+@pytest.mark.parametrize("text", [
+    "THIS IS AN OUTRAGE, YOU PEOPLE", "ÄRGER ÜBER DIE STRASSENBAHN", "wow!!!!!!!!!!",
+    "nooooooooooo way", "Read this ---------- now",
+])
+def test_shouting_holds(text):
+    assert check(make_context(text), ShoutingParams()).action == "hold"
+
+
+@pytest.mark.parametrize("text", [
+    "NATO and the USA disagree", "NATO USA EU", "OK", "I read it in the NYT and the FT today",
+    "Prices rose 1000000000 percent", "Well... maybe!!", "A normal comment, calmly written.",
+])
+def test_ordinary_text_allows(text):
+    assert check(make_context(text), ShoutingParams()).action == "allow"
+
+
+def test_ratio_counts_cased_letters_only():
+    assert caps_ratio("ABC def 123 !!") == (0.5, 6)
+    assert caps_ratio("") == (0.0, 0)
+
+
+def test_parameters():
+    params = ShoutingParams(max_caps_ratio=0.9, max_repeat=3)
+    verdict = check(make_context("MOSTLY CAPITALS here and there"), params)
+    assert verdict.action == "allow"
+    verdict = check(make_context("hmmmm"), params)
+    assert (verdict.action, verdict.details["repeated"]) == ("hold", "mmmm")

@@ -1,0 +1,89 @@
+import pytest
+
+from moderation.default_wordlists import BANNED, SUSPECT
+from moderation.rules import banned_words, suspect_words
+from moderation.wordlists import WordListCache, compile_wordlist
+from tests.rules.factories import make_context, make_site
+
+LIST = compile_wordlist(["fuck*", "cunt", "ass", "dick", "viagra", "spam", "free money",
+                         "Arschloch", "idiot*"], 3)
+
+
+@pytest.mark.parametrize(("text", "matched"), [
+    ("buy v.i.a.g.r.a now", ["viagra"]),
+    ("buy v-i-a-g-r-a now", ["viagra"]),
+    ("buy viаgrа now", ["viagra"]),  # Cyrillic а
+    ("buy vi\u200bag\u200dra now", ["viagra"]),  # zero-width space and joiner
+    ("what an @ss", ["ass"]),
+    ("kiss my a$$", ["ass"]),
+    ("s p a m", ["spam"]),
+    ("spaaaaaam", ["spam"]),
+    ("asssss", ["ass"]),
+    ("FUCKING hell", ["fuck*"]),
+    ("f u c k", ["fuck*"]),
+    ("you are a c u n t", ["cunt"]),
+    ("du ARSCHLÖCH", ["Arschloch"]),
+    ("get free   money now", ["free money"]),
+    ("idiots and spam", ["spam", "idiot*"]),
+    ("ass dick", ["ass", "dick"]),
+])
+def test_evasions_match(text, matched):
+    assert LIST.find(text) == matched
+
+
+@pytest.mark.parametrize("text", [
+    "Scunthorpe United won", "a classic assassin", "Dickens wrote it", "I gave it 5 stars",
+    "free the money supply", "passing the class", "e.g. the U.S. budget", "spamalot",
+])
+def test_whole_words_only(text):
+    assert LIST.find(text) == []
+
+
+def test_empty_list_and_empty_entries():
+    assert compile_wordlist([], 1).find("anything") == []
+    assert compile_wordlist(["  ", "!!"], 1).entries == ()
+
+
+def test_cache_reuses_automata_per_version():
+    cache = WordListCache(size=2)
+    first = cache.get("ustv", "banned", 1, ["spam"])
+    assert cache.get("ustv", "banned", 1, ["ignored"]) is first
+    assert cache.get("ustv", "banned", 2, ["eggs"]).find("eggs") == ["eggs"]
+    cache.get("other", "banned", 1, ["x"])
+    assert len(cache) == 2
+    assert cache.get("ustv", "banned", 1, ["ham"]) is not first  # evicted, rebuilt
+
+
+def test_banned_words_rejects_with_matched_entries():
+    site = make_site(banned=["viagra", "spam"])
+    verdict = banned_words.check(make_context("cheap v!agra and s.p.a.m", site),
+                                 banned_words.BannedWordsParams())
+    assert verdict.action == "reject"
+    assert verdict.details == {"matched": ["viagra", "spam"]}
+    assert "viagra" in verdict.reason
+
+
+def test_suspect_words_holds():
+    site = make_site(suspect=["idiot*"])
+    verdict = suspect_words.check(make_context("what idiots", site),
+                                  suspect_words.SuspectWordsParams())
+    assert (verdict.action, verdict.details) == ("hold", {"matched": ["idiot*"]})
+
+
+def test_rules_allow_without_lists_or_matches():
+    params = banned_words.BannedWordsParams()
+    assert banned_words.check(make_context("fuck"), params).action == "allow"
+    site = make_site(banned=["spam"], suspect=["idiot"])
+    assert banned_words.check(make_context("lovely", site),
+                              banned_words.BannedWordsParams()).action == "allow"
+    assert suspect_words.check(make_context("lovely", site),
+                               suspect_words.SuspectWordsParams()).action == "allow"
+
+
+def test_default_lists_compile_and_spare_ordinary_text():
+    banned, suspect = compile_wordlist(BANNED, 1), compile_wordlist(SUSPECT, 1)
+    ordinary = ("Scunthorpe's council met in the classic hall; Dickens fans, a coonhound and "
+                "spic and span Zigeunerschnitzel. Johnny Depp and MongoDB. I gave it 5 stars.")
+    assert banned.find(ordinary) == [] and suspect.find(ordinary) == []
+    assert banned.find("buy ch3ap v1agra") == ["viagra"]
+    assert suspect.find("halt die Fresse, du Arschlöcher") == ["arschloch*", "halt die fresse"]

@@ -41,11 +41,15 @@ async def init_connection(conn: asyncpg.Connection) -> None:
                               decoder=orjson.loads, schema="pg_catalog")
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Pool connections never LISTEN, lock or SET, so the reset round trip on release is skipped."""
+
+
 async def create_pool(url: str, config) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         url, min_size=config.pool_min_size, max_size=config.pool_max_size,
         timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
-        init=init_connection)
+        init=init_connection, reset=keep_session)
 
 
 async def connect(url: str, config) -> asyncpg.Connection:

@@ -187,13 +187,16 @@ class JobListener:
 class Notifier:
     """Tells workers about new jobs: at once in this process, by one NOTIFY for the others.
 
-    Pokes that arrive while a NOTIFY is on its way are folded into the next one, so a burst of
-    comments costs a handful of NOTIFYs rather than one each.
+    Pokes are folded together: at most one NOTIFY per `min_interval_s`, so a burst of comments
+    costs a few NOTIFYs (each takes a global lock at commit) rather than one each. Workers in
+    this process are woken at once, without waiting for it.
     """
 
-    def __init__(self, pool: asyncpg.Pool, local_workers: list[Worker]) -> None:
+    def __init__(self, pool: asyncpg.Pool, local_workers: list[Worker],
+                 min_interval_s: float = 0.01) -> None:
         self.pool = pool
         self.local_workers = local_workers
+        self.min_interval_s = min_interval_s
         self._pending = asyncio.Event()
 
     def poke(self) -> None:
@@ -211,3 +214,4 @@ class Notifier:
             except DATABASE_DOWN as exc:
                 log.warning("could not NOTIFY workers (%s); they will poll", exc)
                 await asyncio.sleep(0.5)
+            await asyncio.sleep(self.min_interval_s)

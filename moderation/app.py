@@ -10,13 +10,17 @@ from datetime import datetime
 from aiohttp import web
 
 from moderation import database
-from moderation.api import admin as _admin, comments as _comments, meta as _meta  # noqa: F401  (registers endpoints)
+# Importing the API modules registers their endpoints.
+from moderation.api import (admin, comments, meta, moderate_page, pages, ratings,  # noqa: F401
+                            review, wordlists)
+from moderation.api.ratings import RATING_READS, RatingReads
 from moderation.api.middlewares import auth_middleware, cors_middleware, preflight
 from moderation.api.registry import ENDPOINTS
 from moderation.app_keys import (CLOCK, CONFIG, DATABASE_URL, LISTENER, NOTIFIER, POOL, SIGNER,
                                  SITES, WORKERS)
 from moderation.comments import utcnow
 from moderation.config import Config
+from moderation.demo import demo_origins, ensure_demo_site
 from moderation.errors import error_middleware
 from moderation.signing import Signer
 from moderation.sites import SiteDirectory
@@ -32,6 +36,8 @@ async def database_ctx(app: web.Application):
     await database.migrate_database(url, config)
     app[POOL] = await database.create_pool(url, config)
     app[SITES] = SiteDirectory(app[POOL], config.site_cache_s)
+    if config.demo_site:
+        await ensure_demo_site(app[POOL], demo_origins(config))
     yield
     await app[POOL].close()
 
@@ -74,6 +80,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
     app[CONFIG] = config
     app[CLOCK] = clock
     app[SIGNER] = Signer(config.secret_key)
+    app[RATING_READS] = RatingReads.from_config(config, with_cache=True)
     if database_url:
         app[DATABASE_URL] = database_url
     app.cleanup_ctx.extend([database_ctx, workers_ctx])

@@ -80,6 +80,23 @@ def cmd_site_create(config: Config, args) -> int:
     return 0
 
 
+def cmd_site_set_sso(config: Config, args) -> int:
+    """Sets the site's SSO secret (generated unless given) and prints it for the site's login."""
+    secret = args.secret or sites.new_sso_secret()
+    if len(secret) < 32:
+        print("an SSO secret needs at least 32 characters", file=sys.stderr)
+        return 2
+
+    async def action(conn):
+        return await sites.set_sso_secret(conn, args.slug, secret)
+    if not asyncio.run(with_connection(config, action)):
+        print(f"no site {args.slug}", file=sys.stderr)
+        return 1
+    print(f"SSO secret of site {args.slug} (sign HS256 tokens with it; see docs/sso.md):")
+    print(secret)
+    return 0
+
+
 def cmd_token_create(config: Config, args) -> int:
     async def action(conn):
         if await sites.fetch_site(conn, args.site) is None:
@@ -121,6 +138,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--origin", action="append", help="an origin allowed to embed (repeat)")
     create.add_argument("--name")
     create.set_defaults(run=cmd_site_create)
+    set_sso = site.add_parser("set-sso", help="set the site's SSO secret; prints it on the last line")
+    set_sso.add_argument("slug")
+    set_sso.add_argument("--secret", help="use this secret (32+ characters) instead of a new one")
+    set_sso.set_defaults(run=cmd_site_set_sso)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
     tcreate = token.add_parser("create", help="create a token; prints it on the last line")

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from moderation.errors import ApiError, not_found
+from moderation.fingerprint import text_hash
 from moderation.rules.base import Item
 
 INSERT_COMMENT = """
@@ -27,8 +28,8 @@ WITH new_thread AS (
      WHERE site_id = $1 AND comment_id = $9 AND thread = $2 AND status <> 'deleted'
 ), comment AS (
     INSERT INTO comments (site_id, thread, parent_id, root_id, commenter, author_name, verified,
-                          body, ip_hash, signals, idempotency_key)
-    SELECT $1, $2, $9, (SELECT root_id FROM parent), $5, $6, $8, $10, $11, $12, $13
+                          body, ip_hash, signals, idempotency_key, text_hash)
+    SELECT $1, $2, $9, (SELECT root_id FROM parent), $5, $6, $8, $10, $11, $12, $13, $14
      WHERE $9::bigint IS NULL OR EXISTS (SELECT FROM parent)
     ON CONFLICT (site_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING site_id, comment_id, version, created_at
@@ -53,7 +54,7 @@ SELECT comment_id, thread, parent_id, author_name, verified, body, status, creat
 EDIT_COMMENT = """
 WITH edited AS (
     UPDATE comments SET body = $3, version = version + 1, status = 'pending', edited_at = now(),
-                        decided_at = NULL
+                        decided_at = NULL, text_hash = $5
      WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
     RETURNING site_id, comment_id, version, status
 ), job AS (
@@ -87,7 +88,8 @@ WITH page AS (
     SELECT false AS is_reply, * FROM page
     UNION ALL
     SELECT true, {REPLY_COLUMNS} FROM comments r
-     WHERE r.site_id = $1 AND r.status = 'approved' AND r.root_id IN (SELECT comment_id FROM page)
+     WHERE r.site_id = $1 AND r.status = 'approved'
+       AND r.root_id = ANY (ARRAY (SELECT comment_id FROM page))  -- one index scan, never the site
 )
 SELECT rows.*, (SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2) AS total
   FROM rows ORDER BY is_reply, created_at {{direction}}, comment_id {{direction}}"""
@@ -144,7 +146,7 @@ async def accept(conn, new: NewComment) -> tuple[int, datetime]:
     row = await conn.fetchrow(
         INSERT_COMMENT, new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter,
         new.name, new.email, new.verified, new.parent_id, new.body, new.ip_hash, new.signals,
-        new.idempotency_key)
+        new.idempotency_key, text_hash(new.body))
     if row is not None:
         return row["comment_id"], row["created_at"]
     if new.idempotency_key is not None:
@@ -173,7 +175,8 @@ async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: in
         if now - current["created_at"] > timedelta(seconds=edit_window_s):
             raise ApiError(403, "edit_window_closed",
                            f"comments can be edited for {edit_window_s} seconds after posting")
-        await conn.execute(EDIT_COMMENT, site_id, comment_id, body, current["status"])
+        await conn.execute(EDIT_COMMENT, site_id, comment_id, body, current["status"],
+                           text_hash(body))
 
 
 async def delete(pool, site_id: str, comment_id: int) -> None:

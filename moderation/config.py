@@ -37,8 +37,18 @@ class Config(BaseSettings):
     retry_max_s: float = Field(default=300.0, gt=0, le=86400)
     site_cache_s: float = Field(default=5.0, ge=0, le=3600,
                                 description="how long an API process trusts a site's origins and settings")
+    rating_prior_weight: float = Field(default=5.0, ge=0, le=10_000, description=(
+        "how many ratings at the site's mean a bayesian average starts from"))
+    rating_max_age_s: int = Field(default=30, ge=0, le=86400,
+                                  description="Cache-Control max-age of rating reads")
+    rating_cache_s: float = Field(default=1.0, ge=0, le=60, description=(
+        "how long a process reuses a rendered rating answer (0 turns it off)"))
     trust_forwarded_for: bool = Field(default=False, description=(
         "take the client IP from X-Forwarded-For (only behind your own proxy)"))
+    demo_site: bool = Field(default=True, description=(
+        "create the `demo` site on start (allowing this server's own origin) so /demo works"))
+    public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
+        "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
 
     @field_validator("database_url")
     @classmethod

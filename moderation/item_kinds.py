@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from moderation import comments
+from moderation import comments, ratings
 from moderation.rules.base import Item
 
 Decisions = list[tuple[Item, str]]
@@ -21,4 +21,5 @@ class ItemKind:
 
 ITEM_KINDS: dict[str, ItemKind] = {
     "comment": ItemKind(comments.load_for_rules, comments.apply_decisions),
+    "rating": ItemKind(ratings.load_for_rules, ratings.apply_decisions),
 }

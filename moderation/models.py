@@ -109,3 +109,53 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     database: bool
     pending_migrations: list[str]
+
+
+# Author ratings (moderation.api.ratings).
+
+class RaterIn(Strict):
+    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="the widget's stable random id for this browser; with the IP, the anonymous rater")
+
+
+class RatingIn(Strict):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    rater: RaterIn | None = None
+    sso_token: Annotated[str, StringConstraints(max_length=4096)] | None = Field(
+        default=None, description="the site's signed token: a verified rater, one rating per account")
+
+
+class RatingAccepted(BaseModel):
+    id: str
+    status: Literal["pending"]
+
+
+class RatingConfidence(BaseModel):
+    low: float
+    high: float
+
+
+class AuthorRating(BaseModel):
+    author: str
+    count: int = Field(description="approved ratings, one per rater")
+    average: float | None
+    bayesian_average: float | None = Field(description="shrunk toward the site's mean (docs/ratings.md)")
+    histogram: dict[Literal["1", "2", "3", "4", "5"], int]
+    confidence: RatingConfidence | None = Field(description="95 % interval of the mean score")
+
+
+class AuthorRatings(BaseModel):
+    ratings: dict[str, AuthorRating]
+
+
+class AggregateRatingLd(BaseModel):
+    """schema.org AggregateRating as JSON-LD, for the site's article page."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    context: str = Field(alias="@context")
+    type: str = Field(alias="@type")
+    itemReviewed: dict
+    ratingValue: float
+    ratingCount: int
+    bestRating: int
+    worstRating: int

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from moderation.rules import RULES_BY_NAME
 from moderation.rules.base import RuleParams
@@ -24,11 +25,24 @@ class SiteSettings(BaseModel):
     @field_validator("rules")
     @classmethod
     def known_rules_with_valid_params(cls, rules: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Every problem of every rule at once, each located as rules.<rule>.<parameter>.
+        errors: list[InitErrorDetails] = []
         for name, params in rules.items():
             rule = RULES_BY_NAME.get(name)
             if rule is None:
-                raise ValueError(f"unknown rule {name!r}; known: {', '.join(sorted(RULES_BY_NAME))}")
-            rule.params.model_validate(params)
+                errors.append(InitErrorDetails(
+                    type=PydanticCustomError("unknown_rule", "unknown rule {name}; known: {known}",
+                                             {"name": name, "known": ", ".join(sorted(RULES_BY_NAME))}),
+                    loc=(name,), input=params))
+                continue
+            try:
+                rule.params.model_validate(params)
+            except ValidationError as exc:
+                errors += [InitErrorDetails(type=PydanticCustomError(err["type"], err["msg"]),
+                                            loc=(name, *err["loc"]), input=err["input"])
+                           for err in exc.errors(include_url=False)]
+        if errors:
+            raise ValidationError.from_exception_data("rules", errors)
         return rules
 
     def rule_params(self) -> dict[str, RuleParams]:

@@ -1,31 +1,86 @@
-"""What the rule workers know of each site, read fresh per batch and parsed once per version."""
+"""What the rule workers know of each site, read fresh per batch and parsed once per version.
+
+One query per batch reads the settings and the word-list versions of the batch's sites; a second
+one, only when a version is new to this process, reads the words to compile.
+"""
 
 from __future__ import annotations
 
+from moderation import site_wordlists
 from moderation.rules.base import SiteView
 from moderation.site_settings import SiteSettings
+from moderation.wordlists import WordList, WordListCache
 
 SELECT_SITES = """
-SELECT site_id, settings, settings_version FROM sites WHERE site_id = ANY($1::text[])"""
+SELECT s.site_id, s.settings, s.settings_version,
+       coalesce(b.version, 0) AS banned_version, coalesce(x.version, 0) AS suspect_version
+  FROM sites s
+  LEFT JOIN wordlists b ON b.site_id = s.site_id AND b.name = 'banned'
+  LEFT JOIN wordlists x ON x.site_id = s.site_id AND x.name = 'suspect'
+ WHERE s.site_id = ANY($1::text[])"""
+
+# The default lists are the same for every site: compiled once, under this site key.
+DEFAULT_KEY = ""
 
 
 class SiteViews:
-    """Reading the settings version with every batch makes a change reach all workers at once."""
+    """Reading the versions with every batch makes a change reach all workers at once."""
 
-    def __init__(self) -> None:
-        self._parsed: dict[tuple[str, int], SiteView] = {}
+    def __init__(self, wordlists: WordListCache | None = None) -> None:
+        self._parsed: dict[str, tuple[tuple[int, int, int], SiteView]] = {}
+        self._settings: dict[str, tuple[int, SiteSettings]] = {}
+        self.wordlists = wordlists or WordListCache()
 
     async def load(self, conn, site_ids: set[str]) -> dict[str, SiteView]:
         rows = await conn.fetch(SELECT_SITES, list(site_ids))
-        return {row["site_id"]: self._view(row) for row in rows}
+        stale = [row for row in rows if self._cached(row) is None]
+        if stale:
+            await self._refresh(conn, stale)
+        return {row["site_id"]: self._parsed[row["site_id"]][1] for row in rows}
 
-    def _view(self, row) -> SiteView:
-        key = (row["site_id"], row["settings_version"])
-        view = self._parsed.get(key)
-        if view is None:
-            settings = SiteSettings.model_validate(row["settings"])
-            view = SiteView(site_id=row["site_id"], settings=settings,
-                            params=settings.rule_params(), version=row["settings_version"])
-            self._parsed = {k: v for k, v in self._parsed.items() if k[0] != key[0]}
-            self._parsed[key] = view
-        return view
+    def _cached(self, row) -> SiteView | None:
+        entry = self._parsed.get(row["site_id"])
+        if entry is None or entry[0] != _versions(row):
+            return None
+        return entry[1]
+
+    async def _refresh(self, conn, rows) -> None:
+        missing = [(row["site_id"], name) for row in rows for name in site_wordlists.NAMES
+                   if row[f"{name}_version"] != self._list_version(row["site_id"], name)]
+        stored = await site_wordlists.words_of(conn, missing) if missing else {}
+        for row in rows:
+            site_id = row["site_id"]
+            lists: dict[str, WordList] = {}
+            for name in site_wordlists.NAMES:
+                version = row[f"{name}_version"]
+                if version == 0:
+                    lists[name] = self.wordlists.get(DEFAULT_KEY, name, 0,
+                                                     site_wordlists.DEFAULTS[name])
+                elif (site_id, name) in stored:
+                    # The version read now may be newer than the first query's: either is fine.
+                    found_version, words = stored[(site_id, name)]
+                    lists[name] = self.wordlists.get(site_id, name, found_version, words)
+                elif site_id in self._parsed:
+                    lists[name] = self._parsed[site_id][1].wordlists[name]
+                else:  # the site went away between the two queries
+                    lists[name] = self.wordlists.get(site_id, name, version, [])
+            self._parsed[site_id] = (_versions(row), self.view(site_id, row["settings"],
+                                                               row["settings_version"], lists))
+
+    def _list_version(self, site_id: str, name: str) -> int | None:
+        entry = self._parsed.get(site_id)
+        return None if entry is None else entry[1].wordlists[name].version
+
+    def view(self, site_id: str, settings_json, settings_version: int,
+             lists: dict[str, WordList]) -> SiteView:
+        cached = self._settings.get(site_id)
+        if cached is None or cached[0] != settings_version:
+            cached = (settings_version, SiteSettings.model_validate(settings_json))
+            self._settings[site_id] = cached
+        settings = cached[1]
+        return SiteView(site_id=site_id, settings=settings, params=settings.rule_params(),
+                        wordlists=lists, version=settings_version)
+
+
+def _versions(row) -> tuple[int, int, int]:
+    return (row["settings_version"], row["banned_version"], row["suspect_version"])

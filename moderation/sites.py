@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from moderation.signing import new_api_token, token_hash
 from moderation.site_settings import SiteSettings
 
-SELECT_SITE = "SELECT site_id, name, settings, settings_version FROM sites WHERE site_id = $1"
+SELECT_SITE = """
+SELECT site_id, name, settings, settings_version, sso_secret FROM sites WHERE site_id = $1"""
 INSERT_SITE = """
 INSERT INTO sites (site_id, name, settings) VALUES ($1, $2, $3)
 ON CONFLICT (site_id) DO NOTHING RETURNING site_id"""
@@ -20,6 +22,7 @@ SELECT role, label FROM tokens WHERE site_id = $1 AND token_hash = $2 AND revoke
 UPDATE_SETTINGS = """
 UPDATE sites SET settings = $2, settings_version = settings_version + 1 WHERE site_id = $1
 RETURNING settings_version"""
+UPDATE_SSO_SECRET = "UPDATE sites SET sso_secret = $2 WHERE site_id = $1 RETURNING site_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,8 @@ class Site:
     name: str
     settings: SiteSettings
     version: int
+    # The HS256 key the site's login signs SSO tokens with; None until `site set-sso`.
+    sso_secret: str | None = field(default=None, repr=False)
 
     def allows_origin(self, origin: str) -> bool:
         return origin in self.settings.allowed_origins
@@ -46,7 +51,7 @@ class SiteExists(Exception):
 
 def site_from_row(row: asyncpg.Record) -> Site:
     return Site(row["site_id"], row["name"], SiteSettings.model_validate(row["settings"]),
-                row["settings_version"])
+                row["settings_version"], row["sso_secret"])
 
 
 async def fetch_site(conn, site_id: str) -> Site | None:
@@ -64,6 +69,15 @@ async def create_site(conn, site_id: str, name: str, origins: list[str]) -> Site
 
 async def save_settings(conn, site_id: str, settings: SiteSettings) -> int | None:
     return await conn.fetchval(UPDATE_SETTINGS, site_id, settings.model_dump(mode="json"))
+
+
+def new_sso_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+async def set_sso_secret(conn, site_id: str, secret: str | None) -> bool:
+    """Sets (or with None, removes) the site's SSO secret; False when there is no such site."""
+    return await conn.fetchval(UPDATE_SSO_SECRET, site_id, secret) is not None
 
 
 async def create_token(conn, site_id: str, role: str, label: str = "") -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import asyncpg
 
-from moderation import queue
+from moderation import queue, review
 from moderation.errors import DATABASE_DOWN
 from moderation.item_kinds import ITEM_KINDS
 from moderation.pipeline import Judgement, judge_batch
@@ -105,6 +105,7 @@ class Worker:
                 took = {(item.key, item.version) for item, _ in decided}
                 applied += [j for j in kind_judgements if (j.item.key, j.item.version) in took]
             await record(conn, applied, actor="rules")
+            await prioritize(conn, applied)
 
 
 def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]:
@@ -136,6 +137,18 @@ async def record(conn, applied: list[Judgement], actor: str) -> None:
         queue.INSERT_AUDIT, [j.item.site_id for j in applied], [j.item.kind for j in applied],
         [j.item.item_id for j in applied], [j.status for j in applied], actor, "pending",
         [audit_reason(j) for j in applied])
+
+
+async def prioritize(conn, applied: list[Judgement]) -> None:
+    """Held items get a review priority: how sure the rules that held them were (docs/moderation.md)."""
+    scores: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    for judgement in applied:
+        if judgement.status == "held":
+            item = judgement.item
+            scores[(item.kind, item.site_id)][item.item_id] = sum(
+                v.score for v in judgement.verdicts if v.action != "allow")
+    for (kind, site_id), by_item in scores.items():
+        await review.set_priorities(conn, kind, site_id, by_item)
 
 
 class JobListener:

@@ -30,7 +30,8 @@ def database_url(tmp_path_factory) -> str:
 
 def make_config(**overrides) -> Config:
     defaults = dict(secret_key=SECRET, workers=1, poll_interval_s=0.5, site_cache_s=0,
-                    pool_min_size=1, pool_max_size=5, retry_base_s=0.01, retry_max_s=0.05)
+                    pool_min_size=1, pool_max_size=5, retry_base_s=0.01, retry_max_s=0.05,
+                    rating_cache_s=0)
     return Config(**{**defaults, **overrides})
 
 

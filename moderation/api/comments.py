@@ -46,14 +46,15 @@ def thread_slug(request: web.Request) -> str:
 
 @endpoint("POST", THREAD_PATH, "Submit a comment; it is stored and queued for the rules",
           "public", request=CommentIn, responses={202: CommentAccepted},
-          errors=(400, 404, 409, 413, 415, 422, 503), headers=("Idempotency-Key",))
+          errors=(400, 401, 404, 409, 413, 415, 422, 503), headers=("Idempotency-Key",))
 async def post_comment(request: web.Request) -> web.Response:
     site = await find_site(request)
     thread = thread_slug(request)
     body = await parse_body(request, CommentIn)
     signer = request.app[SIGNER]
     ip_hash = signer.ip_hash(client_ip(request))
-    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash)
+    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
+                                  request.app[CLOCK]())
     idempotency_key = request.headers.get("Idempotency-Key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from moderation import sites
+from moderation.site_settings import SiteSettings
 from moderation.worker import Worker
 from tests.conftest import make_config
 
 
 async def seed_thread(client, pool, site, thread: str, top_level: int) -> list[str]:
     """Posts top_level comments, every tenth with two replies (one nested), and decides them."""
+    # One test client posting hundreds of comments a second is a flood by design; not here.
+    await sites.save_settings(pool, site, SiteSettings(rules={"flood": {"enabled": False}}))
     ids = []
     url = f"/v1/sites/{site}/threads/{thread}/comments"
     for n in range(top_level):

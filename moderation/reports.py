@@ -1,0 +1,51 @@
+"""Reader reports: one per reader and comment; enough distinct reporters send it back to review."""
+
+from __future__ import annotations
+
+from moderation.errors import not_found
+
+# Stores the report (once per reporter), then, in the same statement, sends an approved comment
+# back to 'held' when the distinct reporters reach the threshold. Each report raises its priority.
+REPORT = """
+WITH target AS (
+    SELECT comment_id FROM comments WHERE site_id = $1 AND comment_id = $2 AND status = 'approved'
+), stored AS (
+    INSERT INTO reports (site_id, comment_id, reporter, reason, note)
+    SELECT $1, comment_id, $3, $4, $5 FROM target
+    ON CONFLICT (site_id, comment_id, reporter) DO NOTHING
+    RETURNING comment_id
+), tally AS (
+    SELECT count(*) + (SELECT count(*) FROM stored) AS reporters
+      FROM reports WHERE site_id = $1 AND comment_id = $2
+), held AS (
+    UPDATE comments SET status = 'held', revision = revision + 1,
+                        priority = priority + (SELECT count(*) FROM stored)
+     WHERE site_id = $1 AND comment_id IN (SELECT comment_id FROM stored)
+       AND (SELECT reporters FROM tally) >= $6
+    RETURNING comment_id
+), bumped AS (
+    UPDATE comments SET priority = priority + 1
+     WHERE site_id = $1 AND comment_id IN (SELECT comment_id FROM stored)
+       AND (SELECT reporters FROM tally) < $6
+), audit AS (
+    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    SELECT $1, 'comment', comment_id, 'readers', 'report', 'approved', 'held', 'reported'
+      FROM held
+)
+SELECT (SELECT count(*) FROM target) AS found, (SELECT count(*) FROM stored) AS new,
+       (SELECT count(*) FROM held) AS held"""
+
+
+LOCK_COMMENT = "SELECT FROM comments WHERE site_id = $1 AND comment_id = $2 FOR UPDATE"
+
+
+async def report(conn, site_id: str, comment_id: int, reporter: str, reason: str,
+                 note: str | None, threshold: int) -> bool:
+    """Returns whether this report sent the comment back to review; 404 unless it is public."""
+    async with conn.transaction():
+        # Concurrent reports queue up on the comment's row, so each one counts the others.
+        await conn.execute(LOCK_COMMENT, site_id, comment_id)
+        row = await conn.fetchrow(REPORT, site_id, comment_id, reporter, reason, note, threshold)
+    if not row["found"]:
+        raise not_found("comment")
+    return bool(row["held"])

@@ -1,0 +1,627 @@
+/* moderation: the comment and author-rating widget. Plain JavaScript, no framework, no build step.
+   Every piece of user text goes into the page with textContent, never as HTML. Styles live in a
+   shadow root, so the host page's CSS and ours cannot break each other. */
+(function () {
+  "use strict";
+  var NS = window.ModerationComments = window.ModerationComments || {};
+  if (NS.mountAll) { NS.mountAll(); return; }  // loaded twice: only mount new containers
+
+  var script = document.currentScript ||
+    [].slice.call(document.querySelectorAll("script[src*='embed.js']")).pop();
+  var BASE = (script ? script.src : location.href).replace(/embed\.js([?#].*)?$/, "");
+  var SELECTOR = "#moderation-comments, .moderation-comments, [data-moderation]";
+  var REASONS = ["spam", "abuse", "off_topic", "other"];
+
+  // One table of every string the reader sees; a site may add languages via ModerationComments.strings.
+  var STRINGS = {
+    en: {
+      listLabel: "Comments", comments_one: "1 comment", comments_other: "{n} comments", noComments: "No comments yet. Be the first!",
+      rateAuthor: "Rate author", outOf: "{avg} out of 5", ratings_one: "1 rating", ratings_other: "{n} ratings",
+      noRatings: "No ratings yet", yourRating: "Your rating", stars_one: "1 star", stars_other: "{n} stars",
+      rate: "Rate", rated: "Thank you! You rated {stars}.", youRated: "You rated {stars}. Choose again to change it.",
+      rateFailed: "Sorry, your rating could not be saved. Please try again.",
+      rateTooMany: "Too many ratings right now. Please try again in {s} seconds.",
+      addComment: "Add a comment", name: "Name", comment: "Comment", website: "Website",
+      post: "Post comment", postReply: "Post reply", posting: "Posting…", reply: "Reply", replyTo: "Reply to {name}",
+      cancel: "Cancel", sortBy: "Sort comments", newest: "Newest", oldest: "Oldest",
+      loadMore: "Load more comments", loadFailed: "Sorry, the comments could not be loaded.", retry: "Try again",
+      awaiting: "Awaiting moderation", awaitingNote: "Thanks! Your comment will appear for everyone once it is approved.",
+      published: "Your comment is published.",
+      rejected: "Sorry, your comment can't be published because it doesn't fit this site's community guidelines.",
+      report: "Report", reportReason: "Why should a moderator look at this comment?",
+      reason_spam: "Spam", reason_abuse: "Abusive or hateful", reason_off_topic: "Off topic", reason_other: "Something else",
+      sendReport: "Send report", reported: "Thank you for your report. A moderator will take a look.",
+      reportFailed: "Sorry, your report could not be sent right now. Please try again later.",
+      unreachable: "We couldn't reach the comment server. Please check your connection and try again; your text is still here.",
+      tooMany: "You're posting quickly. Please try again in {s} seconds; your text is still here.",
+      invalid: "{field}: {msg}", failed: "Sorry, that didn't work ({msg}). Your text is still here.",
+      verified: "Verified", edited: "edited"
+    },
+    de: {
+      listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
+      rateAuthor: "Autor bewerten", outOf: "{avg} von 5", ratings_one: "1 Bewertung", ratings_other: "{n} Bewertungen",
+      noRatings: "Noch keine Bewertungen", yourRating: "Ihre Bewertung", stars_one: "1 Stern", stars_other: "{n} Sterne",
+      rate: "Bewerten", rated: "Danke! Sie haben {stars} vergeben.", youRated: "Sie haben {stars} vergeben. Wählen Sie erneut, um es zu ändern.",
+      rateFailed: "Ihre Bewertung konnte leider nicht gespeichert werden. Bitte versuchen Sie es erneut.",
+      rateTooMany: "Gerade zu viele Bewertungen. Bitte versuchen Sie es in {s} Sekunden erneut.",
+      addComment: "Kommentar schreiben", name: "Name", comment: "Kommentar", website: "Webseite",
+      post: "Kommentar senden", postReply: "Antwort senden", posting: "Wird gesendet…", reply: "Antworten", replyTo: "Antwort an {name}",
+      cancel: "Abbrechen", sortBy: "Kommentare sortieren", newest: "Neueste", oldest: "Älteste",
+      loadMore: "Weitere Kommentare laden", loadFailed: "Die Kommentare konnten leider nicht geladen werden.", retry: "Erneut versuchen",
+      awaiting: "Wartet auf Freigabe", awaitingNote: "Danke! Ihr Kommentar erscheint für alle, sobald er freigegeben ist.",
+      published: "Ihr Kommentar ist veröffentlicht.",
+      rejected: "Ihr Kommentar kann leider nicht veröffentlicht werden, weil er nicht zu den Regeln dieser Seite passt.",
+      report: "Melden", reportReason: "Warum sollte ein Moderator diesen Kommentar prüfen?",
+      reason_spam: "Spam", reason_abuse: "Beleidigend oder hasserfüllt", reason_off_topic: "Am Thema vorbei", reason_other: "Etwas anderes",
+      sendReport: "Meldung senden", reported: "Danke für Ihre Meldung. Ein Moderator sieht sich das an.",
+      reportFailed: "Ihre Meldung konnte gerade nicht gesendet werden. Bitte versuchen Sie es später erneut.",
+      unreachable: "Der Kommentar-Server ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung; Ihr Text bleibt erhalten.",
+      tooMany: "Sie schreiben gerade sehr schnell. Bitte versuchen Sie es in {s} Sekunden erneut; Ihr Text bleibt erhalten.",
+      invalid: "{field}: {msg}", failed: "Das hat leider nicht geklappt ({msg}). Ihr Text bleibt erhalten.",
+      verified: "Verifiziert", edited: "bearbeitet"
+    }
+  };
+  NS.strings = STRINGS;
+
+  var CSS = [
+    ":host{all:initial !important;display:block !important;visibility:visible !important;opacity:1 !important}",
+    "[hidden]{display:none !important}",
+    ".m{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1d1d1f;background:#fff;text-align:left;display:block}",
+    ".m *{box-sizing:border-box}",
+    "h2,h3{font-size:1.15em;margin:1.2em 0 .5em;font-weight:700}",
+    "p{margin:.4em 0}",
+    "button,input,textarea,select{font:inherit;color:inherit}",
+    "button{cursor:pointer;border:1px solid #1a5fb4;background:#1a5fb4;color:#fff;border-radius:6px;padding:.45em 1em;display:inline-block}",
+    "button.m-link{background:none;border:0;color:#1a5fb4;padding:.1em .2em;text-decoration:underline}",
+    "button.m-ghost{background:#fff;color:#1a5fb4}",
+    "button[aria-pressed=true]{background:#1a5fb4;color:#fff}",
+    "button[aria-disabled=true]{opacity:.6;cursor:progress}",
+    ":focus-visible{outline:3px solid #f5a623 !important;outline-offset:2px}",
+    "label{display:block;font-weight:600;margin:.6em 0 .2em}",
+    "input,textarea,select{display:block;width:100%;max-width:40em;border:1px solid #767676;border-radius:6px;padding:.5em;background:#fff}",
+    "textarea{min-height:6em;resize:vertical}",
+    "[aria-invalid=true]{border-color:#b00020;border-width:2px}",
+    ".m-error,.m-ferr{color:#b00020;font-weight:600}",
+    ".m-ok{color:#26703a;font-weight:600}",
+    ".m-hp{position:absolute !important;left:-10000px;width:1px;height:1px;overflow:hidden}",
+    ".m-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+    ".m-rating{border:1px solid #e3e3e3;border-radius:8px;padding:.2em 1em .8em;margin-bottom:1em}",
+    ".m-agg{display:flex;gap:.6em;align-items:center;flex-wrap:wrap}",
+    ".m-bar{position:relative;display:inline-block;color:#c8c8c8;font-size:1.3em;letter-spacing:2px}",
+    ".m-bar span{position:absolute;left:0;top:0;overflow:hidden;white-space:nowrap;color:#e8a200}",
+    "fieldset{border:0;padding:0;margin:.4em 0;display:flex;align-items:center;gap:.2em;flex-wrap:wrap}",
+    "legend{font-weight:600;float:left;margin-right:.6em}",
+    ".m-star{position:relative;display:inline-block}",
+    ".m-star input{position:absolute;opacity:0;width:1px;height:1px;margin:0}",
+    ".m-star label{display:inline-block;margin:0;font-size:1.8em;line-height:1;color:#c8c8c8;cursor:pointer;padding:0 .05em;font-weight:400}",
+    ".m-star label.on{color:#e8a200}",
+    ".m-star input:focus-visible+label{outline:3px solid #f5a623;outline-offset:1px;border-radius:4px}",
+    ".m-bar2{display:flex;gap:.5em;align-items:center;flex-wrap:wrap;margin:.6em 0}",
+    ".m-list,.m-replies{list-style:none;margin:0;padding:0}",
+    ".m-replies{margin-left:1.2em;padding-left:.8em;border-left:2px solid #e3e3e3}",
+    ".m-replies .m-replies .m-replies{margin-left:0}",
+    ".m-c{padding:.7em 0;border-top:1px solid #eee}",
+    ".m-c:focus{outline:none}.m-c:focus-visible{outline:3px solid #f5a623}",
+    ".m-head{display:flex;gap:.6em;align-items:baseline;flex-wrap:wrap;font-size:.92em}",
+    ".m-name{font-weight:700}",
+    ".m-meta{color:#595959}",
+    ".m-badge{font-size:.8em;border-radius:4px;padding:0 .4em;background:#eef3fb;color:#1a5fb4}",
+    ".m-body{white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0}",
+    ".m-own{background:#fffbea;border-radius:6px;padding:.7em}",
+    ".m-own.m-rejected{background:#fdeeee}",
+    ".m-status{font-weight:600;color:#8a5a00;margin:.2em 0}",
+    ".m-rejected .m-status{color:#b00020}",
+    ".m-actions{display:flex;gap:.8em;font-size:.92em}",
+    ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}"
+  ].join("\n");
+
+  var uid = 0;
+  function nextId(prefix) { uid += 1; return "m-" + prefix + "-" + uid; }
+  function store(key, value) {
+    try {
+      if (value === undefined) return JSON.parse(localStorage.getItem("moderation:" + key) || "null");
+      if (value === null) localStorage.removeItem("moderation:" + key);
+      else localStorage.setItem("moderation:" + key, JSON.stringify(value));
+    } catch (e) { return null; }  // storage disabled: the widget still works, only forgets
+  }
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+  function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  // Builds an element; "text" goes in as textContent, "on…" as listeners, the rest as attributes.
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function api(method, path, body, headers) {
+    var options = { method: method, headers: headers || {}, credentials: "omit", cache: "no-cache" };
+    if (body) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(BASE + path, options).then(function (response) {
+      return response.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        return { status: response.status, data: data, headers: response.headers };
+      });
+    });
+  }
+  function errorOf(res) { return (res.data && res.data.error) || { code: "http_" + res.status, message: "HTTP " + res.status, details: [] }; }
+  function retryAfter(res) {
+    var raw = res.headers.get("Retry-After");
+    var seconds = Number(raw);
+    if (!raw || isNaN(seconds)) seconds = raw ? Math.ceil((Date.parse(raw) - Date.now()) / 1000) : 30;
+    return Math.max(1, seconds || 30);
+  }
+
+  function Widget(host) {
+    var data = host.dataset;
+    this.host = host;
+    this.site = data.site;
+    this.thread = data.thread;
+    this.author = data.author;
+    this.lang = STRINGS[data.lang] ? data.lang : ((document.documentElement.lang || "").slice(0, 2) in STRINGS ? document.documentElement.lang.slice(0, 2) : "en");
+    this.strings = STRINGS[this.lang];
+    this.sso = data.ssoToken || null;
+    this.parts = (data.parts || "rating comments").split(/\s+/);
+    this.sort = data.sort === "oldest" ? "oldest" : "newest";
+    this.pageSize = Math.min(100, Math.max(1, parseInt(data.pageSize, 10) || 20));
+    this.title = data.threadTitle || document.title || null;
+    this.shown = {};  // comment id -> its <li>, so a page and the reader's own copy never duplicate
+    this.total = 0;
+    this.root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    this.root.appendChild(el("style", { text: CSS }));
+    this.box = el("section", { class: "m", lang: this.lang });
+    this.live = el("div", { class: "m-sr", role: "status", "aria-live": "polite" });
+    this.root.appendChild(this.box);
+    this.box.appendChild(this.live);
+    if (this.author && this.parts.indexOf("rating") >= 0) this.buildRating();
+    if (this.thread && this.parts.indexOf("comments") >= 0) this.buildComments();
+  }
+  var W = Widget.prototype;
+
+  W.t = function (key, vars) {
+    var text = (this.strings[key] !== undefined ? this.strings[key] : STRINGS.en[key]) || key;
+    Object.keys(vars || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(vars[name])); });
+    return text;
+  };
+  W.tn = function (key, n) { return this.t(key + (n === 1 ? "_one" : "_other"), { n: n }); };
+  W.say = function (text) { this.live.textContent = ""; this.live.textContent = text; };
+  W.path = function (rest) { return "v1/sites/" + encodeURIComponent(this.site) + "/" + rest; };
+  W.ssoToken = function () {
+    if (this.sso) return Promise.resolve(this.sso);
+    return Promise.resolve(typeof NS.getSsoToken === "function" ? NS.getSsoToken(this.site) : null)
+      .catch(function () { return null; });
+  };
+
+  /* ---- author rating ---- */
+  W.ratingPath = function () { return this.path("authors/" + encodeURIComponent(this.author) + "/rating"); };
+  W.buildRating = function () {
+    var self = this, group = nextId("rate");
+    this.ratingKey = "rating:" + BASE + ":" + this.site + ":" + this.author;
+    this.stars = [];
+    this.aggText = el("span", { class: "m-meta" });
+    this.aggBar = el("span", { class: "m-bar", "aria-hidden": "true", text: "★★★★★" }, [el("span", { text: "★★★★★" })]);
+    this.rateStatus = el("p", { role: "status", class: "m-ok" });
+    var fieldset = el("fieldset", {}, [el("legend", { text: this.t("yourRating") })]);
+    for (var score = 1; score <= 5; score += 1) {
+      var id = group + "-" + score;
+      var input = el("input", { type: "radio", name: group, id: id, value: score,
+        onchange: function () { self.paintStars(self.chosenScore()); } });
+      var label = el("label", { for: id, title: this.tn("stars", score),
+        onmouseenter: this.paintStars.bind(this, score), onmouseleave: function () { self.paintStars(self.chosenScore()); },
+        onclick: function (ev) {
+          // A pointer click rates at once; keyboard users move with arrows and press Enter or "Rate".
+          ev.preventDefault();
+          var target = self.root.getElementById ? self.root.getElementById(this.htmlFor) : null;
+          if (!target) return;
+          target.checked = true;
+          target.focus();
+          self.rate(Number(target.value));
+        } }, [el("span", { "aria-hidden": "true", text: "★" }), el("span", { class: "m-sr", text: this.tn("stars", score) })]);
+      input.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); self.rate(Number(this.value)); } });
+      this.stars.push({ input: input, label: label });
+      fieldset.appendChild(el("span", { class: "m-star" }, [input, label]));
+    }
+    fieldset.appendChild(el("button", { type: "submit", class: "m-ghost", text: this.t("rate") }));
+    var form = el("form", { onsubmit: function (ev) { ev.preventDefault(); if (self.chosenScore()) self.rate(self.chosenScore()); } }, [fieldset]);
+    this.ratingBox = el("div", { class: "m-rating", hidden: true, "aria-label": this.t("rateAuthor"), role: "region" }, [
+      el("h2", { text: this.t("rateAuthor") }), el("p", { class: "m-agg" }, [this.aggBar, this.aggText]), form, this.rateStatus]);
+    this.box.appendChild(this.ratingBox);
+    var mine = store(this.ratingKey);
+    if (mine) {
+      this.stars[mine - 1].input.checked = true;
+      this.paintStars(mine);
+      this.rateStatus.textContent = this.t("youRated", { stars: this.tn("stars", mine) });
+    }
+    this.loadRating();
+  };
+  W.chosenScore = function () {
+    for (var i = 0; i < this.stars.length; i += 1) if (this.stars[i].input.checked) return i + 1;
+    return 0;
+  };
+  W.paintStars = function (score) {
+    this.stars.forEach(function (star, i) { star.label.classList.toggle("on", i < score); });
+  };
+  W.loadRating = function () {
+    var self = this;
+    return api("GET", this.ratingPath()).then(function (res) {
+      // No rating endpoint (or no such site) means no stars block, not an error.
+      if (res.status !== 200 || !res.data || typeof res.data.count !== "number") { self.ratingBox.hidden = true; return null; }
+      self.showAggregate(res.data);
+      self.ratingBox.hidden = false;
+      return res.data;
+    }, function () { self.ratingBox.hidden = true; return null; });
+  };
+  W.showAggregate = function (agg) {
+    var avg = agg.count ? Number(agg.average) : 0;
+    this.aggBar.firstChild.nextSibling.style.width = (avg / 5 * 100) + "%";
+    this.aggText.textContent = agg.count
+      ? this.t("outOf", { avg: avg.toLocaleString(this.lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }) }) + " · " + this.tn("ratings", agg.count)
+      : this.t("noRatings");
+    this.aggregate = agg;
+  };
+  W.rate = function (score) {
+    var self = this;
+    if (this.rating) return;
+    this.rating = true;
+    this.paintStars(score);
+    var rater = store("rater") || randomId();
+    store("rater", rater);
+    var before = this.aggregate ? JSON.stringify([this.aggregate.count, this.aggregate.average]) : "";
+    return this.ssoToken().then(function (token) {
+      var body = { score: score, rater: { fingerprint: rater } };
+      if (token) body.sso_token = token;
+      return api("POST", self.path("authors/" + encodeURIComponent(self.author) + "/ratings"), body);
+    }).then(function (res) {
+      if (res.status === 202) {
+        store(self.ratingKey, score);
+        self.rateStatus.className = "m-ok";
+        self.rateStatus.textContent = self.t("rated", { stars: self.tn("stars", score) });
+        return self.refreshAggregate(before);
+      }
+      self.rateStatus.className = "m-error";
+      self.rateStatus.textContent = res.status === 429 ? self.t("rateTooMany", { s: retryAfter(res) }) : self.t("rateFailed");
+    }, function () {
+      self.rateStatus.className = "m-error";
+      self.rateStatus.textContent = self.t("rateFailed");
+    }).then(function () { self.rating = false; });
+  };
+  // The rating is decided by the rule queue in a moment; re-read the aggregate a few times, backing off.
+  W.refreshAggregate = function (before) {
+    var self = this, delay = 300, tries = 0;
+    function again() {
+      if (tries >= 8) return null;
+      tries += 1;
+      return wait(delay).then(function () {
+        delay = Math.min(delay * 1.7, 5000);
+        return self.loadRating();
+      }).then(function (agg) {
+        if (agg && JSON.stringify([agg.count, agg.average]) !== before) return agg;
+        return again();
+      });
+    }
+    return again();
+  };
+
+  /* ---- comments ---- */
+  W.threadPath = function () { return this.path("threads/" + encodeURIComponent(this.thread) + "/comments"); };
+  W.buildComments = function () {
+    var self = this;
+    this.ownKey = "own:" + BASE + ":" + this.site + ":" + this.thread;
+    this.count = el("h2", { class: "m-count", text: this.tn("comments", 0) });
+    this.sortButtons = ["newest", "oldest"].map(function (sort) {
+      return el("button", { type: "button", class: "m-ghost", "aria-pressed": String(sort === self.sort), text: self.t(sort),
+        onclick: function () { self.setSort(sort); } });
+    });
+    this.list = el("ol", { class: "m-list", "aria-label": this.t("listLabel") });
+    this.listStatus = el("p", { class: "m-meta" });
+    this.more = el("button", { type: "button", class: "m-ghost", hidden: true, text: this.t("loadMore"),
+      onclick: function () { self.loadPage(false); } });
+    this.box.appendChild(this.count);
+    this.box.appendChild(el("h3", { text: this.t("addComment") }));
+    this.box.appendChild(this.buildForm(null));
+    this.box.appendChild(el("div", { class: "m-bar2", role: "group", "aria-label": this.t("sortBy") }, this.sortButtons));
+    this.box.appendChild(this.list);
+    this.box.appendChild(this.listStatus);
+    this.box.appendChild(this.more);
+    this.loadPage(true).then(function () { self.resumeOwn(); });
+  };
+  W.setCount = function (total) {
+    this.total = total;
+    this.count.textContent = this.tn("comments", total);
+  };
+  W.setSort = function (sort) {
+    if (sort === this.sort) return;
+    this.sort = sort;
+    this.sortButtons.forEach(function (b) { b.setAttribute("aria-pressed", String(b.textContent === this.t(sort))); }, this);
+    this.loadPage(true);
+  };
+  W.loadPage = function (reset) {
+    var self = this;
+    if (reset) { this.cursor = null; }
+    var query = "?sort=" + this.sort + "&limit=" + this.pageSize + (this.cursor ? "&cursor=" + encodeURIComponent(this.cursor) : "");
+    this.more.setAttribute("aria-disabled", "true");
+    return api("GET", this.threadPath() + query).then(function (res) {
+      self.more.removeAttribute("aria-disabled");
+      if (res.status !== 200 || !res.data) throw new Error("status " + res.status);
+      if (reset) {
+        Object.keys(self.shown).forEach(function (id) {
+          if (!self.shown[id].classList.contains("m-own-li")) delete self.shown[id];
+        });
+        [].slice.call(self.list.children).forEach(function (li) { if (!li.classList.contains("m-own-li")) li.remove(); });
+      }
+      self.setCount(res.data.total);
+      var first = null;
+      res.data.items.forEach(function (item) {
+        if (self.shown[item.id]) return;
+        var li = self.renderThread(item);
+        self.list.appendChild(li);
+        first = first || li;
+      });
+      self.cursor = res.data.next_cursor;
+      var wasFocused = self.root.activeElement === self.more;
+      self.more.hidden = !self.cursor;
+      if (wasFocused && self.more.hidden && first) first.querySelector("article").focus();
+      self.listStatus.textContent = self.total ? "" : self.t("noComments");
+    }).catch(function () {
+      self.more.removeAttribute("aria-disabled");
+      self.listStatus.textContent = self.t("loadFailed") + " ";
+      self.listStatus.appendChild(el("button", { type: "button", class: "m-link", text: self.t("retry"),
+        onclick: function () { self.loadPage(reset); } }));
+    });
+  };
+  // A top-level comment with its replies nested under the comment each one answers.
+  W.renderThread = function (item) {
+    var self = this, root = this.renderComment(item, false);
+    (item.replies || []).forEach(function (reply) {
+      if (self.shown[reply.id]) return;
+      var parent = self.shown[reply.parent_id] || root;
+      parent.querySelector(".m-replies").appendChild(self.renderComment(reply, false));
+    });
+    return root;
+  };
+  W.renderComment = function (comment, own) {
+    var self = this, nameId = nextId("n");
+    var time = new Date(comment.created_at);
+    var when = isNaN(time) ? "" : time.toLocaleString(this.lang, { dateStyle: "medium", timeStyle: "short" });
+    var head = el("p", { class: "m-head" }, [
+      el("span", { class: "m-name", id: nameId, text: comment.author.name }),
+      comment.author.verified ? el("span", { class: "m-badge", text: this.t("verified") }) : null,
+      el("time", { class: "m-meta", datetime: comment.created_at, text: when }),
+      comment.edited_at ? el("span", { class: "m-meta", text: "(" + this.t("edited") + ")" }) : null]);
+    var slot = el("div", { class: "m-slot" });
+    var actions = own ? null : el("p", { class: "m-actions" }, [
+      el("button", { type: "button", class: "m-link", "aria-expanded": "false", text: this.t("reply"),
+        "aria-describedby": nameId, onclick: function () { self.toggleReply(this, slot, comment); } }),
+      el("button", { type: "button", class: "m-link m-report", "aria-expanded": "false", text: this.t("report"),
+        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]);
+    var article = el("article", { class: "m-c" + (own ? " m-own" : ""), "aria-labelledby": nameId, tabindex: "-1", "data-id": comment.id }, [
+      head, el("p", { class: "m-body", text: comment.body }),
+      own ? el("p", { class: "m-status", role: "status", text: this.t("awaiting") }) : null,
+      own ? el("p", { class: "m-meta m-note", text: this.t("awaitingNote") }) : null,
+      actions, slot]);
+    var li = el("li", { class: own ? "m-own-li" : null }, [article, el("ol", { class: "m-replies" })]);
+    this.shown[comment.id] = li;
+    return li;
+  };
+
+  /* ---- forms ---- */
+  W.buildForm = function (parent) {
+    var self = this, opened = Date.now();
+    var nameId = nextId("name"), bodyId = nextId("body"), siteId = nextId("hp");
+    var name = el("input", { id: nameId, name: "name", autocomplete: "name", maxlength: "80", required: !this.sso });
+    name.value = store("name") || "";
+    var body = el("textarea", { id: bodyId, name: "body", required: true, maxlength: "50000" });
+    var website = el("input", { id: siteId, name: "website", tabindex: "-1", autocomplete: "off" });
+    var error = el("p", { class: "m-error", role: "alert" });
+    var submit = el("button", { type: "submit", text: this.t(parent ? "postReply" : "post") });
+    var form = el("form", { class: "m-form", "aria-label": parent ? this.t("replyTo", { name: parent.author.name }) : this.t("addComment") }, [
+      el("div", { hidden: !!this.sso }, [el("label", { for: nameId, text: this.t("name") }), name]),
+      el("label", { for: bodyId, text: parent ? this.t("replyTo", { name: parent.author.name }) : this.t("comment") }), body,
+      el("div", { class: "m-hp", "aria-hidden": "true" }, [el("label", { for: siteId, text: this.t("website") }), website]),
+      error, el("p", { class: "m-bar2" }, [submit])]);
+    var fields = { body: body, "commenter.name": name, commenter: name };
+    var attempt = { key: null, text: null };
+    function clearErrors() {
+      error.textContent = "";
+      [name, body].forEach(function (field) {
+        field.removeAttribute("aria-invalid");
+        field.removeAttribute("aria-describedby");
+        var old = field.parentNode.querySelector(".m-ferr[data-for='" + field.id + "']");
+        if (old) old.remove();
+      });
+    }
+    function fieldError(field, message) {
+      var id = nextId("err");
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", id);
+      field.insertAdjacentElement("afterend", el("p", { class: "m-ferr", id: id, "data-for": field.id, text: message }));
+      field.focus();
+    }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (form.busy) return;
+      clearErrors();
+      var text = body.value, author = name.value.trim();
+      // A retry of the same text reuses its key, so a lost answer never makes a second comment.
+      if (attempt.text !== author + "\n" + text) attempt = { key: randomId(), text: author + "\n" + text };
+      form.busy = true;
+      submit.setAttribute("aria-disabled", "true");
+      submit.textContent = self.t("posting");
+      self.ssoToken().then(function (token) {
+        var payload = { body: text, elapsed_ms: Date.now() - opened };
+        if (website.value) payload.website = website.value;
+        if (token) payload.sso_token = token; else payload.commenter = { name: author };
+        if (parent) payload.parent_id = parent.id;
+        if (/^https?:\/\//.test(location.href)) payload.thread_url = location.href.slice(0, 2000);
+        if (self.title) payload.thread_title = self.title.slice(0, 300);
+        return api("POST", self.threadPath(), payload, { "Idempotency-Key": attempt.key });
+      }).then(function (res) {
+        if (res.status === 202) {
+          if (author) store("name", author);
+          body.value = "";
+          attempt = { key: null, text: null };
+          self.showOwn({ id: res.data.id, edit_token: res.data.edit_token, body: text, name: author,
+            parent_id: parent ? parent.id : null, created_at: res.data.created_at }, true);
+          if (parent) form.remove();
+          return;
+        }
+        var problem = errorOf(res);
+        if (res.status === 429) {
+          error.textContent = self.t("tooMany", { s: retryAfter(res) });
+        } else if (res.status === 422 && problem.details && problem.details.length) {
+          problem.details.forEach(function (detail) {
+            var field = fields[detail.field];
+            var label = field === body ? self.t("comment") : field === name ? self.t("name") : detail.field;
+            var message = self.t("invalid", { field: label, msg: detail.message });
+            if (field) fieldError(field, message); else error.textContent = message;
+          });
+        } else {
+          error.textContent = self.t("failed", { msg: problem.message });
+        }
+      }, function () {
+        error.textContent = self.t("unreachable");
+      }).then(function () {
+        form.busy = false;
+        submit.removeAttribute("aria-disabled");
+        submit.textContent = self.t(parent ? "postReply" : "post");
+      });
+    });
+    return form;
+  };
+  W.toggleReply = function (button, slot, comment) {
+    var open = slot.querySelector(".m-form");
+    slot.textContent = "";
+    this.closeOthers(button);
+    if (open) { button.setAttribute("aria-expanded", "false"); return; }
+    var form = this.buildForm(comment);
+    var cancel = el("button", { type: "button", class: "m-ghost", text: this.t("cancel"), onclick: function () {
+      slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } });
+    form.querySelector(".m-bar2").appendChild(cancel);
+    slot.appendChild(form);
+    button.setAttribute("aria-expanded", "true");
+    (this.sso || form.querySelector("input").value ? form.querySelector("textarea") : form.querySelector("input")).focus();
+  };
+  W.closeOthers = function (button) {
+    [].slice.call(button.parentNode.querySelectorAll("button")).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
+  };
+  W.toggleReport = function (button, slot, comment) {
+    var self = this, open = slot.querySelector(".m-report-form");
+    slot.textContent = "";
+    this.closeOthers(button);
+    if (open) return;
+    var selectId = nextId("reason");
+    var select = el("select", { id: selectId, name: "reason" }, REASONS.map(function (reason) {
+      return el("option", { value: reason, text: self.t("reason_" + reason) });
+    }));
+    var status = el("p", { role: "status" });
+    var send = el("button", { type: "submit", text: this.t("sendReport") });
+    var form = el("form", { class: "m-report-form", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (form.busy) return;
+      form.busy = true;
+      send.setAttribute("aria-disabled", "true");
+      status.className = "";
+      status.textContent = "";
+      api("POST", self.path("comments/" + encodeURIComponent(comment.id) + "/reports"), { reason: select.value }).then(function (res) {
+        return res.status === 202;
+      }, function () { return false; }).then(function (ok) {
+        form.busy = false;
+        send.removeAttribute("aria-disabled");
+        if (!ok) { status.className = "m-error"; status.textContent = self.t("reportFailed"); return; }
+        var thanks = el("p", { class: "m-ok", role: "status", tabindex: "-1", text: self.t("reported") });
+        slot.textContent = "";
+        slot.appendChild(thanks);
+        button.setAttribute("aria-expanded", "false");
+        button.hidden = true;
+        thanks.focus();
+      });
+    } }, [el("label", { for: selectId, text: this.t("reportReason") }), select, status,
+      el("p", { class: "m-bar2" }, [send, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
+        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
+    slot.appendChild(form);
+    button.setAttribute("aria-expanded", "true");
+    select.focus();
+  };
+
+  /* ---- the reader's own comments: awaiting moderation, then published or kindly rejected ---- */
+  W.ownList = function () { return store(this.ownKey) || []; };
+  W.forgetOwn = function (id) { store(this.ownKey, this.ownList().filter(function (o) { return o.id !== id; })); };
+  W.showOwn = function (own, fresh) {
+    if (fresh) store(this.ownKey, this.ownList().concat([own]).slice(-20));
+    var li = this.renderComment({ id: own.id, author: { name: own.name, verified: !!this.sso }, body: own.body,
+      created_at: own.created_at, parent_id: own.parent_id }, true);
+    var parent = own.parent_id && this.shown[own.parent_id];
+    if (parent) parent.querySelector(".m-replies").appendChild(li);
+    else if (this.sort === "newest") this.list.insertBefore(li, this.list.firstChild);
+    else this.list.appendChild(li);
+    this.listStatus.textContent = "";
+    if (fresh) { li.querySelector("article").focus(); this.say(this.t("awaiting")); }
+    this.watch(own, li);
+  };
+  W.resumeOwn = function () {
+    var self = this;
+    this.ownList().forEach(function (own) { if (!self.shown[own.id]) self.showOwn(own, false); });
+  };
+  // Polls the comment with its edit token for a while, backing off, until the rules or a moderator decide.
+  W.watch = function (own, li) {
+    var self = this, delay = 400, waited = 0;
+    function poll() {
+      if (waited > 180000) return;
+      waited += delay;
+      return wait(delay).then(function () {
+        delay = Math.min(delay * 1.6, 15000);
+        return api("GET", self.path("comments/" + encodeURIComponent(own.id)), null, { "X-Edit-Token": own.edit_token });
+      }).then(function (res) {
+        if (res.status === 404) { li.remove(); delete self.shown[own.id]; self.forgetOwn(own.id); return; }
+        var status = res.status === 200 && res.data ? res.data.status : null;
+        if (status === "approved") return self.publish(own, li, res.data);
+        if (status === "rejected") {
+          var article = li.querySelector("article");
+          article.classList.add("m-rejected");
+          article.querySelector(".m-status").textContent = self.t("rejected");
+          article.querySelector(".m-note").remove();
+          self.forgetOwn(own.id);
+          return;
+        }
+        return poll();
+      }, poll);
+    }
+    return poll();
+  };
+  W.publish = function (own, li, comment) {
+    var hadFocus = li.contains(this.root.activeElement);
+    delete this.shown[own.id];
+    var published = this.renderComment(comment, false);
+    var replies = li.querySelector(".m-replies");
+    published.replaceChild(replies, published.querySelector(".m-replies"));
+    li.replaceWith(published);
+    this.forgetOwn(own.id);
+    this.setCount(this.total + 1);
+    this.say(this.t("published"));
+    if (hadFocus) published.querySelector("article").focus();
+  };
+
+  function mount(host) {
+    if (host.getAttribute("data-moderation-mounted") !== null || !host.dataset.site) return null;
+    host.setAttribute("data-moderation-mounted", "");
+    return new Widget(host);
+  }
+  NS.mount = mount;
+  NS.mountAll = function () { [].slice.call(document.querySelectorAll(SELECTOR)).forEach(mount); };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", NS.mountAll);
+  else NS.mountAll();
+})();

@@ -1,0 +1,630 @@
+// The moderators' page: the review queue of one site, decided with buttons or the keyboard.
+// Plain DOM, no framework. User text only ever enters the page through text nodes.
+"use strict";
+(function () {
+  const SESSION_KEY = "moderation.session";
+  const POLL_MS = 10000;
+  const PAGE_SIZE = 50;
+  const OWN_CLAIM_MS = 4 * 60 * 1000;  // the server keeps a claim for five minutes
+  const OTHER_CLAIM_MS = 60 * 1000;
+  const RULES = ["suspect_words", "banned_words", "links", "toxicity", "learned_spam", "shouting",
+    "flood", "duplicate", "commenter", "length", "honeypot", "one_per_rater", "rating_flood",
+    "brigading"];
+  // Look-alike letters of other scripts, as the server folds them (a common subset).
+  const CONFUSABLE = { "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x",
+    "і": "i", "ј": "j", "ѕ": "s", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v",
+    "ρ": "p", "τ": "t", "υ": "u", "ø": "o", "ł": "l", "ß": "ss" };
+  const LEET = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "!": "i", "|": "l", "+": "t" };
+
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    session: null, items: [], cursor: null, selected: -1, checked: new Set(),
+    claims: new Map(), poll: null, busy: false,
+  };
+
+  // ---- DOM helpers: elements from tag, attributes and children (strings become text nodes)
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "className") node.className = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function say(text) { $("message").textContent = text; }
+  function fail(text) { $("queue-error").textContent = text; }
+
+  // ---- the API
+
+  class ApiFailure extends Error {
+    constructor(status, code, message, details) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.details = details || [];
+    }
+  }
+
+  async function api(method, path, body) {
+    const { site, token } = state.session;
+    const headers = { "Authorization": "Bearer " + token, "Accept": "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch("/v1/sites/" + encodeURIComponent(site) + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store", credentials: "omit",
+      });
+    } catch (err) {
+      throw new ApiFailure(0, "network", "Cannot reach the moderation server. Check your connection; the page retries on its own.");
+    }
+    let payload = null;
+    try { payload = await response.json(); } catch (err) { payload = null; }
+    if (!response.ok) {
+      const error = (payload && payload.error) || {};
+      throw new ApiFailure(response.status, error.code || "http_" + response.status,
+        error.message || "The server answered " + response.status + ".", error.details);
+    }
+    return payload;
+  }
+
+  function explain(err) {
+    if (err.status === 0) return err.message;
+    if (err.status === 401) return "Your token is not valid (unknown or revoked). Sign in again.";
+    if (err.status === 404 && err.code === "not_found" && /site/i.test(err.message))
+      return "This token does not belong to that site. Check the site name.";
+    if (err.status === 503 || err.status === 502 || err.status === 504)
+      return "The moderation service is unavailable right now. Try again in a moment.";
+    if (err.status >= 500) return "The server had a problem (" + err.status + "). Try again.";
+    return err.message;
+  }
+
+  function signOutBecause(err) {
+    signOut();
+    $("sign-in-error").textContent = explain(err);
+  }
+
+  // ---- sign in and out; the token lives in sessionStorage, never in a URL
+
+  async function signIn(event) {
+    event.preventDefault();
+    const site = $("site").value.trim();
+    const token = $("token").value.trim();
+    const error = $("sign-in-error");
+    if (!site || !token) {
+      error.textContent = "Enter your site and your moderator token.";
+      return;
+    }
+    if (!/^[A-Za-z0-9_-]+$/.test(site)) {
+      error.textContent = "A site name has only letters, digits, - and _.";
+      return;
+    }
+    error.textContent = "";
+    $("sign-in-button").disabled = true;
+    state.session = { site, token };
+    try {
+      await api("GET", "/queue?limit=1");
+    } catch (err) {
+      state.session = null;
+      error.textContent = err.status === 404
+        ? "Unknown site, or this token is not for it. Check both." : explain(err);
+      return;
+    } finally {
+      $("sign-in-button").disabled = false;
+    }
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
+    $("token").value = "";
+    start();
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(SESSION_KEY);
+    state.session = null;
+    clearInterval(state.poll);
+    state.items = [];
+    state.checked.clear();
+    $("items").replaceChildren();
+    for (const id of ["queue", "site-name", "waiting", "sign-out", "help-open"]) $(id).hidden = true;
+    $("sign-in").hidden = false;
+    $("site").focus();
+  }
+
+  function start() {
+    $("sign-in").hidden = true;
+    $("queue").hidden = false;
+    for (const id of ["site-name", "sign-out", "help-open"]) $(id).hidden = false;
+    $("site-name").textContent = state.session.site;
+    loadRules();
+    reload();
+    clearInterval(state.poll);
+    state.poll = setInterval(countWaiting, POLL_MS);
+  }
+
+  // ---- the queue
+
+  function filters() {
+    return { kind: $("filter-kind").value, status: $("filter-status").value,
+      rule: $("filter-rule").value, order: $("filter-order").value };
+  }
+
+  function queuePath(cursor, limit) {
+    const f = filters();
+    const query = new URLSearchParams({ kind: f.kind, status: f.status, order: f.order,
+      limit: String(limit || PAGE_SIZE) });
+    if (f.rule) query.set("rule", f.rule);
+    if (cursor) query.set("cursor", cursor);
+    return "/queue?" + query.toString();
+  }
+
+  async function reload() {
+    fail("");
+    $("queue").setAttribute("aria-busy", "true");
+    try {
+      const page = await api("GET", queuePath(null));
+      const keep = state.items[state.selected];
+      state.items = page.items;
+      state.cursor = page.next_cursor;
+      state.checked = new Set([...state.checked].filter((k) => page.items.some((i) => key(i) === k)));
+      const again = keep ? state.items.findIndex((i) => key(i) === key(keep)) : -1;
+      state.selected = again;  // nothing is opened (and claimed) until the moderator does
+      render();
+      countWaiting();
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      fail(explain(err));
+    } finally {
+      $("queue").removeAttribute("aria-busy");
+    }
+  }
+
+  async function loadMore() {
+    if (!state.cursor) return;
+    try {
+      const page = await api("GET", queuePath(state.cursor));
+      const seen = new Set(state.items.map(key));
+      state.items = state.items.concat(page.items.filter((i) => !seen.has(key(i))));
+      state.cursor = page.next_cursor;
+      render();
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      fail(explain(err));
+    }
+  }
+
+  async function loadRules() {
+    const select = $("filter-rule");
+    const names = new Set(RULES);
+    try {
+      const stats = await api("GET", "/rules/stats");
+      for (const stat of stats.rules) names.add(stat.rule);
+    } catch (err) { /* the fixed list is enough to filter by */ }
+    const current = select.value;
+    select.replaceChildren(el("option", { value: "" }, "Any rule"),
+      ...[...names].sort().map((name) => el("option", { value: name }, name.replace(/_/g, " "))));
+    select.value = current;
+  }
+
+  // The live count: held items of both kinds, polled every few seconds and after each action.
+  async function countWaiting() {
+    if (!state.session) return;
+    try {
+      const counts = await Promise.all(["comment", "rating"].map((kind) =>
+        api("GET", "/queue?status=held&include_claimed=true&limit=100&kind=" + kind)));
+      const total = counts.reduce((n, page) => n + page.items.length, 0);
+      const more = counts.some((page) => page.next_cursor);
+      const waiting = $("waiting");
+      waiting.hidden = false;
+      waiting.textContent = (more ? total + "+" : String(total)) + " waiting";
+      waiting.classList.remove("offline");
+      if (!state.items.length && filters().status === "held" && total > 0) reload();
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      const waiting = $("waiting");
+      waiting.hidden = false;
+      waiting.textContent = err.status === 0 ? "offline" : "count unavailable";
+      waiting.classList.add("offline");
+    }
+  }
+
+  function key(item) { return item.kind + ":" + item.id; }
+
+  // ---- highlighting the rules' reasons in the text
+
+  // The text's words folded as the server folds them (case, accents, look-alikes, leetspeak),
+  // each folded character remembering the span of the original text it came from.
+  function foldedWords(text) {
+    const words = [];
+    for (const match of text.matchAll(/[\p{L}\p{N}\p{M}@$!|+'’]+/gu)) {
+      const raw = match[0];
+      const hasLetter = /\p{L}/u.test(raw);
+      const chars = [];
+      let offset = match.index;
+      for (const ch of raw) {
+        let folded = (CONFUSABLE[ch] || ch).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+        if (hasLetter && LEET[folded]) folded = LEET[folded];
+        if (!/[\p{L}\p{N}]/u.test(folded)) folded = folded === "'" || folded === "’" ? "" : folded;
+        for (const f of folded) chars.push({ c: f, start: offset, end: offset + ch.length });
+        offset += ch.length;
+      }
+      if (chars.length) words.push(chars);
+    }
+    // Spaced-out letters ("i d i o t") count as one word, as on the server.
+    const joined = [];
+    for (let i = 0; i < words.length;) {
+      let j = i;
+      while (j < words.length && words[j].length === 1) j++;
+      if (j - i >= 3) { joined.push(words.slice(i, j).flat()); i = j; }
+      else { joined.push(words[i]); i++; }
+    }
+    return joined;
+  }
+
+  function escapeRegex(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+  // A word-list entry as a pattern over the folded words: letters may repeat ("idiooot"),
+  // an entry ending in * is a prefix.
+  function entryPattern(entry) {
+    const prefix = entry.endsWith("*");
+    const words = entry.replace(/\*+$/, "").normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    if (!words.length) return null;
+    const body = words.map((w) => [...w].map((c) => escapeRegex(c) + "+").join("")).join(" ");
+    return new RegExp("(?:^| )(" + body + ")" + (prefix ? "" : "(?= |$)"), "gu");
+  }
+
+  function wordRanges(text, entries) {
+    const words = foldedWords(text);
+    let line = "";
+    const spans = [];
+    words.forEach((word, n) => {
+      if (n) { line += " "; spans.push(null); }
+      for (const ch of word) { line += ch.c; spans.push(ch); }
+    });
+    // spans is indexed by UTF-16 position in `line`; folded letters are single code units mostly.
+    const ranges = [];
+    for (const entry of entries) {
+      const pattern = entryPattern(String(entry));
+      if (!pattern) continue;
+      for (const match of line.matchAll(pattern)) {
+        const from = match.index + match[0].length - match[1].length;
+        const to = from + match[1].length - 1;
+        const first = spans[from], last = spans[to];
+        if (first && last) ranges.push({ start: first.start, end: last.end, label: entry });
+      }
+    }
+    return ranges;
+  }
+
+  function linkRanges(text, links) {
+    const lower = text.toLowerCase();
+    const ranges = [];
+    for (const link of links) {
+      const needle = String(link).toLowerCase();
+      if (!needle) continue;
+      for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length))
+        ranges.push({ start: at, end: at + needle.length, label: "link" });
+    }
+    return ranges;
+  }
+
+  function highlightRanges(text, verdicts) {
+    let ranges = [];
+    for (const verdict of verdicts) {
+      const details = verdict.details || {};
+      if (Array.isArray(details.matched))
+        ranges = ranges.concat(wordRanges(text, details.matched).map((r) => ({ ...r, rule: verdict.rule })));
+      if (Array.isArray(details.links))
+        ranges = ranges.concat(linkRanges(text, details.links).map((r) => ({ ...r, rule: verdict.rule })));
+    }
+    ranges.sort((a, b) => a.start - b.start || b.end - a.end);
+    const merged = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r.start < last.end) last.end = Math.max(last.end, r.end);
+      else merged.push({ ...r });
+    }
+    return merged;
+  }
+
+  function highlightedText(text, verdicts) {
+    const node = el("p", { className: "body" });
+    let at = 0;
+    for (const r of highlightRanges(text, verdicts)) {
+      if (r.start > at) node.append(document.createTextNode(text.slice(at, r.start)));
+      node.append(el("mark", { title: r.rule.replace(/_/g, " ") + ": " + r.label }, text.slice(r.start, r.end)));
+      at = r.end;
+    }
+    if (at < text.length) node.append(document.createTextNode(text.slice(at)));
+    return node;
+  }
+
+  // ---- rendering
+
+  function age(iso) {
+    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    return Math.floor(seconds / 86400) + " d ago";
+  }
+
+  function stars(score) {
+    return el("span", { className: "stars", "aria-label": score + " out of 5 stars" },
+      "★".repeat(score) + "☆".repeat(Math.max(0, 5 - score)));
+  }
+
+  function commenterSummary(person) {
+    const counts = Object.entries(person.counts || {}).map(([status, n]) => n + " " + status).join(", ");
+    return el("p", { className: "commenter" },
+      el("span", { className: "person" }, person.id),
+      person.verified ? el("span", { className: "badge verified" }, "verified") : null,
+      person.trusted ? el("span", { className: "badge trusted" }, "trusted") : null,
+      person.banned_until ? el("span", { className: "badge banned" }, "banned") : null,
+      el("span", { className: "muted" }, counts ? " · " + counts : ""));
+  }
+
+  function verdictList(verdicts) {
+    const flagged = verdicts.filter((v) => v.action !== "allow");
+    if (!flagged.length) return null;
+    return el("ul", { className: "verdicts", "aria-label": "Why it is here" },
+      flagged.map((v) => el("li", { className: "verdict " + v.action },
+        el("strong", {}, v.rule.replace(/_/g, " ")),
+        el("span", { className: "action" }, v.action),
+        v.reason ? el("span", { className: "reason" }, v.reason) : null)));
+  }
+
+  function reportList(reports) {
+    if (!reports || !reports.length) return null;
+    return el("ul", { className: "reports", "aria-label": "Reports" },
+      reports.map((r) => el("li", {}, "Reported: ", el("strong", {}, r.reason),
+        r.note ? " — " + r.note : "")));
+  }
+
+  function renderItem(item, index) {
+    const k = key(item);
+    const label = item.kind === "rating"
+      ? "Rating of " + item.author + " by " + item.commenter.id
+      : "Comment by " + item.author_name;
+    const claimed = state.claims.get(k);
+    const holder = claimed ? claimed.holder : null;
+    const content = item.kind === "rating"
+      ? el("p", { className: "rating" }, "Author ", el("strong", {}, item.author || ""), " ",
+        stars(item.score || 0), " ", el("span", { className: "muted" }, (item.score || 0) + "/5"))
+      : highlightedText(item.body || "", item.verdicts || []);
+    return el("li", {
+      className: "item" + (index === state.selected ? " selected" : ""), "data-key": k,
+      "data-id": item.id, tabindex: "-1", "aria-label": label,
+      "aria-current": index === state.selected ? "true" : null,
+      onclick: (event) => { if (!event.target.closest("button, input, label")) select(index, false); },
+    },
+      el("div", { className: "item-head" },
+        el("input", { type: "checkbox", className: "pick", "aria-label": "Select " + label,
+          checked: state.checked.has(k), onchange: (event) => toggle(k, event.target.checked) }),
+        el("span", { className: "who" }, item.kind === "rating" ? "Rating" : item.author_name || "Anonymous"),
+        item.thread ? el("span", { className: "muted" }, "in ", el("code", {}, item.thread)) : null,
+        el("time", { datetime: item.created_at, title: new Date(item.created_at).toLocaleString() }, age(item.created_at)),
+        el("span", { className: "status " + item.status }, item.status),
+        holder ? el("span", { className: "claimed" }, "being handled by " + holder.replace(/^moderator:/, "")) : null),
+      content,
+      verdictList(item.verdicts || []),
+      reportList(item.reports),
+      commenterSummary(item.commenter),
+      el("div", { className: "actions" },
+        el("button", { type: "button", className: "approve", onclick: () => decide(index, "approve"),
+          disabled: item.status === "approved" ? true : null }, "Approve"),
+        el("button", { type: "button", className: "reject", onclick: () => decide(index, "reject"),
+          disabled: item.status === "rejected" ? true : null }, "Reject"),
+        el("button", { type: "button", className: "ban", onclick: () => decide(index, "reject", true),
+          title: "Reject and ban " + item.commenter.id }, "Reject + ban")));
+  }
+
+  function render() {
+    const list = $("items");
+    list.replaceChildren(...state.items.map(renderItem));
+    $("empty").hidden = state.items.length > 0;
+    $("load-more").hidden = !state.cursor;
+    renderBulk();
+    if (state.selected >= 0) claim(state.items[state.selected]);
+  }
+
+  function renderBulk() {
+    const n = state.checked.size;
+    $("selected-count").textContent = n + " selected";
+    $("bulk-approve").disabled = n === 0;
+    $("bulk-reject").disabled = n === 0;
+    const all = $("select-all");
+    all.checked = n > 0 && n === state.items.length;
+    all.indeterminate = n > 0 && n < state.items.length;
+  }
+
+  // ---- selection, claims, checkboxes
+
+  function itemNode(index) {
+    return $("items").children[index] || null;
+  }
+
+  function select(index, focus = true) {
+    if (!state.items.length) return;
+    index = Math.max(0, Math.min(state.items.length - 1, index));
+    const before = itemNode(state.selected);
+    if (before) { before.classList.remove("selected"); before.removeAttribute("aria-current"); }
+    state.selected = index;
+    const node = itemNode(index);
+    node.classList.add("selected");
+    node.setAttribute("aria-current", "true");
+    if (focus) node.focus();
+    node.scrollIntoView({ block: "nearest" });
+    claim(state.items[index]);
+  }
+
+  // Opening an item reserves it for a few minutes (renewed before the server's claim runs out);
+  // someone else's claim is shown, not an error, and looked at again a minute later.
+  async function claim(item) {
+    const k = key(item);
+    const known = state.claims.get(k);
+    if (known && Date.now() - known.at < (known.holder ? OTHER_CLAIM_MS : OWN_CLAIM_MS)) return;
+    state.claims.set(k, { holder: null, at: Date.now() });
+    try {
+      await api("POST", "/queue/" + item.kind + "/" + item.id + "/claim");
+      const index = state.items.findIndex((i) => key(i) === k);
+      const badge = index >= 0 && itemNode(index) && itemNode(index).querySelector(".claimed");
+      if (badge) badge.remove();  // the other moderator's claim ran out; it is ours now
+    } catch (err) {
+      if (err.status === 409 && err.code === "claimed") {
+        const holder = (err.details[0] && err.details[0].claimed_by) || "another moderator";
+        state.claims.set(k, { holder, at: Date.now() });
+        const index = state.items.findIndex((i) => key(i) === k);
+        if (index >= 0) {
+          const node = itemNode(index);
+          const head = node && node.querySelector(".item-head");
+          if (head && !head.querySelector(".claimed"))
+            head.append(el("span", { className: "claimed" }, "being handled by " + holder.replace(/^moderator:/, "")));
+        }
+      } else {
+        state.claims.delete(k);  // try again next time it is opened
+      }
+    }
+  }
+
+  function toggle(k, on) {
+    if (on) state.checked.add(k); else state.checked.delete(k);
+    const index = state.items.findIndex((i) => key(i) === k);
+    const box = index >= 0 && itemNode(index).querySelector(".pick");
+    if (box) box.checked = on;
+    renderBulk();
+  }
+
+  // ---- decisions
+
+  function removeItems(keys) {
+    const selectedKey = state.items[state.selected] && key(state.items[state.selected]);
+    const position = state.selected;
+    state.items = state.items.filter((i) => !keys.has(key(i)));
+    for (const k of keys) { state.checked.delete(k); state.claims.delete(k); }
+    const still = state.items.findIndex((i) => key(i) === selectedKey);
+    state.selected = still >= 0 ? still : Math.min(position, state.items.length - 1);
+    render();
+    const node = itemNode(state.selected);
+    if (node) node.focus();
+  }
+
+  async function decide(index, action, ban = false) {
+    const item = state.items[index];
+    if (!item || state.busy) return;
+    state.busy = true;
+    fail("");
+    const verb = ban ? "Rejected and banned" : action === "approve" ? "Approved" : "Rejected";
+    try {
+      const outcome = await api("POST", "/queue/" + item.kind + "/" + item.id + "/decision",
+        { action, ban_commenter: ban, revision: item.revision });
+      state.selected = index;
+      removeItems(new Set([key(item)]));
+      say(verb + " " + (item.kind === "rating" ? "the rating" : "the comment by " + item.author_name) +
+        (outcome.changed ? "." : " (it already was)."));
+      countWaiting();
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      if (err.status === 409) {
+        const now = err.details[0] || {};
+        await reload();
+        fail("Someone else decided this item first: it is now " + (now.status || "changed") +
+          ". The list has been refreshed.");
+      } else if (err.status === 404) {
+        await reload();
+        fail("This item is gone (deleted or erased). The list has been refreshed.");
+      } else {
+        fail(explain(err));
+      }
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  async function decideChecked(action) {
+    const picked = state.items.filter((i) => state.checked.has(key(i)));
+    if (!picked.length || state.busy) return;
+    state.busy = true;
+    fail("");
+    try {
+      const outcome = await api("POST", "/queue/decisions", {
+        action, items: picked.map((i) => ({ kind: i.kind, id: i.id, revision: i.revision })) });
+      const done = new Set(outcome.results.filter((r) => !r.error).map((r) => r.kind + ":" + r.id));
+      const failed = outcome.results.filter((r) => r.error);
+      removeItems(done);
+      say((action === "approve" ? "Approved " : "Rejected ") + done.size +
+        (done.size === 1 ? " item." : " items."));
+      if (failed.length) {
+        await reload();
+        fail(failed.length + (failed.length === 1 ? " item was" : " items were") +
+          " not decided: " + failed.map((r) => r.error.message).join("; ") + ". The list has been refreshed.");
+      }
+      countWaiting();
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      fail(explain(err));
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  // ---- keyboard
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || !state.session) return;
+    const target = event.target;
+    if (target.closest && target.closest("input:not([type=checkbox]), select, textarea")) return;
+    if ($("help").open) return;
+    const actions = {
+      j: () => select(state.selected + 1),
+      k: () => select(state.selected - 1),
+      a: () => decide(state.selected, "approve"),
+      r: () => decide(state.selected, "reject"),
+      b: () => decide(state.selected, "reject", true),
+      x: () => {
+        const item = state.items[state.selected];
+        if (item) toggle(key(item), !state.checked.has(key(item)));
+      },
+      "?": () => $("help").showModal(),
+    };
+    const run = actions[event.key];
+    if (!run) return;
+    event.preventDefault();
+    run();
+  }
+
+  // ---- wiring
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("sign-in-form").addEventListener("submit", signIn);
+    $("sign-out").addEventListener("click", signOut);
+    $("refresh").addEventListener("click", reload);
+    $("load-more").addEventListener("click", loadMore);
+    $("bulk-approve").addEventListener("click", () => decideChecked("approve"));
+    $("bulk-reject").addEventListener("click", () => decideChecked("reject"));
+    $("help-open").addEventListener("click", () => $("help").showModal());
+    $("help-close").addEventListener("click", () => $("help").close());
+    $("select-all").addEventListener("change", (event) => {
+      state.checked = event.target.checked ? new Set(state.items.map(key)) : new Set();
+      for (const box of document.querySelectorAll("#items .pick")) box.checked = event.target.checked;
+      renderBulk();
+    });
+    for (const id of ["filter-kind", "filter-status", "filter-rule", "filter-order"])
+      $(id).addEventListener("change", () => { state.checked.clear(); state.selected = -1; reload(); });
+    document.addEventListener("keydown", onKey);
+    const saved = sessionStorage.getItem(SESSION_KEY);
+    if (saved) {
+      try { state.session = JSON.parse(saved); } catch (err) { state.session = null; }
+    }
+    if (state.session && state.session.site && state.session.token) start();
+    else { state.session = null; $("site").focus(); }
+  });
+})();

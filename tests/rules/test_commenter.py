@@ -1,0 +1,59 @@
+"""commenter: bans, premoderation (off, first_n, all) and trusted commenters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from moderation.rules import commenter
+from moderation.rules.base import RuleContext
+from moderation.rules.commenter import History
+from moderation.site_settings import SiteSettings
+from tests.rules.factories import NOW, make_item, make_site
+from tests.rules.history import add_comment
+
+
+def judge(history=None, **settings):
+    site = make_site(settings=SiteSettings(**settings))
+    facts = {"commenter": history} if history is not None else {}
+    return commenter.check(RuleContext(make_item(), site, NOW, facts), commenter.CommenterParams())
+
+
+def test_banned_commenters_are_rejected_until_the_ban_ends():
+    assert judge(History(banned_until=NOW + timedelta(days=1))).action == "reject"
+    forever = judge(History(banned_until=datetime.max.replace(tzinfo=NOW.tzinfo)))
+    assert forever.action == "reject" and "for good" in forever.reason
+    assert judge(History(banned_until=NOW - timedelta(seconds=1))).action == "allow"
+
+
+def test_premoderation_modes():
+    assert judge(History()).action == "allow"  # off by default
+    assert judge(History(), premoderation="all").action == "hold"
+    first = dict(premoderation="first_n", first_n=2)
+    assert judge(History(earlier=0), **first).action == "hold"
+    assert judge(History(earlier=1), **first).action == "hold"
+    assert judge(History(earlier=2, approved=2), **first).action == "allow"
+    assert judge(None, **first).action == "hold"  # no history: a new commenter
+
+
+def test_trusted_commenters_skip_premoderation_unless_ever_rejected():
+    assert judge(History(earlier=9, approved=5), premoderation="all").action == "allow"
+    assert judge(History(earlier=9, approved=8, rejected=1), premoderation="all").action == "hold"
+    assert judge(History(earlier=9, approved=4), premoderation="all").action == "hold"
+
+
+async def test_loader_reads_ban_and_earlier_comments(pool, site):
+    async with pool.acquire() as conn:
+        await add_comment(conn, site, "one", NOW - timedelta(hours=3))
+        await add_comment(conn, site, "two", NOW - timedelta(hours=2), status="rejected")
+        await add_comment(conn, site, "gone", NOW - timedelta(hours=2), status="deleted")
+        await add_comment(conn, site, "someone else", NOW, commenter="anon:b")
+        item = await add_comment(conn, site, "three", NOW, status="pending")
+        await conn.execute("UPDATE commenters SET banned_until = 'infinity', ban_reason = 'spam' "
+                           "WHERE site_id = $1 AND commenter = 'anon:a'", site)
+        facts = await commenter.load_facts(conn, [item], NOW)
+    history = facts[item.key]
+    assert (history.earlier, history.approved, history.rejected) == (2, 1, 1)
+    assert history.banned_until > NOW and history.ban_reason == "spam"
+    verdict = commenter.check(RuleContext(item, make_site(), NOW, {"commenter": history}),
+                              commenter.CommenterParams())
+    assert verdict.action == "reject"

@@ -18,6 +18,8 @@ from moderation.config import Config, ConfigError, load_config
 def setup_logging(config: Config) -> None:
     logging.basicConfig(level=config.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The embedded server narrates every pg_ctl call at INFO; only its problems matter here.
+    logging.getLogger("pgserver").setLevel(max(logging.WARNING, logging.getLevelName(config.log_level)))
 
 
 async def with_connection(config: Config, action):

@@ -1,13 +1,15 @@
 """Items per second through the whole rule pipeline on one core, without and with the model.
 
-Run: PYTHONPATH=. .venv/bin/python bench/rules_speed.py [--facts]
+Run: PYTHONPATH=. taskset -c 0 .venv/bin/python bench/rules_speed.py [--micro] [--facts] [--explain]
 
 The checks run over 20,000 in-memory comments with realistic facts (a commenter history, flood
 counts, near-duplicates, a trained learned_spam site's scores), exactly as `pipeline.judge` runs
 them in a worker; what the fact loaders compute (shingles, the classifier's score) is part of the
 fact loading figure. "Without the model" switches toxicity off; learned_spam stays on (its arithmetic is cheap).
-`--facts` also starts the embedded PostgreSQL, stores 20,000 comments and times the rules' batch
-fact loaders (one query each per batch of 100), which a worker pays once per batch.
+`--micro` also times normalization and each text rule alone.
+`--facts` also starts the embedded PostgreSQL, stores 100,000 comments (`--stored`) and times the
+rules' batch fact loaders (one query each per batch of 100), which a worker pays once per batch;
+`--explain` prints the duplicate loader's query plan (EXPLAIN ANALYZE) for one batch.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pathlib import Path
 
 from moderation import pipeline
 from moderation.default_wordlists import BANNED, SUSPECT
-from moderation.rules import rules_for, toxicity
-from moderation.rules.base import Item, SiteView
+from moderation.normalize import word_forms
+from moderation.rules import banned_words, links, rules_for, shouting, suspect_words, toxicity
+from moderation.rules.base import Item, RuleContext, SiteView
 from moderation.rules.commenter import History
 from moderation.learned_spam import spam_probability
 from moderation.rules.duplicate import Earlier, Likeness
@@ -85,15 +88,37 @@ def run_checks(n: int) -> None:
         site = site_view(with_model)
         for item, item_facts in zip(items[:500], facts):  # warm-up
             pipeline.judge(item, site, site.params, rules, item_facts, NOW)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for item, item_facts in zip(items, facts):
             pipeline.judge(item, site, site.params, rules, item_facts, NOW)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        # CPU time is what one core gives this process; on a shared machine wall time is less.
         print(f"checks, all rules {label}: {n / elapsed:,.0f} items/s "
-              f"({elapsed / n * 1e6:.0f} µs/item)")
+              f"({elapsed / n * 1e6:.0f} µs/item; {n / cpu:,.0f} items/s of CPU time)")
 
 
-async def run_fact_loaders(n: int, batch: int) -> None:
+def run_micro(n: int) -> None:
+    """Normalization and the text rules one by one, each over the same comments."""
+    texts = bodies(n)
+    site = site_view(True)
+    print(f"{n} comments, mean {sum(map(len, texts)) / n:.0f} chars; each rule alone:")
+    # Fresh string objects: normalization remembers only the text it saw last.
+    copies = ["".join(t) for t in texts]
+    start = time.perf_counter()
+    for text in copies:
+        word_forms(text)
+    print(f"  word_forms: {(time.perf_counter() - start) / n * 1e6:.1f} µs/comment")
+    for module in (banned_words, suspect_words, links, shouting, toxicity):
+        rule, params = module.RULE, site.params[module.RULE.name]
+        contexts = [RuleContext(Item("comment", "ustv", i, 1, NOW, body="".join(t)), site, NOW)
+                    for i, t in enumerate(texts)]  # a new body each round: nothing remembered
+        start = time.perf_counter()
+        for ctx in contexts:
+            rule.check(ctx, params)
+        print(f"  {rule.name}: {(time.perf_counter() - start) / n * 1e6:.1f} µs/comment")
+
+
+async def run_fact_loaders(n: int, stored: int, batch: int, explain: bool) -> None:
     from moderation import database
     from moderation.config import Config
     from moderation.fingerprint import text_hash
@@ -110,11 +135,11 @@ async def run_fact_loaders(n: int, batch: int) -> None:
             await conn.execute("INSERT INTO commenters (site_id, commenter, name) "
                                "SELECT 'bench', 'anon:' || n, 'r' FROM generate_series(0, 4999) n")
             rng = random.Random(3)
-            texts = bodies(n)
-            # 5,000 commenters and 2,000 IPs posting over three hours of a busy site.
+            texts = bodies(stored)
+            # 5,000 commenters and 2,000 IPs posting over a day of a busy site.
             rows = [("bench", f"t{rng.randrange(200)}", f"anon:{rng.randrange(5000)}", "r", body,
                      rng.randrange(2000).to_bytes(2, "big"),
-                     NOW - timedelta(seconds=(n - i) * 10800 / n),
+                     NOW - timedelta(seconds=(stored - i) * 86400 / stored),
                      text_hash(body)) for i, body in enumerate(texts)]
             await conn.copy_records_to_table(
                 "comments", records=rows, columns=["site_id", "thread", "commenter",
@@ -126,6 +151,17 @@ async def run_fact_loaders(n: int, batch: int) -> None:
             items = [Item("comment", "bench", cid, 1, row[6], commenter=row[2], ip_hash=row[5],
                           thread=row[1], body=row[4]) for cid, row in zip(ids, rows)]
             sample = items[-2000:]
+            print(f"fact loaders over {stored:,} stored comments, {len(sample):,} judged:")
+            if explain:
+                from moderation.rules import duplicate
+                part = sample[-batch:]
+                plan = await conn.fetch(
+                    "EXPLAIN (ANALYZE, BUFFERS) " + duplicate.RECENT,
+                    [i.site_id for i in part], [i.item_id for i in part],
+                    [i.commenter for i in part], [i.ip_hash for i in part],
+                    [i.created_at for i in part], [text_hash(i.body) for i in part],
+                    duplicate.MAX_WINDOW, duplicate.RECENT_PER_PERSON)
+                print("\n".join("  " + row[0] for row in plan))
             rules = [r for r in rules_for("comment") if r.load_facts is not None]
             for rule in rules:
                 start = time.perf_counter()
@@ -146,12 +182,20 @@ async def run_fact_loaders(n: int, batch: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20_000)
+    parser.add_argument("--micro", action="store_true",
+                        help="also time normalization and each text rule alone")
     parser.add_argument("--facts", action="store_true", help="also time the fact loaders")
+    parser.add_argument("--stored", type=int, default=100_000,
+                        help="comments stored for --facts")
+    parser.add_argument("--explain", action="store_true",
+                        help="with --facts: the duplicate loader's query plan")
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     run_checks(args.n)
+    if args.micro:
+        run_micro(min(args.n, 10_000))
     if args.facts:
-        asyncio.run(run_fact_loaders(args.n, args.batch))
+        asyncio.run(run_fact_loaders(args.n, args.stored, args.batch, args.explain))
 
 
 if __name__ == "__main__":

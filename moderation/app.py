@@ -22,7 +22,10 @@ from moderation.comments import utcnow
 from moderation.config import Config
 from moderation.demo import demo_origins, ensure_demo_site
 from moderation.errors import error_middleware
+from moderation.observability import METRICS, Metrics, request_middleware
+from moderation.pipeline import warm_up
 from moderation.signing import Signer
+from moderation.server import server_options
 from moderation.sites import SiteDirectory
 from moderation.worker import JobListener, Notifier, Worker, worker_name
 
@@ -45,10 +48,13 @@ async def database_ctx(app: web.Application):
 async def workers_ctx(app: web.Application):
     """Rule workers, their LISTEN connection and the NOTIFY sender; stopped gracefully."""
     config = app[CONFIG]
-    workers = [Worker(app[POOL], config, app[CLOCK], worker_name(i)) for i in range(config.workers)]
+    workers = [Worker(app[POOL], config, app[CLOCK], worker_name(i), metrics=app[METRICS])
+               for i in range(config.workers)]
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
     tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier")]
+    if workers:
+        await warm_up()
     worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
     if workers:
         app[LISTENER] = JobListener(app[DATABASE_URL], config, workers)
@@ -75,12 +81,14 @@ def add_routes(app: web.Application) -> None:
 def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
                database_url: str | None = None) -> web.Application:
     config = config.with_secret()
-    app = web.Application(client_max_size=config.max_body_bytes,
-                          middlewares=[cors_middleware, error_middleware, auth_middleware])
+    app = web.Application(client_max_size=config.max_body_bytes, handler_args=server_options(config),
+                          middlewares=[request_middleware, cors_middleware, error_middleware,
+                                       auth_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock
     app[SIGNER] = Signer(config.secret_key)
     app[RATING_READS] = RatingReads.from_config(config, with_cache=True)
+    app[METRICS] = Metrics()
     if database_url:
         app[DATABASE_URL] = database_url
     app.cleanup_ctx.extend([database_ctx, workers_ctx])

@@ -8,18 +8,15 @@ import logging
 import signal
 import sys
 
-from aiohttp import web
-
-from moderation import database, migrations, queue, sites
+from moderation import database, migrations, observability, queue, sites
 from moderation.comments import utcnow
 from moderation.config import Config, ConfigError, load_config
 
 
 def setup_logging(config: Config) -> None:
-    logging.basicConfig(level=config.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The embedded server narrates every pg_ctl call at INFO; only its problems matter here.
-    logging.getLogger("pgserver").setLevel(max(logging.WARNING, logging.getLevelName(config.log_level)))
+    observability.setup_logging(config.log_level, config.log_format)
+    if not config.access_log:
+        logging.getLogger("moderation.access").setLevel(logging.WARNING)
 
 
 async def with_connection(config: Config, action):
@@ -33,19 +30,22 @@ async def with_connection(config: Config, action):
 
 def cmd_serve(config: Config, args) -> int:
     from moderation.app import create_app
+    from moderation.server import serve
 
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None,
-                access_log=None, shutdown_timeout=10)
+    # Like web.run_app, plus the request limits of moderation.server (slow clients, JSON errors).
+    asyncio.run(serve(create_app(config), config.host, config.port, shutdown_timeout=10))
     return 0
 
 
 def cmd_worker(config: Config, args) -> int:
     """Workers alone, for scaling out; stops gracefully on SIGTERM or SIGINT."""
+    from moderation.pipeline import warm_up
     from moderation.worker import JobListener, Worker, worker_name
 
     async def run() -> None:
         url = database.database_url(config)
         await database.migrate_database(url, config)
+        await warm_up()
         pool = await database.create_pool(url, config)
         workers = [Worker(pool, config, utcnow, worker_name(i)) for i in range(max(1, config.workers))]
         listener = asyncio.create_task(JobListener(url, config, workers).run())

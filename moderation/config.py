@@ -21,9 +21,26 @@ class Config(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=2, ge=0, le=64, description="rule workers inside `serve`")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = Field(default="json", description="one JSON object per line, or text")
+    access_log: bool = Field(default=True, description="one log line per request, with its request id")
     secret_key: str | None = Field(default=None, min_length=16, description=(
         "hashes IP addresses, signs edit tokens and cursors; required with DATABASE_URL"))
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024,
+                                description="largest request body; larger ones get 413")
+    max_json_depth: int = Field(default=32, ge=2, le=200, description=(
+        "deepest nesting of arrays and objects in a JSON body; deeper ones get 400"))
+    max_line_bytes: int = Field(default=24 * 1024, ge=1024, le=65536, description=(
+        "longest request line (method, path and query; 100 thread keys fit); longer ones get 414"))
+    max_header_bytes: int = Field(default=8190, ge=1024, le=65536, description=(
+        "longest single header (name and value); longer ones get 431"))
+    max_headers: int = Field(default=100, ge=16, le=1000, description=(
+        "most headers in one request; more get 431"))
+    header_timeout_s: float = Field(default=10.0, gt=0, le=600, description=(
+        "a client must send a request's line and headers within this, else it is disconnected"))
+    body_timeout_s: float = Field(default=15.0, gt=0, le=600, description=(
+        "a client must send a request's body within this, else it gets 408"))
+    keepalive_timeout_s: float = Field(default=75.0, ge=0, le=3600, description=(
+        "an idle keep-alive connection is closed after this"))
     pool_min_size: int = Field(default=2, ge=0, le=100)
     pool_max_size: int = Field(default=10, ge=1, le=200)
     db_timeout_s: float = Field(default=5.0, gt=0, le=120,

@@ -29,9 +29,16 @@ SUSPECT: tuple[str, ...] = (
     "arschloch*", "fotze*", "hurensohn*", "wichser*", "missgeburt*", "drecksau*", "scheiße",
     "scheisse", "fick dich", "ficken", "schlampe*", "spast", "spasti*", "vollidiot*",
     "halt die fresse", "verpiss dich", "verrecke*", "abschaum", "volksverräter*", "lügenpresse",
-    # Spam vocabulary
-    "work from home", "make money online", "earn money fast", "crypto giveaway",
+    # Spam vocabulary. Money-making phrases name the money: "I work from home two days a week"
+    # is an ordinary sentence, "work from home and earn" is an advert.
+    "work from home and earn", "working from home and earning", "earn from home",
+    "earning from home", "make money from home", "money from home", "make money online",
+    "earn money fast", "get rich quick", "binary options", "crypto giveaway",
     "double your bitcoin", "bitcoin investment", "forex signals", "click here", "dm me",
-    "whatsapp me", "telegram me", "free followers", "cheap pills", "weight loss pills",
-    "payday loan*", "limited offer", "100% free", "sugar daddy",
+    "whatsapp me", "telegram me", "free followers", "buy instagram followers",
+    "buy tiktok followers", "cheap pills", "weight loss pills", "payday loan*", "no credit check",
+    "limited offer", "100% free", "sugar daddy", "hot singles", "singles in your area",
+    # Recovery and "mentor" scams send readers to a person on a messenger.
+    "contact him on whatsapp", "contact him on telegram", "contact her on whatsapp",
+    "contact her on telegram",
 )

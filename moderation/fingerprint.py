@@ -19,7 +19,11 @@ _WORD = re.compile(r"\w+")
 
 def text_hash(body: str) -> int | None:
     """A signed 64-bit hash of the normalized words; None for text without any."""
-    words = normalize(body)
+    return hash_of_normalized(normalize(body))
+
+
+def hash_of_normalized(words: str) -> int | None:
+    """`text_hash` of a text whose normalized form (`normalize.normalize`) is `words`."""
     if not words:
         return None
     return int.from_bytes(hashlib.blake2b(words.encode(), digest_size=8).digest(), "big",
@@ -28,17 +32,20 @@ def text_hash(body: str) -> int | None:
 
 # Consecutive batches compare against the same recent comments of a busy commenter or IP.
 @functools.lru_cache(maxsize=8192)
-def shingles(body: str) -> frozenset[str]:
+def shingles(body: str) -> frozenset[str | tuple[str, str]]:
     """The folded words and word pairs of a text: a changed word changes three of them.
 
     Folding (case, accents, look-alikes) without the rest of normalization costs a fifth as much;
     exact copies under full normalization are found by `text_hash` already.
     """
     words = _WORD.findall(fold(body))
-    return frozenset((*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))))
+    # Pairs as tuples: zip builds them in C, three times faster than joining strings, and a
+    # tuple never equals a word, so the similarity is the same.
+    return frozenset((*words, *zip(words, words[1:])))
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+def similarity(a: frozenset, b: frozenset) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)  # the union's size follows; building it would cost as much again
+    return common / (len(a) + len(b) - common)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from moderation.rules import rules_for
+from moderation.rules import RULES, rules_for
 from moderation.rules.base import Item, Rule, RuleContext, RuleParams, SiteView, Verdict
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,13 @@ def judge(item: Item, site: SiteView, params: Mapping[str, RuleParams],
     verdicts = tuple(rule.check(ctx, params[rule.name]) for rule in rules
                      if params[rule.name].enabled)
     return Judgement(item, decide(verdicts), verdicts)
+
+
+async def warm_up(rules: Sequence[Rule] = RULES) -> None:
+    """Loads the rules' models in a thread, so the first items are not slow and the loop never blocks."""
+    for rule in rules:
+        if rule.warm_up is not None:
+            await asyncio.to_thread(rule.warm_up)
 
 
 async def load_facts(conn: Any, items: Sequence[Item], now: datetime,

@@ -15,6 +15,7 @@ import asyncpg
 from moderation import queue, review
 from moderation.errors import DATABASE_DOWN
 from moderation.item_kinds import ITEM_KINDS
+from moderation.observability import Metrics
 from moderation.pipeline import Judgement, judge_batch
 from moderation.site_views import SiteViews
 
@@ -31,12 +32,13 @@ def audit_reason(judgement: Judgement) -> str:
 
 class Worker:
     def __init__(self, pool: asyncpg.Pool, config, clock: Callable[[], datetime], name: str,
-                 site_views: SiteViews | None = None) -> None:
+                 site_views: SiteViews | None = None, metrics: Metrics | None = None) -> None:
         self.pool = pool
         self.config = config
         self.clock = clock
         self.name = name
         self.site_views = site_views or SiteViews()
+        self.metrics = metrics or Metrics()
         self.wake = asyncio.Event()
         self._stopping = False
 
@@ -55,6 +57,13 @@ class Worker:
             except DATABASE_DOWN as exc:
                 failures += 1
                 log.warning("worker %s: database unavailable (%s); retrying", self.name, exc)
+                await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
+                continue
+            except Exception:
+                # E.g. asyncpg's InternalClientError on a connection the server dropped while
+                # shutting down: the loop must survive it, or this worker stops for good.
+                failures += 1
+                log.exception("worker %s: unexpected error; retrying", self.name)
                 await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
                 continue
             if done == 0 and not self._stopping:
@@ -81,6 +90,7 @@ class Worker:
                 status = await queue.fail(conn, jobs[0], f"{type(exc).__name__}: {exc}",
                                           self.config.max_attempts, self.config.retry_base_s,
                                           self.config.retry_max_s)
+                self.metrics.jobs.labels("dead" if status == "dead" else "retry").inc()
                 log.exception("job %s failed (now %s)", jobs[0]["job_id"], status)
                 return
             # One bad item must not hold back the others: try each on its own.
@@ -106,6 +116,8 @@ class Worker:
                 applied += [j for j in kind_judgements if (j.item.key, j.item.version) in took]
             await record(conn, applied, actor="rules")
             await prioritize(conn, applied)
+        self.metrics.jobs.labels("done").inc(len(owned))
+        self.metrics.observe_judgements(applied)
 
 
 def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]:
@@ -175,7 +187,7 @@ class JobListener:
         while True:
             try:
                 conn = await connect(self.url, self.config)
-            except DATABASE_DOWN + (asyncpg.PostgresError,) as exc:
+            except Exception as exc:  # down, starting up, or a broken handshake: retry, never die
                 log.warning("job listener cannot connect (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -189,12 +201,15 @@ class JobListener:
                 self.wake_all()  # whatever arrived while we were not listening
                 await self._lost.wait()
                 log.warning("job listener lost its connection; reconnecting")
-            except DATABASE_DOWN as exc:
+            except Exception as exc:
                 log.warning("job listener failed (%s); reconnecting", exc)
             finally:
                 self.connected.clear()
                 if not conn.is_closed():
-                    await conn.close(timeout=1)
+                    try:
+                        await conn.close(timeout=1)
+                    except Exception:
+                        conn.terminate()
 
 
 class Notifier:
@@ -226,5 +241,8 @@ class Notifier:
                     await queue.notify(conn)
             except DATABASE_DOWN as exc:
                 log.warning("could not NOTIFY workers (%s); they will poll", exc)
+                await asyncio.sleep(0.5)
+            except Exception:  # never let the NOTIFY sender die: no worker elsewhere would wake
+                log.exception("could not NOTIFY workers; they will poll")
                 await asyncio.sleep(0.5)
             await asyncio.sleep(self.min_interval_s)

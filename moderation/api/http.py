@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -20,14 +22,61 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         content_type="application/json")
 
 
+# A JSON string escape for U+0000 that is not itself an escaped backslash followed by "u0000".
+NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def json_depth_over(raw: bytes, limit: int) -> bool:
+    """True when arrays and objects nest deeper than `limit` (brackets inside strings ignored).
+    Cheap for ordinary bodies: they have fewer brackets than the limit and are not scanned."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, within the configured time: a client trickling it in gets 408."""
+    try:
+        async with asyncio.timeout(request.app[CONFIG].body_timeout_s):
+            return await request.read()
+    except TimeoutError:
+        # aiohttp then lingers briefly for the rest of the body and closes the connection.
+        raise ApiError(408, "request_timeout", "the request body arrived too slowly") from None
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    raw = await request.read()
+    raw = await read_body(request)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_utf8", "the request body is not valid UTF-8") from None
+    limit = request.app[CONFIG].max_json_depth
+    if json_depth_over(raw, limit):
+        raise ApiError(400, "json_too_deep", f"the JSON body nests deeper than {limit} levels")
+    if "\\u0000" in text and NUL_ESCAPE.search(text):
+        # PostgreSQL text cannot hold U+0000; no field of this API needs it.
+        raise ApiError(422, "validation_failed", "the request has invalid fields",
+                       [{"field": "", "type": "string_nul",
+                         "message": "text may not contain the NUL character (\\u0000)"}])
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
@@ -49,8 +98,18 @@ def parse_query(request: web.Request, model: type[M], lists: tuple[str, ...] = (
                        validation_details(exc)) from None
 
 
+# The sites table's CHECK (sql/0001): a key that cannot be a site is not looked up at all.
+SITE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+SITE_KEY = re.compile(SITE_PATTERN)
+
+
+def possible_site(site_id: str | None) -> bool:
+    return site_id is not None and SITE_KEY.fullmatch(site_id) is not None
+
+
 async def find_site(request: web.Request) -> Site:
-    site = await request.app[SITES].get(request.match_info["site"])
+    site_id = request.match_info["site"]
+    site = await request.app[SITES].get(site_id) if possible_site(site_id) else None
     if site is None:
         raise not_found("site")
     return site

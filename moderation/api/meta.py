@@ -6,13 +6,14 @@ import asyncio
 
 from aiohttp import web
 
-from moderation import migrations
+from moderation import migrations, queue
 from moderation.api.http import json_response
 from moderation.api.openapi import openapi_document
 from moderation.api.registry import endpoint
 from moderation.app_keys import POOL
 from moderation.errors import DATABASE_DOWN
 from moderation.models import Health, Readiness
+from moderation.observability import METRICS
 
 
 @endpoint("GET", "/healthz", "The process is alive", "meta", responses={200: Health})
@@ -39,3 +40,21 @@ async def readyz(request: web.Request) -> web.Response:
 @endpoint("GET", "/openapi.json", "This API described in OpenAPI 3.1", "meta")
 async def openapi(request: web.Request) -> web.Response:
     return json_response(openapi_document())
+
+
+@endpoint("GET", "/metrics", "Prometheus metrics: requests, queue, decisions, rules, pool", "meta",
+          content_type="text/plain")
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[METRICS]
+    pool = request.app[POOL]
+    registry.pool_size.labels("total").set(pool.get_size())
+    registry.pool_size.labels("idle").set(pool.get_idle_size())
+    try:
+        async with asyncio.timeout(2):
+            depth = await queue.depth(pool)
+        registry.queue_depth.set(depth["depth"])
+        registry.oldest_job.set(float(depth["oldest_s"]))
+    except DATABASE_DOWN:
+        pass  # the other metrics are still worth a scrape
+    return web.Response(body=registry.render(), content_type="text/plain",
+                        headers={"Cache-Control": "no-store"})

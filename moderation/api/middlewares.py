@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from moderation.api.http import possible_site
 from moderation.api.registry import Endpoint
 from moderation.app_keys import POOL, SITES
 from moderation.errors import DATABASE_DOWN, ApiError, error_response, not_found
@@ -52,7 +53,7 @@ async def authenticate(request: web.Request, needed: str):
 
 async def _site_allowing(request: web.Request, origin: str):
     site_id = request.match_info.get("site")
-    site = await request.app[SITES].get(site_id) if site_id else None
+    site = await request.app[SITES].get(site_id) if possible_site(site_id) else None
     return site if site is not None and site.allows_origin(origin) else None
 
 

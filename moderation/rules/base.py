@@ -96,6 +96,8 @@ class Rule(Generic[P]):
     check: Callable[[RuleContext, P], Verdict]
     # Reads, for a whole batch, what `check` needs from history; keyed by Item.key.
     load_facts: FactLoader | None = None
+    # Loads what the rule needs once per process (a model), before the first item arrives.
+    warm_up: Callable[[], object] | None = None
 
     def allow(self, reason: str = "") -> Verdict:
         return Verdict(self.name, "allow", 0.0, reason)

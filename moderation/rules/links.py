@@ -1,4 +1,5 @@
-"""links: too many links, links through URL shorteners (hold), or to a blocked domain (reject).
+"""links: too many links, links through URL shorteners or to spam-favoured top-level domains
+(hold), or to a blocked domain (reject).
 
 Links are read from the folded text (moderation.normalize.fold), so "раypal.com" written with
 Cyrillic letters is paypal.com and "ｅｘａｍｐｌｅ。ｃｏｍ" is example.com. Bare domains count
@@ -44,6 +45,16 @@ live click link win bid loan loans work tech space website fun icu vip life toda
 cloud digital email money cash casino bet poker porn sex xxx adult dating webcam finance credit
 trade market ltd inc company agency media network best sale deals guru rocks lol party download
 stream racing review faith science cricket men date gdn host press systems solutions services
+cfd sbs cyou accountant
+""".split())
+# Top-level domains that comment spam favours far beyond their share of honest sites (the cheap
+# new gTLDs that abuse reports such as Spamhaus' "most abused TLDs" list year after year, the
+# former free Freenom ones, and the gambling, dating, loan and adult ones). One link to them is
+# held for a moderator, never rejected: a site admin changes the list with `hold_tlds`.
+SPAMMY_TLDS = tuple("""
+xyz top click loan loans win bid icu cfd sbs cyou dating money cash casino bet poker porn sex xxx
+adult webcam download stream racing review faith science cricket men date gdn party accountant
+tk ml ga cf gq
 """.split())
 _TLDS = _COUNTRY_TLDS | _GENERIC_TLDS
 
@@ -74,6 +85,8 @@ class LinksParams(RuleParams):
     max_links: int = Field(default=2, ge=0, le=100)
     hold_shorteners: bool = True
     blocked_domains: tuple[str, ...] = Field(default=(), max_length=10_000)
+    # One link to a domain under one of these top-level domains → `action` (hold).
+    hold_tlds: tuple[str, ...] = Field(default=SPAMMY_TLDS, max_length=1000)
     # The site's own domains: links to them are not counted.
     allowed_domains: tuple[str, ...] = Field(default=(), max_length=1000)
 
@@ -81,6 +94,11 @@ class LinksParams(RuleParams):
     @classmethod
     def plain_domains(cls, domains: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(d for d in map(_domain, domains) if d)
+
+    @field_validator("hold_tlds")
+    @classmethod
+    def plain_tlds(cls, tlds: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for t in (fold(t.strip()).lstrip("*.") for t in tlds) if t))
 
 
 def find_links(text: str) -> list[tuple[str, str]]:
@@ -147,6 +165,12 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
             return Verdict(NAME, params.action, 0.8,
                            "link through a URL shortener: " + ", ".join(shortened),
                            {"links": found, "shorteners": shortened})
+    if params.hold_tlds:
+        spammy = sorted({host for _, host in links if host.rsplit(".", 1)[-1] in params.hold_tlds})
+        if spammy:
+            return Verdict(NAME, params.action, 0.7,
+                           "link to a top-level domain favoured by spam: " + ", ".join(spammy),
+                           {"links": found, "spam_tlds": spammy})
     if len(links) > params.max_links:
         return Verdict(NAME, params.action, min(1.0, 0.5 + 0.1 * len(links)),
                        f"{len(links)} links, more than {params.max_links}", {"links": found})

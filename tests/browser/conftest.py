@@ -5,6 +5,9 @@ Playwright's sync API cannot run inside the session's asyncio loop, so these use
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -17,6 +20,14 @@ from moderation import sites
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """docs/ when SAVE_SCREENSHOTS=1 (to refresh the README's pictures), else a scratch folder."""
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs"
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from pathlib import Path
 
 from playwright.async_api import expect
 
 from tests.browser.conftest import deep_active, tab_to
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 THREAD = "relations-with-russia-have-hit-rock-bottom"
 KIND_REPORT = re.compile(r"Thank you for your report|Sorry, your report could not be sent")
 
@@ -73,7 +71,7 @@ async def test_rate_the_author_four_stars_and_see_the_aggregate(page, demo_serve
     await expect(rating.get_by_role("status")).to_contain_text("You rated 4 stars")
 
 
-async def test_post_await_moderation_publish_reply_and_report(page, demo_server):
+async def test_post_await_moderation_publish_reply_and_report(page, demo_server, screenshots):
     await page.goto(f"{demo_server}/demo")
     widget = comments_widget(page)
     count = widget.locator(".m-count")
@@ -110,9 +108,8 @@ async def test_post_await_moderation_publish_reply_and_report(page, demo_server)
     await mine.get_by_role("button", name="Send report").click()
     await expect(mine.locator(".m-slot")).to_have_text(KIND_REPORT)
 
-    DOCS.mkdir(exist_ok=True)
-    await widget.screenshot(path=str(DOCS / "widget.png"))
-    await page.screenshot(path=str(DOCS / "demo.png"), full_page=True)
+    await widget.screenshot(path=str(screenshots / "widget.png"))
+    await page.screenshot(path=str(screenshots / "demo.png"), full_page=True)
 
     # After a reload both comments come from the thread listing, the reply nested under its parent.
     await page.reload()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from playwright.async_api import expect
 
@@ -11,7 +10,6 @@ from moderation import sites
 from tests.conftest import wait_for
 from tests.api.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>"><svg onload=alert(3)>'
 
 
@@ -76,7 +74,8 @@ async def test_wrong_token_wrong_site_and_server_down_say_so(page, make_client, 
     assert token not in page.url
 
 
-async def test_held_comment_is_highlighted_and_approved_with_the_keyboard(page, make_client, pool, site):
+async def test_held_comment_is_highlighted_and_approved_with_the_keyboard(page, make_client, pool, site,
+                                                                         screenshots):
     client = await make_client(workers=0)
     token, _ = await setup_site(pool, site)
     held = await post(client, site, HELD_TEXT, name="Troll", thread="pub")
@@ -95,11 +94,10 @@ async def test_held_comment_is_highlighted_and_approved_with_the_keyboard(page, 
     await expect(items(page).nth(1).locator("mark")).to_have_text(["bit.ly/3xYz", "tinyurl.com/deal"])
     await expect(items(page).nth(2).locator("mark")).to_have_text(["MORON", "IDIOOOT"])
     await expect(page.get_by_role("status").filter(has_text="waiting")).to_have_text("3 waiting")
-    DOCS.mkdir(exist_ok=True)
     await page.keyboard.press("j")
     await expect(first).to_have_attribute("aria-current", "true")
     await expect(first).to_be_focused()
-    await page.screenshot(path=str(DOCS / "moderate.png"), full_page=True)
+    await page.screenshot(path=str(screenshots / "moderate.png"), full_page=True)
 
     await page.keyboard.press("a")
     await expect(items(page)).to_have_count(2)

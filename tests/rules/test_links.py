@@ -59,3 +59,20 @@ def test_own_domains_are_not_counted():
 
 def test_plain_text_allows():
     assert check(make_context("No links here, e.g. none."), LinksParams()).action == "allow"
+
+
+def test_spammy_top_level_domains_hold():
+    verdict = check(make_context("Hot singles are waiting at meetlocal.dating"), LinksParams())
+    assert (verdict.action, verdict.details["spam_tlds"]) == ("hold", ["meetlocal.dating"])
+    assert check(make_context("see cryptowins.xyz/start"), LinksParams()).action == "hold"
+    # Ordinary domains are not held, and a site can change or empty the list.
+    ordinary = make_context("read it at spiegel.de and bbc.co.uk")
+    assert check(ordinary, LinksParams()).action == "allow"
+    assert check(make_context("meetlocal.dating"), LinksParams(hold_tlds=())).action == "allow"
+    params = LinksParams(hold_tlds=(".Shop", "*.store"))
+    assert params.hold_tlds == ("shop", "store")
+    assert check(make_context("buy at deals.shop"), params).action == "hold"
+    assert check(make_context("see cryptowins.xyz"), params).action == "allow"
+    # A blocked domain still rejects.
+    params = LinksParams(blocked_domains=("cryptowins.xyz",))
+    assert check(make_context("see cryptowins.xyz"), params).action == "reject"

@@ -60,6 +60,26 @@ def test_article_before_spaced_letters_keeps_both_readings():
 def test_fast_enough_for_the_pipeline():
     comment = ("I think the author makes some good points, but the council's 2024 budget "
                "misses others! e.g. the U.S. comparison. ") * 3
-    per_call = timeit.timeit(lambda: word_forms(comment), number=2000) / 2000
+    # Fresh string objects: the last text's forms are remembered (see the next test).
+    copies = iter([comment[:-1] + " " for _ in range(2000)])
+    per_call = timeit.timeit(lambda: word_forms(next(copies)), number=2000) / 2000
     # Generous against slow CI machines; measured ~20 µs for 300 characters.
     assert per_call < 200e-6
+
+
+def test_the_last_text_is_normalized_once():
+    import moderation.normalize as module
+
+    text = "You are a f.u.c.k.i.n.g idiot, sh1t"
+    forms, words = word_forms(text), normalize(text)
+    assert module._last.text is text
+    assert word_forms(text) is forms and normalize(text) is words
+    # An equal text in another object, or another text, is computed afresh, to the same result.
+    other = "".join(list(text))
+    assert other is not text
+    assert word_forms(other) == forms and normalize(other) == words
+    assert normalize("fuuuuck") == "fuuck" and word_forms("fuuuuck") == (" fuuck ", " fuck ")
+
+
+def test_armenian_look_alikes():
+    assert normalize("Fսck yօu") == "fuck you"

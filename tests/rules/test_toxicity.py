@@ -111,3 +111,30 @@ def test_verdict_details():
     verdict = check(make_context("they are vermin"), ToxicityParams())
     assert verdict.details == {"matched": ["they are vermin"], "kind": "dehumanizing"}
     assert check(make_context("they are vermin"), ToxicityParams(patterns=False)).action == "allow"
+
+
+@pytest.mark.parametrize("text", [
+    "The councillor's response was pathetic, frankly.",
+    "Stupid.its not possible",
+    "This decision is ridiculous and lazy.",
+    "Die Entscheidung ist einfach lächerlich.",
+])
+def test_mild_criticism_of_a_thing_is_allowed(text):
+    assert check(make_context(text), ToxicityParams()).action == "allow"
+
+
+@pytest.mark.parametrize("text", [
+    "You are pathetic",
+    "your response was pathetic",
+    "The author is pathetic",
+    "he is so stupid",
+    "pathetic stupid dumb idiot",  # the insult is not a mild word: the score stays high
+])
+def test_mild_words_aimed_at_a_person_are_held(text):
+    assert check(make_context(text), ToxicityParams()).action == "hold"
+
+
+def test_mild_words_can_be_held_like_any_other():
+    params = ToxicityParams(mild_words=())
+    assert check(make_context("The response was pathetic, frankly."), params).action == "hold"
+    assert ToxicityParams(mild_words=("Lächerlich", " ")).mild_words == ("lacherlich",)

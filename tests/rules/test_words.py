@@ -87,3 +87,13 @@ def test_default_lists_compile_and_spare_ordinary_text():
     assert banned.find(ordinary) == [] and suspect.find(ordinary) == []
     assert banned.find("buy ch3ap v1agra") == ["viagra"]
     assert suspect.find("halt die Fresse, du Arschlöcher") == ["arschloch*", "halt die fresse"]
+
+
+def test_default_spam_phrases_name_the_money():
+    suspect = compile_wordlist(SUSPECT, 1)
+    assert suspect.find("I work from home two days a week and the trains are packed.") == []
+    assert suspect.find("W0rk fr0m h0me and earn 500 a day") == ["work from home and earn"]
+    assert suspect.find("Get rich quick with binary options") == ["get rich quick",
+                                                                  "binary options"]
+    assert suspect.find("I recovered my coins, contact him on WhatsApp") == [
+        "contact him on whatsapp"]

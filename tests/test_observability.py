@@ -1,0 +1,60 @@
+"""Metrics, request ids and structured logs, as an operator sees them."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from moderation.observability import JsonFormatter
+from tests.conftest import wait_for
+from tests.factories import post_comment
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """The value of one sample in Prometheus' text format, 0 when absent."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_count_requests_decisions_and_the_queue(client, site):
+    accepted = await post_comment(client, site)
+    await wait_for(lambda: _decided(client, site, accepted))
+    text = await (await client.get("/metrics")).text()
+    route = "/v1/sites/{site}/threads/{thread}/comments"
+    assert metric(text, "moderation_http_requests_total", method="POST", route=route,
+                  status="202") == 1
+    assert metric(text, "moderation_http_request_seconds_count", method="POST", route=route) == 1
+    assert metric(text, "moderation_decisions_total", kind="comment", actor="rules",
+                  status="approved") >= 1
+    assert metric(text, "moderation_jobs_total", outcome="done") >= 1
+    assert "moderation_queue_depth " in text and "moderation_queue_oldest_job_seconds " in text
+    assert metric(text, "moderation_db_pool_connections", state="total") >= 1
+
+
+async def _decided(client, site, accepted) -> bool:
+    response = await client.get(f"/v1/sites/{site}/comments/{accepted['id']}")
+    return response.status == 200
+
+
+async def test_every_answer_carries_a_request_id(client):
+    ours = await client.get("/healthz")
+    assert len(ours.headers["X-Request-Id"]) == 32
+    theirs = await client.get("/nowhere", headers={"X-Request-Id": "lb-1234"})
+    assert theirs.status == 404 and theirs.headers["X-Request-Id"] == "lb-1234"
+    odd = await client.get("/healthz", headers={"X-Request-Id": "<script>" + "x" * 200})
+    assert len(odd.headers["X-Request-Id"]) == 32
+
+
+async def test_one_json_log_line_per_request(client, caplog):
+    with caplog.at_level(logging.INFO, logger="moderation.access"):
+        response = await client.get("/healthz", headers={"X-Request-Id": "trace-7"})
+    records = [r for r in caplog.records if r.name == "moderation.access"]
+    assert len(records) == 1
+    line = json.loads(JsonFormatter().format(records[0]))
+    assert line["request_id"] == "trace-7" and line["status"] == 200
+    assert line["route"] == "/healthz" and line["level"] == "info" and line["duration_ms"] >= 0
+    assert response.status == 200

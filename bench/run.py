@@ -1,7 +1,21 @@
-"""Load runs against the service and, in the same run, the bare baselines of SPEC's targets.
+"""Every benchmark of SPEC's targets in one run, each against its baseline measured in the same run.
 
-Usage: .venv/bin/python bench/run.py [--seconds 10] [--connections 32]
-Traffic goes to 127.0.0.1 only and every run is bounded by --seconds. Needs `wrk` (Debian).
+Usage: .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME]] [--seconds 8] [--connections 32]
+       (`make bench` runs it with no flags; `make bench BENCH_ARGS=--quick` for a short run)
+
+  rules    the rule pipeline, items/s on one core without (and with) the toxicity model
+  post     accept a comment (POST 202) vs bare aiohttp + one asyncpg INSERT
+  page     read a thread page of 50 vs bare aiohttp + one keyset SELECT of 50
+  rating   read an author's rating vs a bare aiohttp JSON handler (bench/ratings_read.py)
+  memory   peak RSS (VmHWM) of the `serve` processes under the load above
+  latency  submit -> decision p50/p99 at half the measured maximum POST rate (bench/decision_latency.py)
+  growth   thread page, counts and queue listing at 1M comments vs a small database, with
+           EXPLAIN (ANALYZE) plans (bench/growth.py)
+
+Ends with one summary table. Traffic goes to 127.0.0.1 only; every load run is bounded by
+--seconds. Needs `wrk` (Debian). The embedded PostgreSQL runs in a fresh temporary directory
+unless DATABASE_URL is set (then use a throwaway database: the run adds a site and rows, and
+deletes queued jobs before the latency run).
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -75,19 +89,31 @@ def wait_http(port: int, path: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def server(args: list[str], env: dict[str, str], port: int, ready_path: str):
+def server(args: list[str], env: dict[str, str], port: int, ready_path: str | None):
+    """A subprocess on 127.0.0.1:port, ready when ready_path answers 200 (None: no HTTP)."""
+    log = tempfile.TemporaryFile()  # never a pipe nobody reads: a full pipe would stall the server
     process = subprocess.Popen(args, env={**os.environ, **env, "PORT": str(port)}, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=log)
     try:
-        wait_http(port, ready_path)
+        try:
+            if ready_path is not None:
+                wait_http(port, ready_path)
+        except RuntimeError:
+            log.seek(0)
+            sys.stderr.write(log.read()[-4000:].decode(errors="replace"))
+            raise
         yield process
     finally:
         process.terminate()
         process.wait(15)
+        log.close()
 
 
-def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
+def wrk(url: str, seconds: int, connections: int, script: str | None = None,
+        headers: dict[str, str] | None = None) -> dict:
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    for name, value in (headers or {}).items():
+        args[1:1] = ["-H", f"{name}: {value}"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         if script:
             f.write(script)
@@ -105,12 +131,23 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def report(name: str, ours: dict, baseline: dict, target: float) -> None:
+def report(name: str, ours: dict, baseline: dict, target: float) -> dict:
+    """Prints one line; returns the summary row."""
     ratio = ours["rps"] / baseline["rps"]
     verdict = "meets" if ratio >= target else "MISSES"
     print(f"{name:<28} {ours['rps']:>9.0f} req/s  p50 {ours['p50_ms']:.2f} ms  p99 {ours['p99_ms']:.2f} ms"
           f"  | baseline {baseline['rps']:>9.0f} req/s  ratio {ratio:.2f}  ({verdict} target {target:.2f})"
           + (f"  non-2xx {ours['non_2xx']}" if ours["non_2xx"] else ""))
+    return row(name, f"{ours['rps']:,.0f} req/s", f"{ours['p50_ms']:.1f} / {ours['p99_ms']:.1f}",
+               f"{baseline['rps']:,.0f} req/s", f"{ratio:.2f}", f">= {target:.2f}",
+               ratio >= target and not ours["non_2xx"])
+
+
+def row(what: str, measured: str, p50_p99: str = "", baseline: str = "", ratio: str = "",
+        target: str = "", met: bool | None = None) -> dict:
+    return {"what": what, "measured": measured, "p50 / p99 ms": p50_p99, "baseline": baseline,
+            "ratio": ratio, "target": target,
+            "met": "—" if met is None else ("yes" if met else "NO")}
 
 
 async def prepare(url: str) -> None:
@@ -123,35 +160,309 @@ async def prepare(url: str) -> None:
         await conn.close()
 
 
+
+
+NAMES = ("rules", "post", "page", "rating", "memory", "latency", "growth")
+
+
+def peak_rss_mb(pid: int) -> tuple[float, float]:
+    """(VmHWM, VmRSS) of a process in MiB: its peak and current resident memory."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return (int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024)
+
+
+@contextmanager
+def profiled(pid: int, name: str, seconds: int, out_dir: Path | None):
+    """py-spy record of the process for the run inside, when --profile DIR is given."""
+    if out_dir is None:
+        yield
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid),
+                            "-d", str(seconds), "-f", "raw", "-o", str(out_dir / f"{name}.txt")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.wait(seconds + 30)
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+                 "unknown CPU")
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    return (f"{os.cpu_count()} cores ({model}), shared by load generator, service and PostgreSQL; "
+            f"load average {' '.join(load)} at start")
+
+
+def print_table(rows: list[dict]) -> None:
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    print("| " + " | ".join(c.ljust(widths[c]) for c in columns) + " |")
+    print("|" + "|".join("-" * (widths[c] + 2) for c in columns) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(r[c]).ljust(widths[c]) for c in columns) + " |")
+
+
+def bench_rules(n: int) -> list[dict]:
+    """The rule pipeline in this process (single-threaded: one core), before any server starts."""
+    from bench import rules_speed
+
+    print(f"\n## rules: {n:,} comments through all rules")
+    speeds = rules_speed.run_checks(n)
+    without, with_model = speeds["without the model"], speeds["with the model"]
+    return [row("rule pipeline, no model", f"{without:,.0f} items/s", target=">= 5,000 items/s",
+                met=without >= 5000),
+            row("rule pipeline, with model", f"{with_model:,.0f} items/s")]
+
+
+def memory_row(what: str, process: subprocess.Popen) -> dict:
+    peak, now = peak_rss_mb(process.pid)
+    print(f"{what}: peak RSS {peak:.0f} MiB (now {now:.0f} MiB)")
+    return row(what, f"{peak:.0f} MiB peak RSS", f"now {now:.0f} MiB")
+
+
+def cli(python: str, env: dict, *args: str) -> str:
+    done = subprocess.run([python, "-m", "moderation", *args], env={**os.environ, **env}, cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        raise RuntimeError(f"moderation {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+async def probe(base_url: str, db_url: str, timeout_s: float = 60) -> None:
+    """One comment through the rules: workers are up and have loaded their models."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{base_url}/v1/sites/bench/threads/probe/comments", json={
+                "body": "Is anybody deciding?", "commenter": {"name": "Probe"}}) as response:
+            comment_id = int((await response.json())["id"])
+    conn = await asyncpg.connect(db_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if await conn.fetchval("SELECT decided_at FROM comments WHERE site_id = 'bench' AND "
+                                   "comment_id = $1", comment_id):
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError("no worker decided the probe comment")
+    finally:
+        await conn.close()
+
+
+def bench_http(options, url: str, env: dict, python: str, selected: set[str]) -> tuple[list[dict], float | None]:
+    """post, page, rating and memory against one `serve` (no workers) and the bare baselines."""
+    from bench import ratings_read
+
+    rows: list[dict] = []
+    post_max = None
+    s, c, prof = options.seconds, options.connections, options.profile
+    ours_port, base_port = free_port(), free_port()
+    with server([python, "bench/baseline.py"], env, base_port, "/json"), \
+            server([python, "-m", "moderation", "serve"], env, ours_port, "/healthz") as serve:
+        asyncio.run(prepare(url))
+        asyncio.run(ratings_read.seed(url))
+        ours = f"http://127.0.0.1:{ours_port}"
+        base = f"http://127.0.0.1:{base_port}"
+        print(f"\n## HTTP: {s} s per run, {c} connections, wrk -t1, API process without workers")
+        idle = peak_rss_mb(serve.pid)[1]
+        if "post" in selected or "memory" in selected:
+            base_post = wrk(f"{base}/insert", s, c, POST_LUA)
+            with profiled(serve.pid, "post", s, prof):
+                ours_post = wrk(f"{ours}/v1/sites/bench/threads/t/comments", s, c, POST_LUA)
+            rows.append(report("accept a comment (POST 202)", ours_post, base_post, 0.90))
+            post_max = ours_post["rps"]
+        if "page" in selected or "memory" in selected:
+            base_page = wrk(f"{base}/page", s, c)
+            with profiled(serve.pid, "page", s, prof):
+                ours_page = wrk(f"{ours}/v1/sites/bench/threads/read/comments?limit=50", s, c)
+            rows.append(report("read a thread page of 50", ours_page, base_page, 0.80))
+        if "rating" in selected:
+            path = f"/v1/sites/bench/authors/{ratings_read.AUTHOR}/rating"
+            first = ratings_read.measure(f"{base}/json", s, c)
+            with profiled(serve.pid, "rating", s, prof):
+                ours_rating = ratings_read.measure(f"{ours}{path}", s, c)
+            again = ratings_read.measure(f"{base}/json", s, c)  # both sides see the same machine
+            print(f"bare JSON baseline runs: {first['rps']:.0f} and {again['rps']:.0f} req/s")
+            base_rating = {**first, "rps": (first["rps"] + again["rps"]) / 2}
+            rows.append(report("read an author's rating", ours_rating, base_rating, 0.90))
+        if "memory" in selected:
+            rows.append(memory_row("memory: serve (API only)", serve))
+            rows[-1]["p50 / p99 ms"] = f"idle {idle:.0f} MiB"
+    return rows, post_max
+
+
+def bench_latency(options, url: str, env: dict, python: str, post_max: float | None) -> list[dict]:
+    from bench import decision_latency
+
+    rows = []
+    if post_max is None:  # `--only latency`: measure the maximum POST rate first
+        port = free_port()
+        with server([python, "-m", "moderation", "serve"], env, port, "/healthz"):
+            post_max = wrk(f"http://127.0.0.1:{port}/v1/sites/bench/threads/t/comments",
+                           options.seconds, options.connections, POST_LUA)["rps"]
+    rate = options.rate or post_max / 2
+    modes = {"serve": [("serve", {"WORKERS": str(options.workers)})],
+             "split": [("serve", {"WORKERS": "0"}), ("worker", {"WORKERS": str(options.workers)})]}
+    for mode in options.latency_modes:
+        removed = asyncio.run(decision_latency.clear_backlog(url))
+        port = free_port()
+        label = {"serve": f"serve with {options.workers} in-process workers",
+                 "split": f"serve (no workers) + `moderation worker` with {options.workers}"}[mode]
+        print(f"\n## latency: {label}; {rate:.0f} POST/s (half of {post_max:.0f}) for "
+              f"{options.latency_seconds} s; {removed} queued jobs of earlier runs dropped first")
+        with ExitStack() as stack:
+            processes = [stack.enter_context(server(
+                [python, "-m", "moderation", command], {**env, **extra}, port if command == "serve"
+                else free_port(), "/healthz" if command == "serve" else None))
+                for command, extra in modes[mode]]
+            base_url = f"http://127.0.0.1:{port}"
+            asyncio.run(probe(base_url, url))
+            result = asyncio.run(decision_latency.measure(base_url, url, rate,
+                                                          options.latency_seconds))
+            print(f"sent {result['achieved_rps']:.0f}/s, counted {result['counted']} "
+                  f"(failed {result['failed']}, undecided {result['undecided']}), decisions "
+                  f"{result['statuses']}; client at most {result['client_lag_max_ms']:.1f} ms late")
+            print(f"submit -> decision p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+                  f"max {result['max_ms']:.1f} ms; created_at -> decided_at p50 "
+                  f"{result['server_p50_ms']:.1f} / p99 {result['server_p99_ms']:.1f} ms; "
+                  f"HTTP 202 p50 {result['http_p50_ms']:.1f} / p99 {result['http_p99_ms']:.1f} ms")
+            ok = result["p99_ms"] < 100 and not result["undecided"] and not result["failed"]
+            rows.append(row(f"submit -> decision ({mode})", f"{result['achieved_rps']:.0f} POST/s",
+                            f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f}",
+                            f"max POST {post_max:,.0f} req/s", f"{rate / post_max:.2f} of max",
+                            "p99 < 100 ms", ok))
+            if mode == "serve":
+                rows.append(memory_row("memory: serve with workers", processes[0]))
+    return rows
+
+
+def bench_growth(options, url: str, env: dict, python: str) -> list[dict]:
+    from bench import growth
+
+    print(f"\n## growth: small database, then {options.comments:,} comments across "
+          f"{options.threads:,} threads")
+    growth_url = asyncio.run(growth.create_database(url))
+    genv = {**env, "DATABASE_URL": growth_url}
+    cli(python, genv, "site", "create", growth.SITE)
+    token = cli(python, genv, "token", "create", "--site", growth.SITE, "--role", "moderator",
+                "--label", "bench")
+    small = asyncio.run(growth.seed_small(growth_url))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/v1/sites/{growth.SITE}"
+    counts = "&".join(f"thread={t}" for t in growth.counted_threads())
+    requests = {"thread page of 50": (f"{base}/threads/{growth.HOT}/comments?limit=50", None),
+                "counts of 100 threads": (f"{base}/counts?{counts}", None),
+                "queue listing (50 held)": (f"{base}/queue?limit=50",
+                                            {"Authorization": f"Bearer {token}"})}
+    s, c = options.growth_seconds, options.connections
+
+    def measure_all(label: str) -> dict:
+        results = {}
+        for name, (target, headers) in requests.items():
+            results[name] = wrk(target, s, c, headers=headers)
+            r = results[name]
+            print(f"{label:<6} {name:<26} {r['rps']:>8.0f} req/s  p50 {r['p50_ms']:.2f} ms  "
+                  f"p99 {r['p99_ms']:.2f} ms" + (f"  non-2xx {r['non_2xx']}" if r["non_2xx"] else ""))
+        return results
+
+    rows = []
+    with server([python, "-m", "moderation", "serve"], {**genv, "WORKERS": "0"}, port, "/healthz") as serve:
+        print(f"small: {asyncio.run(growth.sizes(growth_url))}")
+        before = measure_all("small")
+        small_plans = asyncio.run(growth.explain(growth_url, "moderator:bench"))
+        big = asyncio.run(growth.seed_big(growth_url, options.comments, options.threads))
+        print(f"seeded {big['comments']:,} comments and {big['verdicts']:,} verdicts: generated in "
+              f"{big['generate_s']:.0f} s, COPY {big['copy_s']:.0f} s, VACUUM ANALYZE "
+              f"{big['vacuum_s']:.0f} s")
+        print(f"large: {asyncio.run(growth.sizes(growth_url))}")
+        after = measure_all("large")
+        plans = asyncio.run(growth.explain(growth_url, "moderator:bench"))
+        for name, lines in plans.items():
+            print(f"\nEXPLAIN (ANALYZE, BUFFERS) {name}, large database:")
+            print("\n".join("  " + line for line in lines))
+        scans = {name: growth.seq_scans(lines) for name, lines in plans.items()}
+        print("\nsequential scans at 1M: " + (", ".join(f"{n}: {v}" for n, v in scans.items() if v)
+                                               or "none; every statement uses indexes"))
+        small_scans = {n: v for n, v in ((n, growth.seq_scans(l)) for n, l in small_plans.items()) if v}
+        if small_scans:
+            print(f"(small database, where the planner may prefer them: {small_scans})")
+        for name in requests:
+            ratio = after[name]["rps"] / before[name]["rps"]
+            errors = after[name]["non_2xx"] + before[name]["non_2xx"]
+            rows.append(row(f"growth: {name}", f"{after[name]['rps']:,.0f} req/s",
+                            f"{after[name]['p50_ms']:.1f} / {after[name]['p99_ms']:.1f}",
+                            f"{before[name]['rps']:,.0f} req/s small", f"{ratio:.2f}",
+                            ">= 0.50 (within 2x)", ratio >= 0.5 and not errors))
+        rows.append(row("growth: index scans only", "no Seq Scan" if not any(scans.values())
+                        else f"Seq Scan in {[n for n, v in scans.items() if v]}", met=not any(scans.values())))
+        rows.append(memory_row("memory: serve (growth reads)", serve))
+    return rows
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="short smoke run: 2 s per load run, 100k comments for growth")
+    parser.add_argument("--only", action="append", default=[],
+                        help=f"run only these (comma-separated, repeatable): {', '.join(NAMES)}")
+    parser.add_argument("--seconds", type=int, help="seconds per load run (default 8; quick 2)")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--latency-seconds", type=float, help="fixed-rate run (default 10; quick 3)")
+    parser.add_argument("--latency-modes", default="serve,split",
+                        help="serve: workers inside serve; split: serve + `moderation worker`")
+    parser.add_argument("--rate", type=float, help="POST/s for latency (default half the max)")
+    parser.add_argument("--workers", type=int, default=2, help="rule workers for latency")
+    parser.add_argument("--comments", type=int, help="growth: comments (default 1,000,000)")
+    parser.add_argument("--threads", type=int, help="growth: threads (default 100,000)")
+    parser.add_argument("--growth-seconds", type=int, help="growth: seconds per request (default 5)")
+    parser.add_argument("--rules-items", type=int, help="rules: comments (default 20,000)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy raw profiles of serve during post/page/rating (skews them)")
     options = parser.parse_args()
+    quick = options.quick
+    options.seconds = options.seconds or (2 if quick else 8)
+    options.latency_seconds = options.latency_seconds or (3 if quick else 10)
+    options.comments = options.comments or (100_000 if quick else 1_000_000)
+    options.threads = options.threads or (10_000 if quick else 100_000)
+    options.growth_seconds = options.growth_seconds or (2 if quick else 5)
+    options.rules_items = options.rules_items or (5_000 if quick else 20_000)
+    options.latency_modes = [m for m in options.latency_modes.split(",") if m]
+    selected = {n.strip() for arg in options.only for n in arg.split(",") if n.strip()} or set(NAMES)
+    if unknown := selected - set(NAMES) or set(options.latency_modes) - {"serve", "split"}:
+        parser.error(f"unknown: {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
+
+    started = time.monotonic()
+    print(f"moderation benchmarks, {time.strftime('%Y-%m-%d %H:%M %Z')}\n{machine()}")
+    rows: list[dict] = []
+    if "rules" in selected:
+        rows += bench_rules(options.rules_items)
 
     data_dir = Path(tempfile.mkdtemp(prefix="moderation-bench-"))
     url = os.environ.get("DATABASE_URL") or database.embedded_url(data_dir)
     env = {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789", "WORKERS": "0",
            "LOG_LEVEL": "WARNING", "DEMO_SITE": "false"}
     python = sys.executable
-    subprocess.run([python, "-m", "moderation", "site", "create", "bench"], env={**os.environ, **env},
-                   cwd=ROOT, check=True, capture_output=True)
-    ours_port, base_port = free_port(), free_port()
-    s, c = options.seconds, options.connections
-    with server([python, "bench/baseline.py"], env, base_port, "/json"), \
-            server([python, "-m", "moderation", "serve"], env, ours_port, "/healthz"):
-        asyncio.run(prepare(url))
-        print(f"{s} s per run, {c} connections, wrk -t1, API process without workers\n")
-        base_post = wrk(f"http://127.0.0.1:{base_port}/insert", s, c, POST_LUA)
-        ours_post = wrk(f"http://127.0.0.1:{ours_port}/v1/sites/bench/threads/t/comments", s, c,
-                        POST_LUA)
-        report("accept a comment (POST 202)", ours_post, base_post, 0.90)
-        base_page = wrk(f"http://127.0.0.1:{base_port}/page", s, c)
-        ours_page = wrk(f"http://127.0.0.1:{ours_port}/v1/sites/bench/threads/read/comments?limit=50",
-                        s, c)
-        report("read a thread page of 50", ours_page, base_page, 0.80)
+    cli(python, env, "site", "create", "bench")
+    post_max = None
+    if selected & {"post", "page", "rating", "memory"}:
+        http_rows, post_max = bench_http(options, url, env, python, selected)
+        rows += http_rows
+    if "latency" in selected:
+        rows += bench_latency(options, url, env, python, post_max)
+    if "growth" in selected:
+        rows += bench_growth(options, url, env, python)
+
+    print(f"\n## summary ({time.monotonic() - started:.0f} s; ratios are ours / baseline of the "
+          f"same run)\n")
+    print_table(rows)
+    for embedded in list(database._embedded_servers.values()):
+        embedded.cleanup()  # stops the embedded PostgreSQL of this run
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -90,3 +90,9 @@ class WordListCache:
 
     def __len__(self) -> int:
         return len(self._lists)
+
+
+def matched_entries(wordlists, name: str, text: str) -> list[str]:
+    """The entries of the site's list `name` found in text; none when the site has no such list."""
+    wordlist = wordlists.get(name)
+    return wordlist.find(text) if wordlist is not None else []

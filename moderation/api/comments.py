@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
@@ -10,15 +9,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from moderation import comments
-from moderation.api.http import client_ip, find_site, item_id, json_response, parse_body, parse_query
+from moderation.api.http import (client_ip, find_site, item_id, json_response, parse_body,
+                                 parse_query, slug_param)
 from moderation.api.registry import endpoint
 from moderation.app_keys import CLOCK, NOTIFIER, POOL, SIGNER
 from moderation.errors import ApiError, not_found
 from moderation.identity import resolve_commenter
 from moderation.models import (CommentAccepted, CommentEdit, CommentIn, CommentStatus, Counts,
-                               OwnCommentOut, Slug, SLUG_PATTERN, ThreadPage)
+                               OwnCommentOut, Slug, ThreadPage)
 
-SLUG = re.compile(SLUG_PATTERN)
 THREAD_PATH = "/v1/sites/{site}/threads/{thread}/comments"
 COMMENT_PATH = "/v1/sites/{site}/comments/{id}"
 
@@ -36,12 +35,7 @@ class CountsQuery(BaseModel):
 
 
 def thread_slug(request: web.Request) -> str:
-    thread = request.match_info["thread"]
-    if not SLUG.fullmatch(thread):
-        raise ApiError(422, "validation_failed", "the thread key is invalid",
-                       [{"field": "thread", "type": "string_pattern_mismatch",
-                         "message": "1-200 letters, digits, '.', '_', '~' or '-'"}])
-    return thread
+    return slug_param(request, "thread")
 
 
 @endpoint("POST", THREAD_PATH, "Submit a comment; it is stored and queued for the rules",

@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from moderation.app_keys import CONFIG, SITES
+from moderation.models import SLUG_PATTERN
 from moderation.errors import ApiError, not_found, validation_details
 from moderation.sites import Site
 
@@ -129,3 +130,16 @@ def client_ip(request: web.Request) -> str:
         if forwarded:
             return forwarded.split(",", 1)[0].strip()
     return request.remote or "unknown"
+
+
+SLUG = re.compile(SLUG_PATTERN)
+
+
+def slug_param(request: web.Request, name: str) -> str:
+    """A thread or author key from the path; a malformed one is a 422 naming the field."""
+    value = request.match_info[name]
+    if not SLUG.fullmatch(value):
+        raise ApiError(422, "validation_failed", f"the {name} key is invalid",
+                       [{"field": name, "type": "string_pattern_mismatch",
+                         "message": "1-200 letters, digits, '.', '_', '~' or '-'"}])
+    return value

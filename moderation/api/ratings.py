@@ -10,7 +10,6 @@ for, and it saves the database round trip that otherwise dominates the cost of a
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -20,15 +19,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from moderation import ratings
-from moderation.api.http import client_ip, find_site, json_response, parse_body, parse_query
+from moderation.api.http import (client_ip, find_site, json_response, parse_body, parse_query,
+                                 slug_param)
 from moderation.api.registry import endpoint
 from moderation.app_keys import CLOCK, NOTIFIER, POOL, SIGNER
 from moderation.errors import ApiError, not_found
 from moderation.identity import resolve_rater
 from moderation.models import (AggregateRatingLd, AuthorRating, AuthorRatings, RatingAccepted,
-                               RatingIn, Slug, SLUG_PATTERN)
+                               RatingIn, Slug)
 
-SLUG = re.compile(SLUG_PATTERN)
 AUTHOR_PATH = "/v1/sites/{site}/authors/{author}"
 
 
@@ -93,12 +92,7 @@ class JsonLdQuery(BaseModel):
 
 
 def author_slug(request: web.Request) -> str:
-    author = request.match_info["author"]
-    if not SLUG.fullmatch(author):
-        raise ApiError(422, "validation_failed", "the author key is invalid",
-                       [{"field": "author", "type": "string_pattern_mismatch",
-                         "message": "1-200 letters, digits, '.', '_', '~' or '-'"}])
-    return author
+    return slug_param(request, "author")
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.wordlists import matched_entries
 
 NAME = "banned_words"
 
@@ -12,10 +13,7 @@ class BannedWordsParams(RuleParams):
 
 
 def check(ctx: RuleContext, params: BannedWordsParams) -> Verdict:
-    wordlist = ctx.site.wordlists.get("banned")
-    if wordlist is None:
-        return Verdict(NAME, "allow")
-    matched = wordlist.find(ctx.item.body)
+    matched = matched_entries(ctx.site.wordlists, "banned", ctx.item.body)
     if not matched:
         return Verdict(NAME, "allow")
     return Verdict(NAME, params.action, 1.0, "banned: " + ", ".join(matched[:5]),

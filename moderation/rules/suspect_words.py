@@ -3,6 +3,7 @@
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.wordlists import matched_entries
 
 NAME = "suspect_words"
 
@@ -12,10 +13,7 @@ class SuspectWordsParams(RuleParams):
 
 
 def check(ctx: RuleContext, params: SuspectWordsParams) -> Verdict:
-    wordlist = ctx.site.wordlists.get("suspect")
-    if wordlist is None:
-        return Verdict(NAME, "allow")
-    matched = wordlist.find(ctx.item.body)
+    matched = matched_entries(ctx.site.wordlists, "suspect", ctx.item.body)
     if not matched:
         return Verdict(NAME, "allow")
     return Verdict(NAME, params.action, min(1.0, 0.5 + 0.1 * len(matched)),

@@ -244,3 +244,20 @@ async def test_another_sites_moderator_gets_404_everywhere(client, new_site, poo
                                         json={})
         assert response.status == 404, (method, path, response.status)
     assert (await client.get(f"/v1/sites/{mine}/queue")).status == 401
+
+
+async def test_erasing_a_verified_reader_corrects_the_rating_aggregate(make_client, pool, site):
+    from tests.ratings.factories import SSO_SECRET, post_rating, sso_token
+    client = await make_client(workers=0)
+    _, admin = await setup_site(pool, site)
+    await sites.set_sso_secret(pool, site, SSO_SECRET)
+    await post_rating(client, site, author="kj", score=5, sso_token=sso_token(sub="leaver"))
+    await post_rating(client, site, author="kj", score=3, sso_token=sso_token(sub="stayer"))
+    await post(client, site, "Signed in and commenting.", sso_token=sso_token(sub="leaver"))
+    await decide_all(pool)
+    before = await (await client.get(f"/v1/sites/{site}/authors/kj/rating")).json()
+    assert (before["count"], before["average"]) == (2, 4.0)
+    erased = await client.delete(f"/v1/sites/{site}/commenters/sso:leaver", headers=bearer(admin))
+    assert (await erased.json())["erased"] == {"comments": 1, "ratings": 1}
+    after = await (await client.get(f"/v1/sites/{site}/authors/kj/rating")).json()
+    assert (after["count"], after["average"], after["histogram"]["5"]) == (1, 3.0, 0)

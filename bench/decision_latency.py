@@ -16,6 +16,11 @@ import time
 import aiohttp
 import asyncpg
 
+# Readers' words, so every comment is a different text (the duplicate rule rejects repeats).
+WORDS = ("bridge council budget tram summit school rail election reporter prices week city tax "
+         "parking police climate energy housing rent hospital airport river park library museum "
+         "festival harbour station market traffic water cycling bus ferry coast farm forest "
+         "village mayor minister court teachers nurses students workers voters neighbours").split()
 SENTENCES = [
     "I think the author makes some good points about the budget.",
     "But the council's 2024 plan misses the cost of the new bridge!",
@@ -33,9 +38,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-async def drive(base_url: str, site: str, rate: float, seconds: float) -> dict:
+async def drive(base_url: str, site: str, rate: float, seconds: float, seed: int = 9) -> dict:
     """Sends rate×seconds POSTs on schedule; returns per comment (id, due wall time, HTTP ms)."""
-    rng = random.Random(9)
+    rng = random.Random(seed)
     n = max(1, int(rate * seconds))
     sent: dict[int, tuple[float, float]] = {}
     failed, lag_max = 0, 0.0
@@ -43,10 +48,15 @@ async def drive(base_url: str, site: str, rate: float, seconds: float) -> dict:
 
     async def one(session: aiohttp.ClientSession, i: int, due_wall: float, due: float) -> None:
         nonlocal failed
-        body = {"body": " ".join(rng.choices(SENTENCES, k=rng.randint(1, 3))) + f" (#{i})",
-                "commenter": {"name": f"Reader {i % 300}"}, "elapsed_ms": 30_000}
+        # Many readers from many addresses (the server trusts X-Forwarded-For in this run), as
+        # on a real site: one address posting hundreds a second would be held by the flood rule.
+        text = " ".join(rng.choices(SENTENCES, k=rng.randint(1, 2)) + rng.choices(WORDS, k=8))
+        body = {"body": text, "commenter": {"name": f"Reader {rng.randrange(5000)}"},
+                "elapsed_ms": 30_000}
+        headers = {"X-Forwarded-For": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"}
         try:
-            async with session.post(url.format(f"lat{i % 50}"), json=body) as response:
+            async with session.post(url.format(f"lat{i % 50}"), json=body,
+                                    headers=headers) as response:
                 data = await response.json()
                 if response.status != 202:
                     failed += 1
@@ -83,9 +93,16 @@ async def decisions(db_url: str, ids: list[int], timeout_s: float = 60) -> list:
             if left == 0:
                 break
             await asyncio.sleep(0.5)
-        return await conn.fetch(
+        rows = await conn.fetch(
             "SELECT comment_id, status, created_at, decided_at FROM comments "
             "WHERE site_id = 'bench' AND comment_id = ANY($1)", ids)
+        rules = await conn.fetch(
+            "SELECT rule, action, count(*) AS n FROM verdicts WHERE site_id = 'bench' AND "
+            "kind = 'comment' AND item_id = ANY($1) AND action <> 'allow' GROUP BY 1, 2 "
+            "ORDER BY 3 DESC", ids)
+        print("rules that held or rejected: " +
+              (", ".join(f"{r['rule']} {r['action']} {r['n']}" for r in rules) or "none"))
+        return rows
     finally:
         await conn.close()
 
@@ -99,8 +116,8 @@ async def clear_backlog(db_url: str) -> int:
         await conn.close()
 
 
-async def measure(base_url: str, db_url: str, rate: float, seconds: float) -> dict:
-    run = await drive(base_url, "bench", rate, seconds)
+async def measure(base_url: str, db_url: str, rate: float, seconds: float, seed: int = 9) -> dict:
+    run = await drive(base_url, "bench", rate, seconds, seed)
     sent = run["sent"]
     counted = sorted(sent)[len(sent) // 10:]  # ids grow with send order: skip the warm-up
     rows = await decisions(db_url, counted)

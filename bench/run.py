@@ -315,13 +315,15 @@ def bench_latency(options, url: str, env: dict, python: str, post_max: float | N
               f"{options.latency_seconds} s; {removed} queued jobs of earlier runs dropped first")
         with ExitStack() as stack:
             processes = [stack.enter_context(server(
-                [python, "-m", "moderation", command], {**env, **extra}, port if command == "serve"
+                [python, "-m", "moderation", command],
+                {**env, "TRUST_FORWARDED_FOR": "true", **extra}, port if command == "serve"
                 else free_port(), "/healthz" if command == "serve" else None))
                 for command, extra in modes[mode]]
             base_url = f"http://127.0.0.1:{port}"
             asyncio.run(probe(base_url, url))
-            result = asyncio.run(decision_latency.measure(base_url, url, rate,
-                                                          options.latency_seconds))
+            result = asyncio.run(decision_latency.measure(
+                base_url, url, rate, options.latency_seconds,
+                seed=options.latency_modes.index(mode)))  # new texts: no duplicates of earlier runs
             print(f"sent {result['achieved_rps']:.0f}/s, counted {result['counted']} "
                   f"(failed {result['failed']}, undecided {result['undecided']}), decisions "
                   f"{result['statuses']}; client at most {result['client_lag_max_ms']:.1f} ms late")

@@ -15,7 +15,8 @@ Decisions = list[tuple[Item, str]]
 class ItemKind:
     # Loads the still-pending items behind a list of claimed jobs of this kind.
     load: Callable[..., Awaitable[list[Item]]]
-    # Applies decisions inside the finishing transaction; returns those that took effect.
+    # Applies decisions inside the finishing transaction; returns those that took effect, each
+    # with the status actually stored.
     apply: Callable[..., Awaitable[Decisions]]
 
 

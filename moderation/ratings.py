@@ -185,13 +185,14 @@ async def load_for_rules(conn, jobs: list[asyncpg.Record]) -> list[Item]:
 
 
 async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
-    """Applies the rules' decisions to still-pending versions; returns those that took effect."""
+    """Applies the rules' decisions to still-pending versions; returns those that took effect,
+    with the status stored (an approval that lost to a newer rating is stored as 'replaced')."""
     rows = await apply_statuses(
         conn, [StatusChange(i.site_id, i.item_id, status, i.version) for i, status in decisions],
         only_pending=True)
-    applied = {(r["site_id"], r["rating_id"], r["version"]) for r in rows}
-    return [(item, status) for item, status in decisions
-            if (item.site_id, item.item_id, item.version) in applied]
+    stored = {(r["site_id"], r["rating_id"], r["version"]): r["status"] for r in rows}
+    return [(item, stored[(item.site_id, item.item_id, item.version)]) for item, _ in decisions
+            if (item.site_id, item.item_id, item.version) in stored]
 
 
 # Reading aggregates.

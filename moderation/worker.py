@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Callable
 from datetime import datetime
 
@@ -112,8 +113,9 @@ class Worker:
             for kind, kind_judgements in group_judgements(mine).items():
                 decided = await ITEM_KINDS[kind].apply(
                     conn, [(j.item, j.status) for j in kind_judgements])
-                took = {(item.key, item.version) for item, _ in decided}
-                applied += [j for j in kind_judgements if (j.item.key, j.item.version) in took]
+                stored = {(item.key, item.version): status for item, status in decided}
+                applied += [replace(j, status=stored[(j.item.key, j.item.version)])
+                            for j in kind_judgements if (j.item.key, j.item.version) in stored]
             await record(conn, applied, actor="rules")
             await prioritize(conn, applied)
         self.metrics.jobs.labels("done").inc(len(owned))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from moderation import queue, sites
 from moderation.api.http import find_site, json_response, parse_body
@@ -13,6 +13,17 @@ from moderation.api.registry import endpoint
 from moderation.app_keys import NOTIFIER, POOL, SITES
 from moderation.errors import not_found
 from moderation.site_settings import SiteSettings
+
+
+class SsoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    secret: Annotated[str, Field(min_length=32, max_length=200)] | None = Field(
+        default=None, description="your own secret; omit it to have one generated")
+
+
+class SsoOut(BaseModel):
+    enabled: bool
+    secret: str | None = Field(default=None, description="shown only when it is set")
 
 
 class DeadJob(BaseModel):
@@ -51,6 +62,34 @@ async def put_settings(request: web.Request) -> web.Response:
         raise not_found("site")
     request.app[SITES].forget(site.site_id)
     return json_response(settings.model_dump(mode="json"))
+
+
+@endpoint("GET", "/v1/sites/{site}/sso", "Whether the site accepts SSO tokens", "admin",
+          responses={200: SsoOut})
+async def get_sso(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    return json_response({"enabled": site.sso_secret is not None, "secret": None})
+
+
+@endpoint("PUT", "/v1/sites/{site}/sso",
+          "Set or generate the HS256 secret the site's login signs SSO tokens with (docs/sso.md)",
+          "admin", request=SsoIn, responses={200: SsoOut})
+async def put_sso(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    body = await parse_body(request, SsoIn)
+    secret = body.secret or sites.new_sso_secret()
+    await sites.set_sso_secret(request.app[POOL], site.site_id, secret)
+    request.app[SITES].forget(site.site_id)
+    return json_response({"enabled": True, "secret": secret})
+
+
+@endpoint("DELETE", "/v1/sites/{site}/sso", "Stop accepting SSO tokens", "admin",
+          responses={200: SsoOut})
+async def delete_sso(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    await sites.set_sso_secret(request.app[POOL], site.site_id, None)
+    request.app[SITES].forget(site.site_id)
+    return json_response({"enabled": False, "secret": None})
 
 
 @endpoint("GET", "/v1/sites/{site}/jobs/dead", "Rule jobs that ran out of attempts", "admin",

@@ -161,3 +161,25 @@ async def test_cli_set_sso_generates_or_takes_a_secret(database_url, pool, site,
     assert await pool.fetchval("SELECT sso_secret FROM sites WHERE site_id = $1", site) == chosen
     assert await run(site, "--secret", "short") == 2
     assert await run("no-such-site") == 1
+
+
+async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, site, pool):
+    token = await sites.create_token(pool, site, "admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/v1/sites/{site}/sso"
+    assert await (await client.get(url, headers=headers)).json() == {"enabled": False, "secret": None}
+    generated = await (await client.put(url, json={}, headers=headers)).json()
+    assert generated["enabled"] and len(generated["secret"]) >= 32
+    own = await (await client.put(url, json={"secret": SSO_SECRET}, headers=headers)).json()
+    assert own["secret"] == SSO_SECRET
+    comment = await client.post(f"/v1/sites/{site}/threads/t/comments",
+                                json={"body": "verified hello", "sso_token": sso_token()})
+    assert comment.status == 202
+    assert (await client.put(url, json={"secret": "short"}, headers=headers)).status == 422
+    assert await (await client.delete(url, headers=headers)).json() == {"enabled": False,
+                                                                         "secret": None}
+    refused = await client.post(f"/v1/sites/{site}/threads/t/comments",
+                                json={"body": "verified hello", "sso_token": sso_token()})
+    assert refused.status == 400
+    moderator = await sites.create_token(pool, site, "moderator")
+    assert (await client.put(url, json={}, headers={"Authorization": f"Bearer {moderator}"})).status == 403

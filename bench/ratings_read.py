@@ -1,8 +1,9 @@
 """Reading an author's rating against a bare aiohttp JSON handler, in the same run (SPEC ≥ 90 %).
 
 Usage: .venv/bin/python bench/ratings_read.py [--seconds 10] [--connections 32]
-Measures `moderation serve` as it is, and the same app with the per-process rating cache
-(moderation.api.ratings.rating_reads_ctx) switched on.
+(`bench/run.py --only rating` runs the same measurement as part of the whole benchmark.)
+Measures `moderation serve` as it is — its rating reads use the per-process 1 s cache
+(RATING_CACHE_S) — and, as the floor of the app's own overhead, its GET /healthz.
 Both servers run as subprocesses on 127.0.0.1; every run is bounded by --seconds. Drives them
 with `wrk` when installed, else with a small aiohttp load generator (which shares the CPU with
 the servers, so its absolute numbers are lower; the ratio is what counts).
@@ -33,20 +34,6 @@ AUTHOR = "killian-jones"
 SEED_RATINGS = """
 INSERT INTO ratings (site_id, author, rater, score, status)
 SELECT 'bench', $1, 'anon:bench-' || n, 1 + n % 5, 'approved' FROM generate_series(1, 500) n"""
-
-# `moderation serve` with the rating cache on (a no-op once the app factory does it itself).
-CACHED_SERVE = """
-import os
-from aiohttp import web
-from moderation.api.ratings import rating_reads_ctx
-from moderation.app import create_app
-from moderation.config import load_config
-app = create_app(load_config())
-if rating_reads_ctx not in app.cleanup_ctx:
-    app.cleanup_ctx.append(rating_reads_ctx)
-web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]), print=None, access_log=None)
-"""
-
 
 async def seed(url: str) -> None:
     conn = await asyncpg.connect(url)
@@ -105,24 +92,21 @@ def main() -> None:
     subprocess.run([python, "-m", "moderation", "site", "create", "bench"],
                    env={**os.environ, **env}, cwd=ROOT, capture_output=True)
     asyncio.run(seed(url))
-    ours_port, cached_port, base_port = free_port(), free_port(), free_port()
+    ours_port, base_port = free_port(), free_port()
     s, c = options.seconds, options.connections
     tool = "wrk -t1" if shutil.which("wrk") else "aiohttp load generator"
     path = f"/v1/sites/bench/authors/{AUTHOR}/rating"
     with server([python, "bench/baseline.py"], env, base_port, "/json"), \
-            server([python, "-m", "moderation", "serve"], env, ours_port, "/healthz"), \
-            server([python, "-c", CACHED_SERVE], env, cached_port, "/healthz"):
+            server([python, "-m", "moderation", "serve"], env, ours_port, "/healthz"):
         print(f"{s} s per run, {c} connections, {tool}, API processes without workers\n")
         base = measure(f"http://127.0.0.1:{base_port}/json", s, c)
         ours = measure(f"http://127.0.0.1:{ours_port}{path}", s, c)
-        cached = measure(f"http://127.0.0.1:{cached_port}{path}", s, c)
         floor = measure(f"http://127.0.0.1:{ours_port}/healthz", s, c)
         # Measured again last, so a machine busy with something else skews both sides alike.
         again = measure(f"http://127.0.0.1:{base_port}/json", s, c)
         print(f"baseline runs: {base['rps']:.0f} and {again['rps']:.0f} req/s")
         base = {**base, "rps": (base["rps"] + again["rps"]) / 2}
         report("read an author's rating", ours, base, 0.90)
-        report("  with the rating cache", cached, base, 0.90)
         report("  (app floor: GET /healthz)", floor, base, 0.90)
 
 

@@ -41,6 +41,12 @@ async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[tuple, 
     comments = [item for item in items if item.kind == "comment" and item.body]
     if not comments:
         return {}
+    # A site whose moderators have not yet decided both spam and ham cannot score anything:
+    # its comments skip tokenizing and the token lookup (check() says "still learning").
+    learned = await learned_spam.totals(conn, {item.site_id for item in comments})
+    comments = [item for item in comments if min(learned.get(item.site_id, (0, 0))) > 0]
+    if not comments:
+        return {}
     tokens_of = {item.key: learned_spam.tokens(item.body) for item in comments}
     keys = {(item.site_id, token) for item in comments for token in tokens_of[item.key]}
     per_token, totals = await learned_spam.counts(conn, keys, {i.site_id for i in comments})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from moderation.comments import utcnow
 from moderation.worker import Worker
 from tests.conftest import make_config
@@ -24,11 +26,12 @@ async def decide_all(pool) -> None:
 
 
 async def verdicts(pool, site, comment_id):
+    """The comment's status and each rule's action; a rule without a stored verdict allowed it."""
     rows = await pool.fetch("SELECT rule, action FROM verdicts WHERE site_id = $1 AND item_id = $2",
                             site, int(comment_id))
     status = await pool.fetchval("SELECT status FROM comments WHERE site_id = $1 AND "
                                  "comment_id = $2", site, int(comment_id))
-    return status, {r["rule"]: r["action"] for r in rows}
+    return status, defaultdict(lambda: "allow", {r["rule"]: r["action"] for r in rows})
 
 
 async def test_a_repeat_and_a_blast_are_rejected_and_a_burst_is_held(make_client, pool, site):

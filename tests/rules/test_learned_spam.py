@@ -18,8 +18,8 @@ HAM = [f"The council vote on the {topic} was closer than the article suggests; "
 async def verdict_for(conn, site, body):
     item = await add_comment(conn, site, body, NOW, status="pending")
     facts = await learned_spam.load_facts(conn, [item], NOW)
-    return learned_spam.check(RuleContext(item, make_site(), NOW, {"learned_spam": facts[item.key]}),
-                              learned_spam.LearnedSpamParams())
+    ctx = RuleContext(item, make_site(), NOW, {"learned_spam": facts.get(item.key)})
+    return learned_spam.check(ctx, learned_spam.LearnedSpamParams())
 
 
 async def test_neutral_until_trained_then_holds_spam_and_lets_ham_through(pool, site):

@@ -113,6 +113,16 @@ def cmd_token_create(config: Config, args) -> int:
     return 0
 
 
+def cmd_token_revoke(config: Config, args) -> int:
+    revoked = asyncio.run(with_connection(
+        config, lambda conn: sites.revoke_token(conn, args.site, args.token)))
+    if not revoked:
+        print(f"no active token like that for site {args.site}", file=sys.stderr)
+        return 1
+    print("token revoked")
+    return 0
+
+
 def cmd_jobs_dead(config: Config, args) -> int:
     rows = asyncio.run(with_connection(config, lambda c: queue.list_dead(c, args.site)))
     for row in rows:
@@ -151,6 +161,10 @@ def parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--role", choices=("admin", "moderator"), required=True)
     tcreate.add_argument("--label", help="who holds it, shown in the audit trail")
     tcreate.set_defaults(run=cmd_token_create)
+    trevoke = token.add_parser("revoke", help="end a token at once")
+    trevoke.add_argument("--site", required=True)
+    trevoke.add_argument("token")
+    trevoke.set_defaults(run=cmd_token_revoke)
 
     jobs = sub.add_parser("jobs", help="the rule queue").add_subparsers(dest="jobs_command", required=True)
     dead = jobs.add_parser("dead", help="list jobs out of attempts")

@@ -49,10 +49,22 @@ SELECT comment_id, reason, note, created_at FROM reports
 
 # Erasure: replies to the person's comments stay, detached; counts follow by trigger.
 ERASE_COMMENTS = "DELETE FROM comments WHERE site_id = $1 AND commenter = $2 RETURNING comment_id"
+# Each reply to an erased comment becomes a top-level comment, and the comments below it move
+# under it, however deep: otherwise they would keep an erased root that no page loads.
 DETACH_REPLIES = """
-UPDATE comments SET parent_id = NULL, root_id = NULL
- WHERE site_id = $1 AND parent_id IN (SELECT comment_id FROM comments WHERE site_id = $1 AND commenter = $2)
-   AND commenter <> $2"""
+WITH RECURSIVE erased AS (
+    SELECT comment_id FROM comments WHERE site_id = $1 AND commenter = $2
+), moved (comment_id, new_root) AS (
+    SELECT c.comment_id, c.comment_id FROM comments c
+     WHERE c.site_id = $1 AND c.parent_id IN (SELECT comment_id FROM erased) AND c.commenter <> $2
+    UNION ALL
+    SELECT c.comment_id, m.new_root FROM comments c JOIN moved m ON c.parent_id = m.comment_id
+     WHERE c.site_id = $1 AND c.commenter <> $2
+)
+UPDATE comments c
+   SET parent_id = CASE WHEN c.comment_id = m.new_root THEN NULL ELSE c.parent_id END,
+       root_id = CASE WHEN c.comment_id = m.new_root THEN NULL ELSE m.new_root END
+  FROM moved m WHERE c.site_id = $1 AND c.comment_id = m.comment_id"""
 ERASE_VERDICTS = """
 DELETE FROM verdicts WHERE site_id = $1 AND kind = 'comment' AND item_id = ANY($2::bigint[])"""
 FORGET_IN_AUDIT = "UPDATE audit SET commenter = NULL WHERE site_id = $1 AND commenter = $2"

@@ -31,7 +31,7 @@ WITH new_thread AS (
                           body, ip_hash, signals, idempotency_key, text_hash)
     SELECT $1, $2, $9, (SELECT root_id FROM parent), $5, $6, $8, $10, $11, $12, $13, $14
      WHERE $9::bigint IS NULL OR EXISTS (SELECT FROM parent)
-    ON CONFLICT (site_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    ON CONFLICT (site_id, commenter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING site_id, comment_id, version, created_at
 ), job AS (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
@@ -42,7 +42,7 @@ SELECT comment_id, created_at FROM comment"""
 # What an Idempotency-Key already stands for, to answer a retry with the same comment.
 SELECT_BY_IDEMPOTENCY_KEY = """
 SELECT comment_id, created_at, thread, body, parent_id FROM comments
- WHERE site_id = $1 AND idempotency_key = $2"""
+ WHERE site_id = $1 AND commenter = $2 AND idempotency_key = $3"""
 
 SELECT_COMMENT = """
 SELECT comment_id, thread, parent_id, author_name, verified, body, status, created_at, edited_at,
@@ -53,7 +53,8 @@ SELECT comment_id, thread, parent_id, author_name, verified, body, status, creat
 # version changed and applies nothing.
 EDIT_COMMENT = """
 WITH edited AS (
-    UPDATE comments SET body = $3, version = version + 1, status = 'pending', edited_at = now(),
+    UPDATE comments SET body = $3, version = version + 1, revision = revision + 1,
+                        status = 'pending', edited_at = now(),
                         decided_at = NULL, text_hash = $5
      WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
     RETURNING site_id, comment_id, version, status
@@ -68,7 +69,8 @@ SELECT comment_id FROM edited"""
 
 DELETE_COMMENT = """
 WITH deleted AS (
-    UPDATE comments SET status = 'deleted', body = '', decided_at = now()
+    UPDATE comments SET status = 'deleted', body = '', author_name = '', ip_hash = NULL,
+                        signals = NULL, text_hash = NULL, decided_at = now()
      WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
     RETURNING site_id, comment_id
 ), audit AS (
@@ -117,7 +119,7 @@ SELECT c.site_id, c.comment_id, c.version, c.created_at, c.commenter, c.ip_hash,
                  AND c.version = j.version AND c.status = 'pending'"""
 
 APPLY_DECISIONS = """
-UPDATE comments c SET status = d.status, decided_at = now()
+UPDATE comments c SET status = d.status, revision = c.revision + 1, decided_at = now()
   FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[]) AS d(site_id, comment_id, version, status)
  WHERE c.site_id = d.site_id AND c.comment_id = d.comment_id AND c.version = d.version
    AND c.status = 'pending'
@@ -150,7 +152,8 @@ async def accept(conn, new: NewComment) -> tuple[int, datetime]:
     if row is not None:
         return row["comment_id"], row["created_at"]
     if new.idempotency_key is not None:
-        earlier = await conn.fetchrow(SELECT_BY_IDEMPOTENCY_KEY, new.site_id, new.idempotency_key)
+        earlier = await conn.fetchrow(SELECT_BY_IDEMPOTENCY_KEY, new.site_id, new.commenter,
+                                      new.idempotency_key)
         if earlier is not None:
             if (earlier["thread"], earlier["body"], earlier["parent_id"]) != \
                     (new.thread, new.body, new.parent_id):
@@ -172,6 +175,9 @@ async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: in
         current = await conn.fetchrow(SELECT_COMMENT + " FOR UPDATE", site_id, comment_id)
         if current is None or current["status"] == "deleted":
             raise not_found("comment")
+        if current["status"] == "rejected":
+            # Otherwise an edit would send a rejected comment back through the rules.
+            raise ApiError(409, "comment_rejected", "a rejected comment cannot be edited")
         if now - current["created_at"] > timedelta(seconds=edit_window_s):
             raise ApiError(403, "edit_window_closed",
                            f"comments can be edited for {edit_window_s} seconds after posting")

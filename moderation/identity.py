@@ -85,7 +85,7 @@ def resolve_commenter(signer: Signer, site: Site, commenter: CommenterIn | None,
         raise ApiError(422, "validation_failed", "the request has invalid fields",
                        [{"field": "commenter", "message": "commenter is required without sso_token",
                          "type": "missing"}])
-    key = signer.anonymous_commenter(site.site_id, commenter.name, commenter.email, ip_hash)
+    key = signer.anonymous_commenter(site.site_id, commenter.name, ip_hash)
     return Commenter(key, commenter.name, commenter.email, False)
 
 
@@ -104,5 +104,5 @@ def resolve_rater(signer: Signer, site: Site, fingerprint: str | None, sso_token
         verified = verify_sso_token(site, sso_token, now)
         return Rater(verified.key, True, verified.name, verified.email)
     # The keyed commenter hash, under a prefix that keeps raters apart from commenters' names.
-    key = signer.anonymous_commenter(site.site_id, "\0rater\0" + (fingerprint or ""), None, ip_hash)
+    key = signer.anonymous_commenter(site.site_id, "\0rater\0" + (fingerprint or ""), ip_hash)
     return Rater(key, False)

@@ -15,8 +15,11 @@ WITH target AS (
     ON CONFLICT (site_id, comment_id, reporter) DO NOTHING
     RETURNING comment_id
 ), tally AS (
+    -- Reports from before the comment's last decision were answered by it: they do not count.
     SELECT count(*) + (SELECT count(*) FROM stored) AS reporters
-      FROM reports WHERE site_id = $1 AND comment_id = $2
+      FROM reports r JOIN comments c USING (site_id, comment_id)
+     WHERE r.site_id = $1 AND r.comment_id = $2
+       AND r.created_at > coalesce(c.decided_at, '-infinity')
 ), held AS (
     UPDATE comments SET status = 'held', revision = revision + 1,
                         priority = priority + (SELECT count(*) FROM stored)

@@ -171,7 +171,8 @@ def queue_item(kind: str, row, verdicts, reports, summary, bans) -> dict:
     counts = {s["status"]: s["n"] for s in summary if s["person"] == row["person"]}
     item = {
         "kind": kind, "id": str(row["id"]), "status": row["status"], "revision": row["revision"],
-        "priority": round(row["priority"], 3), "created_at": row["created_at"],
+        # Exact, not rounded: the next page's cursor is built from it.
+        "priority": row["priority"], "created_at": row["created_at"],
         "claimed_by": row["claimed_by"],
         "verdicts": [{"rule": v["rule"], "action": v["action"], "score": v["score"],
                       "reason": v["reason"], "details": v["details"] or {}}
@@ -233,6 +234,9 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
                  revision: int | None, moderator: str, ban: bool = False) -> Outcome:
     """One moderator decision inside the caller's transaction."""
     target = TARGET[action]
+    if kind == "rating":
+        # The workers lock the site's rating totals before ratings; the same order here.
+        await conn.execute(ratings.LOCK_SITES, [site_id])
     row = await current(conn, site_id, kind, item_id, lock=True)
     if row["status"] == target or (kind == "rating" and action == "approve" and row["status"] == "replaced"):
         return Outcome(kind, item_id, row["status"], row["revision"], False)

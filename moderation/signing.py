@@ -30,10 +30,10 @@ class Signer:
         """IPs are never stored; this keyed hash still lets rules count items per address."""
         return hmac.new(self._ip_key, ip.encode(), hashlib.sha256).digest()[:16]
 
-    def anonymous_commenter(self, site_id: str, name: str, email: str | None, ip_hash: bytes) -> str:
-        """A stable key for a reader without an account: their email, else their name and IP."""
-        basis = f"{site_id}\0email\0{email.strip().lower()}".encode() if email else \
-            f"{site_id}\0name\0{name.strip().casefold()}\0".encode() + ip_hash
+    def anonymous_commenter(self, site_id: str, name: str, ip_hash: bytes) -> str:
+        """A key for a reader without an account: their name and IP. Never their email, which
+        nobody verified: typing a regular's address must not inherit their trust or bans."""
+        basis = f"{site_id}\0name\0{name.strip().casefold()}\0".encode() + ip_hash
         return "anon:" + _b64(hmac.new(self._identity_key, basis, hashlib.sha256).digest()[:15])
 
     def edit_token(self, site_id: str, kind: str, item_id: int) -> str:

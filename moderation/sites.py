@@ -86,6 +86,16 @@ async def create_token(conn, site_id: str, role: str, label: str = "") -> str:
     return token
 
 
+REVOKE_TOKEN = """
+UPDATE tokens SET revoked_at = now() WHERE site_id = $1 AND token_hash = $2 AND revoked_at IS NULL
+RETURNING role"""
+
+
+async def revoke_token(conn, site_id: str, token: str) -> bool:
+    """Ends a token at once; False when it is unknown or already revoked."""
+    return await conn.fetchval(REVOKE_TOKEN, site_id, token_hash(token)) is not None
+
+
 async def find_token(conn, site_id: str, token: str) -> Token | None:
     row = await conn.fetchrow(SELECT_TOKEN, site_id, token_hash(token))
     return Token(site_id, row["role"], row["label"]) if row else None

@@ -140,10 +140,10 @@ async def record(conn, applied: list[Judgement], actor: str) -> None:
     """Stores every verdict of the applied decisions and one audit row each."""
     if not applied:
         return
-    # A silent allow (no score, no reason) says nothing the absence of a row does not: not stored,
-    # which keeps a decision to a few verdict rows instead of one per rule.
+    # An allow without a score says nothing the absence of a row does not: not stored, which
+    # keeps a decision to a few verdict rows instead of one per rule.
     verdicts = [(j.item, v) for j in applied for v in j.verdicts
-                if v.action != "allow" or v.score or v.reason]
+                if v.action != "allow" or v.score]
     await conn.execute(
         queue.INSERT_VERDICTS, [i.site_id for i, _ in verdicts], [i.kind for i, _ in verdicts],
         [i.item_id for i, _ in verdicts], [i.version for i, _ in verdicts],

@@ -74,7 +74,8 @@ CREATE INDEX comments_thread_page ON comments (site_id, thread, created_at, comm
 CREATE INDEX comments_replies ON comments (site_id, root_id, created_at, comment_id)
     WHERE status = 'approved' AND root_id IS NOT NULL;
 CREATE INDEX comments_by_commenter ON comments (site_id, commenter, created_at);
-CREATE UNIQUE INDEX comments_idempotency ON comments (site_id, idempotency_key)
+-- A retry is the same commenter sending the same key; another commenter's key is theirs alone.
+CREATE UNIQUE INDEX comments_idempotency ON comments (site_id, commenter, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
 -- Keeps threads.approved_count exact for every status change, whoever makes it.

@@ -49,3 +49,15 @@ async def test_invalid_configuration_fails_with_one_clear_line(database_url):
     assert err.strip().count("\n") == 0 and "PORT" in err
     code, _, err = await run_cli(database_url, "serve", SECRET_KEY="")
     assert code == 2 and "SECRET_KEY" in err
+
+
+async def test_a_revoked_token_stops_working(database_url, pool, site, client):
+    code, out, _ = await run_cli(database_url, "token", "create", "--site", site, "--role", "admin")
+    token = out.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get(f"/v1/sites/{site}/settings", headers=headers)).status == 200
+    code, out, _ = await run_cli(database_url, "token", "revoke", "--site", site, token)
+    assert code == 0 and "revoked" in out
+    assert (await client.get(f"/v1/sites/{site}/settings", headers=headers)).status == 401
+    code, _, err = await run_cli(database_url, "token", "revoke", "--site", site, token)
+    assert code == 1

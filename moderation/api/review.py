@@ -132,7 +132,6 @@ class Claimed(BaseModel):
 class ReportIn(Strict):
     reason: Literal["spam", "abuse", "off_topic", "other"]
     note: Annotated[str, Field(max_length=500)] | None = None
-    fingerprint: Annotated[str, Field(max_length=200)] | None = None
     sso_token: Annotated[str, Field(max_length=4096)] | None = None
 
 
@@ -265,7 +264,8 @@ async def decide_many(request: web.Request) -> web.Response:
             try:
                 async with conn.transaction():
                     outcome = await review.decide(conn, site.site_id, kind, target, body.action,
-                                                  body.reason, revision, moderator(request))
+                                                  body.reason, revision, moderator(request),
+                                                  ban=body.ban_commenter and not body.commenter)
                 results.append(outcome.as_json())
             except ApiError as exc:  # one stale or missing item does not stop the others
                 results.append({"kind": kind, "id": str(target),
@@ -286,7 +286,9 @@ async def report_comment(request: web.Request) -> web.Response:
     target = item_id(request)
     body = await parse_body(request, ReportIn)
     signer = request.app[SIGNER]
-    reporter = resolve_rater(signer, site, body.fingerprint, body.sso_token,
+    # An anonymous reader is their IP: a fingerprint of their own choosing would let one person
+    # count as many and unpublish any comment alone.
+    reporter = resolve_rater(signer, site, None, body.sso_token,
                              signer.ip_hash(client_ip(request)), request.app[CLOCK]())
     async with request.app[POOL].acquire() as conn:
         await reports.report(conn, site.site_id, target, reporter.key, body.reason, body.note,

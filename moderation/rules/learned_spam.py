@@ -64,7 +64,7 @@ async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[tuple, 
 def check(ctx: RuleContext, params: LearnedSpamParams) -> Verdict:
     evidence: Evidence | None = ctx.facts.get(NAME)
     if evidence is None or min(evidence.spam_total, evidence.ham_total) < params.min_training:
-        return Verdict(NAME, "allow", 0.5, "still learning")
+        return Verdict(NAME, "allow", 0.0, "still learning")
     score = evidence.score
     if score > params.threshold:
         return Verdict(NAME, params.action, round(score, 3),

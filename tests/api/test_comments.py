@@ -59,9 +59,13 @@ async def test_idempotent_retry_returns_the_same_comment(client, site):
     second = await second_response.json()
     assert second["id"] == first["id"]
     assert second["edit_token"] == first["edit_token"]
-    other = await client.post(url, json=comment_body("different text"), headers=headers)
+    other = await client.post(url, json={**payload, "body": "different text"}, headers=headers)
     assert other.status == 409
     assert (await other.json())["error"]["code"] == "idempotency_key_reused"
+    # Another reader's key is their own, even when it happens to be the same string.
+    stranger = await client.post(url, json=comment_body("Same comment, sent twice by a flaky "
+                                                        "network."), headers=headers)
+    assert stranger.status == 202 and (await stranger.json())["id"] != first["id"]
 
 
 async def test_reply_must_belong_to_the_thread(client, site):

@@ -119,22 +119,35 @@ async def test_claims_hide_items_from_other_moderators_until_they_expire(make_cl
 
 
 async def test_report_threshold_sends_a_comment_back_to_review(make_client, pool, site):
-    client = await make_client(workers=0)
+    client = await make_client(workers=0, trust_forwarded_for=True)
     mod, _ = await setup_site(pool, site, report_threshold=2)
     published = await post(client, site, "A perfectly ordinary comment.")
     await decide_all(pool)
     url = f"/v1/sites/{site}/comments/{published['id']}/reports"
+
+    async def report(reader_ip: str, reason: str = "abuse", **extra):
+        return await client.post(url, json={"reason": reason, **extra},
+                                 headers={"X-Forwarded-For": reader_ip})
+
     for _ in range(2):  # the same reader twice counts once
-        response = await client.post(url, json={"reason": "abuse", "fingerprint": "reader-1"})
-        assert response.status == 202
+        assert (await report("203.0.113.1")).status == 202
     assert await queue(client, site, mod) == []
-    await client.post(url, json={"reason": "spam", "note": "ad", "fingerprint": "reader-2"})
+    await report("203.0.113.2", "spam", note="ad")
     items = await queue(client, site, mod)
     assert [i["id"] for i in items] == [published["id"]]
     assert sorted(r["reason"] for r in items[0]["reports"]) == ["abuse", "spam"]
     assert (await client.get(f"/v1/sites/{site}/comments/{published['id']}")).status == 404
-    bad = await client.post(url, json={"reason": "boring"})
-    assert bad.status == 422
+
+    # A moderator keeps it: the reports before that decision are answered, new ones count anew.
+    await client.post(f"/v1/sites/{site}/queue/comment/{published['id']}/decision",
+                      json={"action": "approve"}, headers=bearer(mod))
+    await report("203.0.113.3")
+    assert await queue(client, site, mod) == []
+    await report("203.0.113.4")
+    assert [i["id"] for i in await queue(client, site, mod)] == [published["id"]]
+
+    assert (await report("203.0.113.5", "boring")).status == 422
+    assert (await report("203.0.113.5", fingerprint="one-of-many")).status == 422
     unknown = await client.post(f"/v1/sites/{site}/comments/999999/reports", json={"reason": "spam"})
     assert unknown.status == 404
 
@@ -261,3 +274,71 @@ async def test_erasing_a_verified_reader_corrects_the_rating_aggregate(make_clie
     assert (await erased.json())["erased"] == {"comments": 1, "ratings": 1}
     after = await (await client.get(f"/v1/sites/{site}/authors/kj/rating")).json()
     assert (after["count"], after["average"], after["histogram"]["5"]) == (1, 3.0, 0)
+
+
+async def test_an_edit_makes_earlier_views_stale_and_a_rejection_final(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = await post(client, site, HELD_TEXT)
+    await decide_all(pool)
+    seen = (await queue(client, site, mod))[0]["revision"]
+    edited = await client.patch(f"/v1/sites/{site}/comments/{held['id']}",
+                                json={"body": HELD_TEXT + "!"},
+                                headers={"X-Edit-Token": held["edit_token"]})
+    assert edited.status == 202
+    await decide_all(pool)
+    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
+    stale = await client.post(url, json={"action": "approve", "revision": seen}, headers=bearer(mod))
+    assert stale.status == 409
+    await client.post(url, json={"action": "reject"}, headers=bearer(mod))
+    undo = await client.patch(f"/v1/sites/{site}/comments/{held['id']}", json={"body": "Nice."},
+                              headers={"X-Edit-Token": held["edit_token"]})
+    assert undo.status == 409 and (await undo.json())["error"]["code"] == "comment_rejected"
+
+
+async def test_bulk_reject_and_ban_bans_each_items_commenter(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = [await post(client, site, HELD_TEXT + f" {n}", name=f"Troll {n}") for n in range(2)]
+    await decide_all(pool)
+    people = [i["commenter"]["id"] for i in await queue(client, site, mod)]
+    await client.post(f"/v1/sites/{site}/queue/decisions", headers=bearer(mod), json={
+        "action": "reject", "ban_commenter": True, "items": [{"id": h["id"]} for h in held]})
+    for person in people:
+        profile = await (await client.get(f"/v1/sites/{site}/commenters/{person}",
+                                          headers=bearer(mod))).json()
+        assert profile["ban"]["permanent"] is True
+
+
+async def test_paging_by_priority_loses_no_item(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = [await post(client, site, HELD_TEXT + f" number {n}", name=f"R{n}") for n in range(5)]
+    await decide_all(pool)
+    seen, cursor = [], None
+    while True:
+        query = "order=priority&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = await (await client.get(f"/v1/sites/{site}/queue?{query}",
+                                       headers=bearer(mod))).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(h["id"] for h in held)
+
+
+async def test_erasing_a_commenter_keeps_deeper_replies_visible(make_client, pool, site):
+    client = await make_client(workers=0)
+    _, admin = await setup_site(pool, site)
+    a = await post(client, site, "The erased person's comment.", name="Leaving", thread="deep")
+    b = await post(client, site, "A reply to it.", name="B", thread="deep", parent_id=a["id"])
+    c = await post(client, site, "A reply to the reply.", name="C", thread="deep",
+                   parent_id=b["id"])
+    await decide_all(pool)
+    person = await pool.fetchval("SELECT commenter FROM comments WHERE site_id = $1 AND "
+                                 "comment_id = $2", site, int(a["id"]))
+    await client.delete(f"/v1/sites/{site}/commenters/{person}", headers=bearer(admin))
+    page = await (await client.get(f"/v1/sites/{site}/threads/deep/comments")).json()
+    assert page["total"] == 2
+    assert [i["id"] for i in page["items"]] == [b["id"]]
+    assert [r["id"] for r in page["items"][0]["replies"]] == [c["id"]]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from moderation import ratings
 from moderation.errors import not_found
+from moderation.rules.commenter import is_trusted
 
 SELECT_COMMENTER = """
 SELECT commenter, name, email, verified, banned_until, ban_reason, created_at FROM commenters
@@ -72,7 +73,7 @@ ERASE_REPORTS = "DELETE FROM reports WHERE site_id = $1 AND reporter = $2"
 ERASE_COMMENTER = "DELETE FROM commenters WHERE site_id = $1 AND commenter = $2"
 
 
-async def profile(conn, site_id: str, commenter: str, recent: int = 50) -> dict:
+async def profile(conn, site_id: str, commenter: str, trust_after: int, recent: int = 50) -> dict:
     row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
     counts = await conn.fetch(COUNTS, site_id, commenter)
     if row is None and not counts:
@@ -87,7 +88,8 @@ async def profile(conn, site_id: str, commenter: str, recent: int = 50) -> dict:
         "verified": row["verified"] if row else commenter.startswith("sso:"),
         "first_seen": row["created_at"] if row else None,
         "counts": by_kind,
-        "trusted": comments.get("approved", 0) >= 5 and not comments.get("rejected"),
+        "trusted": is_trusted(comments.get("approved", 0), comments.get("rejected", 0),
+                              trust_after),
         "ban": ban_state(row),
         "recent_comments": [{"id": str(h["comment_id"]), "thread": h["thread"], "body": h["body"],
                              "status": h["status"], "created_at": h["created_at"]} for h in history],

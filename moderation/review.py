@@ -15,6 +15,7 @@ import asyncpg
 
 from moderation import learned_spam, ratings
 from moderation.errors import ApiError, not_found
+from moderation.rules.commenter import is_trusted
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,10 @@ SELECT moderator, expires_at FROM claims
 
 RELEASE_CLAIM = "DELETE FROM claims WHERE site_id = $1 AND kind = $2 AND item_id = $3"
 
+MODERATED = """
+SELECT EXISTS (SELECT FROM audit WHERE site_id = $1 AND kind = 'comment' AND item_id = $2
+                                   AND actor LIKE 'moderator:%')"""
+
 AUDIT_DECISION = """
 INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
@@ -150,7 +155,7 @@ def moderator_name(token) -> str:
 
 async def list_items(conn, site_id: str, kind: str, status: str, rule: str | None, order: str,
                      limit: int, include_claimed: bool, moderator: str,
-                     after: tuple[Any, int] | None) -> list[dict]:
+                     after: tuple[Any, int] | None, trust_after: int) -> list[dict]:
     query = LIST_QUERIES[(kind, order, after is not None)]
     args = [site_id, status, limit, rule, include_claimed, moderator]
     if after is not None:
@@ -164,10 +169,10 @@ async def list_items(conn, site_id: str, kind: str, status: str, rule: str | Non
     people = sorted({r["person"] for r in rows})
     summary = await conn.fetch(PEOPLE_SUMMARY, site_id, kind, people)
     bans = {b["commenter"]: b["banned_until"] for b in await conn.fetch(BANS_OF, site_id, people)}
-    return [queue_item(kind, row, verdicts, reports, summary, bans) for row in rows]
+    return [queue_item(kind, row, verdicts, reports, summary, bans, trust_after) for row in rows]
 
 
-def queue_item(kind: str, row, verdicts, reports, summary, bans) -> dict:
+def queue_item(kind: str, row, verdicts, reports, summary, bans, trust_after: int) -> dict:
     counts = {s["status"]: s["n"] for s in summary if s["person"] == row["person"]}
     item = {
         "kind": kind, "id": str(row["id"]), "status": row["status"], "revision": row["revision"],
@@ -178,7 +183,8 @@ def queue_item(kind: str, row, verdicts, reports, summary, bans) -> dict:
                       "reason": v["reason"], "details": v["details"] or {}}
                      for v in verdicts if v["item_id"] == row["id"]],
         "commenter": {"id": row["person"], "verified": row["verified"], "counts": counts,
-                      "trusted": counts.get("approved", 0) >= 5 and not counts.get("rejected"),
+                      "trusted": is_trusted(counts.get("approved", 0), counts.get("rejected", 0),
+                                            trust_after),
                       "banned_until": bans.get(row["person"])},
     }
     if kind == "comment":
@@ -254,6 +260,10 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
         await conn.execute(f"UPDATE {spec.table} SET status = $3, revision = revision + 1, "
                            f"decided_at = now() WHERE site_id = $1 AND {spec.id_column} = $2",
                            site_id, item_id, target)
+        if row["status"] in TARGET.values() and await conn.fetchval(MODERATED, site_id, item_id):
+            # A moderator reversing a moderator: the classifier forgets the first lesson.
+            await learned_spam.untrain(conn, site_id, row["body"],
+                                       is_spam=row["status"] == "rejected")
         await learned_spam.train(conn, site_id, row["body"], is_spam=target == "rejected")
     await conn.execute(AUDIT_DECISION, site_id, kind, item_id, moderator, action, row["status"],
                        status, reason)

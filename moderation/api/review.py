@@ -17,6 +17,7 @@ from moderation.api.registry import endpoint
 from moderation.app_keys import CLOCK, POOL, SIGNER
 from moderation.errors import ApiError, not_found
 from moderation.identity import resolve_rater
+from moderation.rules.commenter import trusted_after
 
 CLAIM_SECONDS = 300
 Kind = Literal["comment", "rating"]
@@ -218,7 +219,7 @@ async def list_queue(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await review.list_items(conn, site.site_id, query.kind, query.status, query.rule,
                                         query.order, query.limit, query.include_claimed,
-                                        moderator(request), after)
+                                        moderator(request), after, trusted_after(site.settings))
     next_cursor = queue_cursor(request, query, items[-1]) if len(items) == query.limit else None
     return json_response({"items": items, "next_cursor": next_cursor})
 
@@ -305,7 +306,8 @@ async def commenter_profile(request: web.Request) -> web.Response:
     site = await find_site(request)
     async with request.app[POOL].acquire() as conn:
         return json_response(await commenters.profile(conn, site.site_id,
-                                                      request.match_info["commenter"]))
+                                                      request.match_info["commenter"],
+                                                      trusted_after(site.settings)))
 
 
 @endpoint("POST", COMMENTER_PATH + "/ban", "Ban a commenter, for a time or for good", "moderator",
@@ -318,7 +320,8 @@ async def ban_commenter(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         await commenters.ban(conn, site.site_id, person, until, body.reason or "banned by a moderator",
                              moderator(request))
-        return json_response(await commenters.profile(conn, site.site_id, person))
+        return json_response(await commenters.profile(conn, site.site_id, person,
+                                                      trusted_after(site.settings)))
 
 
 @endpoint("DELETE", COMMENTER_PATH + "/ban", "Lift a commenter's ban", "moderator",
@@ -329,7 +332,8 @@ async def unban_commenter(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         if not await commenters.unban(conn, site.site_id, person, moderator(request)):
             raise not_found("commenter")
-        return json_response(await commenters.profile(conn, site.site_id, person))
+        return json_response(await commenters.profile(conn, site.site_id, person,
+                                                      trusted_after(site.settings)))
 
 
 @endpoint("GET", COMMENTER_PATH + "/export", "Everything stored about a person (privacy export)",

@@ -65,6 +65,16 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def is_trusted(approved: int, rejected: int, trusted_after: int) -> bool:
+    """The one definition of a trusted commenter, for this rule and for what moderators see."""
+    return approved >= trusted_after and rejected == 0
+
+
+def trusted_after(settings) -> int:
+    """The site's setting for how many approved comments make a commenter trusted."""
+    return settings.rule_params()[NAME].trusted_after
+
+
 def check(ctx: RuleContext, params: CommenterParams) -> Verdict:
     history: History = ctx.facts.get(NAME) or History()
     if history.banned_until is not None and history.banned_until > ctx.now:
@@ -76,7 +86,7 @@ def check(ctx: RuleContext, params: CommenterParams) -> Verdict:
     mode = getattr(settings, "premoderation", "off")
     if mode == "off":
         return Verdict(NAME, "allow")
-    trusted = history.approved >= params.trusted_after and history.rejected == 0
+    trusted = is_trusted(history.approved, history.rejected, params.trusted_after)
     details = {"approved": history.approved, "rejected": history.rejected, "trusted": trusted}
     if trusted:
         return Verdict(NAME, "allow", 0.0, "trusted commenter", details)

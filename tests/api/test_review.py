@@ -243,6 +243,12 @@ async def test_moderator_decisions_train_learned_spam(make_client, pool, site):
     totals = await pool.fetchrow("SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1",
                                  site)
     assert (totals["spam_count"], totals["ham_count"]) == (1, 0)
+    # Reversed by a moderator: the classifier forgets the first lesson and learns the second.
+    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
+                      json={"action": "approve"}, headers=bearer(mod))
+    totals = await pool.fetchrow("SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1",
+                                 site)
+    assert (totals["spam_count"], totals["ham_count"]) == (0, 1)
 
 
 async def test_another_sites_moderator_gets_404_everywhere(client, new_site, pool):

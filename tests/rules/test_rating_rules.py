@@ -45,6 +45,15 @@ def test_flood_by_address_and_office_defaults():
     assert rating_flood.check(context("rating_flood", None), params).action == "allow"
 
 
+def test_one_address_rating_one_author_again_and_again_is_held():
+    params = rating_flood.RatingFloodParams()
+    colleagues = {**flood(ip_ages=[3600 * i for i in range(1, 6)]), "ip_author_count": 5}
+    assert rating_flood.check(context("rating_flood", colleagues), params).action == "allow"
+    fresh_fingerprints = {**flood(ip_ages=[4000 * i for i in range(1, 9)]), "ip_author_count": 8}
+    held = rating_flood.check(context("rating_flood", fresh_fingerprints), params)
+    assert held.action == "hold" and held.details == {"ip_author_ratings": 9}
+
+
 def burst(recent, recent_new, baseline=0, baseline_s=None, established=False):
     return {"recent": recent, "recent_new": recent_new, "baseline": baseline,
             "baseline_s": baseline_s, "established": established}

@@ -69,13 +69,21 @@ async def workers_ctx(app: web.Application):
 
 
 def add_routes(app: web.Application) -> None:
-    public_paths = set()
+    """One resource per path, the public (hot) paths first.
+
+    aiohttp tries every `/v1/sites/{site}/…` resource in registration order until one matches,
+    so the widget's paths come before the moderators' and each path's methods share a resource.
+    """
+    by_path: dict[str, list] = {}
     for ep in ENDPOINTS:
-        app.router.add_route(ep.method, ep.path, ep.handler)
-        if ep.audience == "public":
-            public_paths.add(ep.path)
-    for path in sorted(public_paths):
-        app.router.add_route("OPTIONS", path, preflight)
+        by_path.setdefault(ep.path, []).append(ep)
+    hot_first = sorted(by_path.items(), key=lambda item: item[1][0].audience != "public")
+    for path, endpoints in hot_first:
+        resource = app.router.add_resource(path)
+        for ep in endpoints:
+            resource.add_route(ep.method, ep.handler)
+        if endpoints[0].audience == "public":
+            resource.add_route("OPTIONS", preflight)
 
 
 def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,

@@ -120,11 +120,10 @@ def report(label: str, texts: list[str], bad: bool, site: SiteView, verbose: boo
     print(f"{label:<34} {total:>5}  held {held:>5}  rejected {rejected:>5}  "
           f"{what} {rate:6.1%}   by rule: {dict(by_rule.most_common())}")
     if verbose:
-        for text in (passed if bad else [t for t, _ in stopped])[:40]:
-            print(f"      {'missed' if bad else 'stopped'}: {text[:110]!r}")
-        if not bad:
-            for text, why in stopped[:40]:
-                print(f"        because {why}")
+        listed = [(t, None) for t in passed] if bad else stopped
+        for text, why in listed[:40]:
+            print(f"      {'missed' if bad else 'stopped'}: {text[:110]!r}"
+                  + (f"  because {why}" if why else ""))
     return rate
 
 

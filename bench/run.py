@@ -367,7 +367,7 @@ def bench_growth(options, url: str, env: dict, python: str) -> list[dict]:
     cli(python, genv, "site", "create", growth.SITE)
     token = cli(python, genv, "token", "create", "--site", growth.SITE, "--role", "moderator",
                 "--label", "bench")
-    small = asyncio.run(growth.seed_small(growth_url))
+    asyncio.run(growth.seed_small(growth_url))
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1/sites/{growth.SITE}"
     counts = "&".join(f"thread={t}" for t in growth.counted_threads())

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from moderation import database, sites  # noqa: E402
-from moderation.comments import utcnow  # noqa: E402
+from moderation.clock import utcnow  # noqa: E402
 from moderation.config import Config  # noqa: E402
 from moderation.pipeline import warm_up  # noqa: E402
 from moderation.worker import Worker  # noqa: E402

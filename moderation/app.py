@@ -18,7 +18,7 @@ from moderation.api.middlewares import auth_middleware, cors_middleware, preflig
 from moderation.api.registry import ENDPOINTS
 from moderation.app_keys import (CLOCK, CONFIG, DATABASE_URL, LISTENER, NOTIFIER, POOL, SIGNER,
                                  SITES, WORKERS)
-from moderation.comments import utcnow
+from moderation.clock import utcnow
 from moderation.config import Config
 from moderation.demo import demo_origins, ensure_demo_site
 from moderation.errors import error_middleware

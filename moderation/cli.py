@@ -9,7 +9,7 @@ import signal
 import sys
 
 from moderation import database, migrations, observability, queue, sites
-from moderation.comments import utcnow
+from moderation.clock import utcnow
 from moderation.config import Config, ConfigError, load_config
 
 

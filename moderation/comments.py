@@ -7,7 +7,7 @@ and its rule job inserted together, so the 202 means both are committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -227,7 +227,3 @@ async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple
     applied = {(r["site_id"], r["comment_id"], r["version"]) for r in rows}
     return [(item, status) for item, status in decisions
             if (item.site_id, item.item_id, item.version) in applied]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import asyncpg
@@ -25,11 +24,8 @@ class Migration:
 
 
 def sql_dir() -> Path:
-    """sql/ beside the package in a checkout; the copy inside the package when installed."""
-    checkout = Path(__file__).resolve().parent.parent / "sql"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(resources.files("moderation") / "sql"))
+    """sql/ beside the package: the project is installed editable (Makefile, Dockerfile)."""
+    return Path(__file__).resolve().parent.parent / "sql"
 
 
 def available() -> list[Migration]:

@@ -8,7 +8,6 @@ decision is refused with the current state, and repeating a decision already mad
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -208,13 +207,26 @@ async def claim(conn, site_id: str, kind: str, item_id: int, moderator: str,
     return row
 
 
+# An item's state as a decision or claim sees it, per kind, with and without a row lock.
+CURRENT = {
+    "comment": "SELECT status, revision, commenter AS person, body FROM comments "
+               "WHERE site_id = $1 AND comment_id = $2",
+    "rating": "SELECT status, revision, rater AS person FROM ratings "
+              "WHERE site_id = $1 AND rating_id = $2",
+}
+
+DECIDE_COMMENT = """
+UPDATE comments SET status = $3, revision = revision + 1, decided_at = now()
+ WHERE site_id = $1 AND comment_id = $2"""
+
+# A rating's status goes through ratings.apply_statuses (aggregates); only its revision here.
+BUMP_RATING_REVISION = """
+UPDATE ratings SET revision = revision + 1 WHERE site_id = $1 AND rating_id = $2"""
+
+
 async def current(conn, site_id: str, kind: str, item_id: int, lock: bool = False) -> asyncpg.Record:
-    spec = KINDS[kind]
-    extra = ", body" if kind == "comment" else ""
-    row = await conn.fetchrow(
-        f"SELECT status, revision, {spec.person_column} AS person{extra} FROM {spec.table} "
-        f"WHERE site_id = $1 AND {spec.id_column} = $2" + (" FOR UPDATE" if lock else ""),
-        site_id, item_id)
+    query = CURRENT[kind] + (" FOR UPDATE" if lock else "")
+    row = await conn.fetchrow(query, site_id, item_id)
     if row is None or row["status"] == "deleted":
         raise not_found(kind)
     return row
@@ -249,17 +261,13 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
     if revision is not None and revision != row["revision"]:
         raise ApiError(409, "stale_decision", "this item changed since you saw it",
                        [{"status": row["status"], "revision": row["revision"]}])
-    spec = KINDS[kind]
     if kind == "rating":
         changed = await ratings.apply_statuses(conn, [ratings.StatusChange(site_id, item_id, target)])
         status = changed[0]["status"] if changed else target
-        await conn.execute(f"UPDATE ratings SET revision = revision + 1 WHERE site_id = $1 "
-                           f"AND rating_id = $2", site_id, item_id)
+        await conn.execute(BUMP_RATING_REVISION, site_id, item_id)
     else:
         status = target
-        await conn.execute(f"UPDATE {spec.table} SET status = $3, revision = revision + 1, "
-                           f"decided_at = now() WHERE site_id = $1 AND {spec.id_column} = $2",
-                           site_id, item_id, target)
+        await conn.execute(DECIDE_COMMENT, site_id, item_id, target)
         if row["status"] in TARGET.values() and await conn.fetchval(MODERATED, site_id, item_id):
             # A moderator reversing a moderator: the classifier forgets the first lesson.
             await learned_spam.untrain(conn, site_id, row["body"],

@@ -9,7 +9,6 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 

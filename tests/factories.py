@@ -19,3 +19,16 @@ async def post_comment(client, site: str, thread: str = "article-1", **extra):
     response = await client.post(f"/v1/sites/{site}/threads/{thread}/comments", json=payload)
     assert response.status == 202, await response.text()
     return await response.json()
+
+
+async def drain(pool, **config) -> int:
+    """Runs a worker until the queue is empty; returns how many jobs it decided."""
+    from moderation.clock import utcnow
+    from moderation.worker import Worker
+    from tests.conftest import make_config
+
+    worker = Worker(pool, make_config(**{"batch_size": 500, **config}), utcnow, "test-drain")
+    total = 0
+    while claimed := await worker.run_once():
+        total += claimed
+    return total

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation import sites
-from moderation.comments import utcnow
+from moderation.clock import utcnow
 from moderation.worker import Worker
 from tests.api.test_auth_and_cors import bearer
 from tests.conftest import make_config

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from moderation import sites
 from moderation.site_settings import SiteSettings
-from moderation.worker import Worker
-from tests.conftest import make_config
-from tests.factories import comment_body
+from tests.factories import drain
 
 HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
 
@@ -16,9 +14,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def decide_all(pool) -> None:
-    worker = Worker(pool, make_config(batch_size=500), lambda: None, "review-test")
-    while await worker.run_once():
-        pass
+    await drain(pool)
 
 
 async def post(client, site, text: str, name: str = "Reader", thread: str = "t", **extra) -> dict:

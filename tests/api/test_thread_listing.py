@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from moderation import sites
 from moderation.site_settings import SiteSettings
-from moderation.worker import Worker
-from tests.conftest import make_config
+from tests.factories import drain
 
 
 async def seed_thread(client, pool, site, thread: str, top_level: int) -> list[str]:
@@ -25,9 +24,7 @@ async def seed_thread(client, pool, site, thread: str, top_level: int) -> list[s
             await client.post(url, json={"body": f"reply to reply of {n}",
                                          "commenter": {"name": "replier"},
                                          "parent_id": reply["id"]})
-    worker = Worker(pool, make_config(batch_size=500), lambda: None, "test")
-    while await worker.run_once():
-        pass
+    await drain(pool)
     return ids
 
 
@@ -82,8 +79,7 @@ async def test_pending_and_rejected_comments_are_not_listed(make_client, pool, s
                                  "website": "http://bot.example"})
     before = await (await client.get(url)).json()
     assert before["items"] == [] and before["total"] == 0
-    worker = Worker(pool, make_config(), lambda: None, "test")
-    await worker.run_once()
+    await drain(pool)
     after = await (await client.get(url)).json()
     assert [item["body"] for item in after["items"]] == ["fine comment"]
     assert after["total"] == 1

@@ -136,14 +136,19 @@ async def test_bulk_reject_two_items_with_checkboxes(page, make_client, pool, si
     assert sorted(i["id"] for i in rejected) == sorted([one["id"], two["id"]])
 
 
-async def test_stale_decision_shows_the_current_state_and_refreshes(page, make_client, pool, site):
+async def one_held_item_and_a_second_moderator(page, make_client, pool, site):
+    """The page open on one held comment, and the token of another moderator, "max"."""
     client = await make_client(workers=0)
     token, _ = await setup_site(pool, site)
     held = await post(client, site, HELD_TEXT)
     await decide_all(pool)
     await open_queue(page, client, site, token)
     await expect(items(page)).to_have_count(1)
-    other = await sites.create_token(pool, site, "moderator", "max")
+    return client, held, await sites.create_token(pool, site, "moderator", "max")
+
+
+async def test_stale_decision_shows_the_current_state_and_refreshes(page, make_client, pool, site):
+    client, held, other = await one_held_item_and_a_second_moderator(page, make_client, pool, site)
     decided = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
                                 json={"action": "reject"}, headers=bearer(other))
     assert decided.status == 200
@@ -202,13 +207,7 @@ async def test_rating_item_shows_author_and_stars_and_shortcuts_help(page, make_
 
 
 async def test_an_item_claimed_meanwhile_says_who_is_handling_it(page, make_client, pool, site):
-    client = await make_client(workers=0)
-    token, _ = await setup_site(pool, site)
-    held = await post(client, site, HELD_TEXT)
-    await decide_all(pool)
-    await open_queue(page, client, site, token)
-    await expect(items(page)).to_have_count(1)
-    other = await sites.create_token(pool, site, "moderator", "max")
+    client, held, other = await one_held_item_and_a_second_moderator(page, make_client, pool, site)
     claimed = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/claim",
                                 headers=bearer(other))
     assert claimed.status == 200

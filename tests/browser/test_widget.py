@@ -59,7 +59,7 @@ async def test_xss_payloads_stay_literal_text(page, host, app_client, new_site, 
     site = await host_site(new_site, pool, host)
     posted = [await post_comment(app_client, site, thread="xss", text=payload) for payload in XSS]
     for comment in posted:
-        await wait_for(lambda: approved(app_client, site, comment))
+        await wait_for(lambda c=comment: approved(app_client, site, c))
     # Whatever the rules held (links, markup), a moderator approves: the widget must show it all.
     await pool.execute("UPDATE comments SET status = 'approved' WHERE site_id = $1", site)
 
@@ -195,7 +195,7 @@ async def test_load_more_by_cursor_and_sort(page, host, app_client, new_site, po
     posted = [await post_comment(app_client, site, thread="busy", text=f"Comment number {i}")
               for i in range(7)]
     for comment in posted:
-        await wait_for(lambda: approved(app_client, site, comment))
+        await wait_for(lambda c=comment: approved(app_client, site, c))
     await host.open(page, widget_div(site, "busy", page_size="3"))
     widget = page.locator(".moderation-comments")
     bodies = widget.locator(".m-body")

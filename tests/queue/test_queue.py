@@ -6,7 +6,7 @@ import asyncio
 
 from moderation import queue
 from moderation.app_keys import LISTENER
-from moderation.comments import utcnow
+from moderation.clock import utcnow
 from moderation.rules.base import Rule, RuleParams
 from moderation.worker import Worker
 from tests.conftest import make_config, wait_for

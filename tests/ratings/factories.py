@@ -7,9 +7,7 @@ import time
 
 import jwt
 
-from moderation.comments import utcnow
-from moderation.worker import Worker
-from tests.conftest import make_config
+from tests.factories import drain  # noqa: F401  (re-exported for the rating tests)
 
 _fingerprints = itertools.count()
 _ips = itertools.count(1)
@@ -51,13 +49,7 @@ def sso_token(secret: str = SSO_SECRET, sub: str = "reader-1", name: str = "Jane
     return jwt.encode(payload, secret, algorithm=algorithm)
 
 
-async def drain(pool, **config) -> int:
-    """Runs a worker until the queue is empty; returns how many jobs it decided."""
-    worker = Worker(pool, make_config(**config), utcnow, "test-drain")
-    total = 0
-    while claimed := await worker.run_once():
-        total += claimed
-    return total
+
 
 
 async def rating_statuses(pool, site: str) -> dict[int, str]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from moderation.comments import utcnow
-from moderation.worker import Worker
-from tests.conftest import make_config
+from tests.factories import drain
 
 SPAM = "Earn 5000 dollars a week from home, message me for the details today"
 
@@ -20,9 +18,7 @@ async def post(client, site, thread, body, name, ip="192.0.2.1"):
 
 
 async def decide_all(pool) -> None:
-    worker = Worker(pool, make_config(batch_size=500), utcnow, "e2e")
-    while await worker.run_once():
-        pass
+    await drain(pool)
 
 
 async def verdicts(pool, site, comment_id):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation import site_wordlists, sites
-from moderation.comments import utcnow
+from moderation.clock import utcnow
 from moderation.site_settings import SiteSettings
 from moderation.site_views import SiteViews
 from moderation.worker import Worker

@@ -6,6 +6,7 @@ in one read-only transaction, so the difference is the proposal's alone; nothing
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,6 +25,7 @@ SELECT site_id, comment_id, version, created_at, commenter, ip_hash, thread, par
  WHERE site_id = $1 AND status NOT IN ('pending', 'deleted')
  ORDER BY created_at DESC, comment_id DESC LIMIT $2"""
 
+YIELD_EVERY = 100
 MAX_EXAMPLES = 20
 EXCERPT_CHARS = 200
 
@@ -48,7 +50,10 @@ async def replay(conn, site_id: str, proposal: Proposal, limit: int, now: dateti
     proposed = propose(current, proposal)
     by_change: Counter[str] = Counter()
     examples = []
-    for item in items:
+    for n, item in enumerate(items):
+        if n % YIELD_EVERY == 0:
+            # Up to 10,000 items judged twice: let the API and the workers in this process run.
+            await asyncio.sleep(0)
         before = pipeline.judge(item, current, current.params, rules, facts[item.key], now)
         after = pipeline.judge(item, proposed, proposed.params, rules, facts[item.key], now)
         if before.status == after.status:

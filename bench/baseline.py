@@ -3,6 +3,9 @@
 - POST /insert: parse JSON, one asyncpg INSERT, answer 202 (the floor for accepting a comment).
 - GET /page:    one keyset SELECT of 50 rows, answer JSON (the floor for reading a thread).
 - GET /json:    a constant JSON answer (the floor for reading an author's rating).
+
+It runs on the same event loop as `moderation serve` (EVENT_LOOP, uvloop unless set to asyncio),
+so a ratio compares the work per request, not the loops.
 """
 
 from __future__ import annotations
@@ -60,7 +63,13 @@ def main() -> None:
     app.router.add_post("/insert", insert)
     app.router.add_get("/page", page)
     app.router.add_get("/json", constant)
-    web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]), print=None, access_log=None)
+    loop = None
+    if os.environ.get("EVENT_LOOP", "uvloop") == "uvloop":
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]), print=None, access_log=None,
+                loop=loop)
 
 
 if __name__ == "__main__":

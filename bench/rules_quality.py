@@ -29,7 +29,7 @@ from moderation.default_wordlists import BANNED, SUSPECT
 from moderation.pipeline import judge
 from moderation.rules import rules_for
 from moderation.rules.base import Item, SiteView
-from moderation.rules.learned_spam import Evidence
+from moderation.rules.comment_facts import Evidence
 from moderation.site_settings import SiteSettings
 from moderation.wordlists import compile_wordlist
 

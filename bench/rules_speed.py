@@ -29,8 +29,8 @@ from moderation.rules import banned_words, links, rules_for, shouting, suspect_w
 from moderation.rules.base import Item, RuleContext, SiteView
 from moderation.rules.commenter import History
 from moderation.learned_spam import spam_probability
-from moderation.rules.duplicate import Earlier, Likeness
-from moderation.rules.learned_spam import Evidence
+from moderation.rules.comment_facts import Earlier, Likeness
+from moderation.rules.comment_facts import Evidence
 from moderation.site_settings import SiteSettings
 from moderation.wordlists import compile_wordlist
 
@@ -159,22 +159,25 @@ async def run_fact_loaders(n: int, stored: int, batch: int, explain: bool) -> No
             sample = items[-2000:]
             print(f"fact loaders over {stored:,} stored comments, {len(sample):,} judged:")
             if explain:
-                from moderation.rules import duplicate
+                from moderation.rules import comment_facts
                 part = sample[-batch:]
                 plan = await conn.fetch(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + duplicate.RECENT,
+                    "EXPLAIN (ANALYZE, BUFFERS) " + comment_facts.COMMENT_FACTS,
                     [i.site_id for i in part], [i.item_id for i in part],
                     [i.commenter for i in part], [i.ip_hash for i in part],
                     [i.created_at for i in part], [text_hash(i.body) for i in part],
-                    duplicate.MAX_WINDOW, duplicate.RECENT_PER_PERSON)
+                    comment_facts.MAX_WINDOW, comment_facts.RECENT_PER_PERSON)
                 print("\n".join("  " + row[0] for row in plan))
             rules = [r for r in rules_for("comment") if r.load_facts is not None]
+            loaders: dict = {}  # rules that read the same tables share one loader
             for rule in rules:
+                loaders.setdefault(rule.load_facts, []).append(rule.name)
+            for load, names in loaders.items():
                 start = time.perf_counter()
                 for i in range(0, len(sample), batch):
-                    await rule.load_facts(conn, sample[i:i + batch], NOW)
+                    await load(conn, sample[i:i + batch], NOW)
                 elapsed = time.perf_counter() - start
-                print(f"facts {rule.name}: {len(sample) / elapsed:,.0f} items/s "
+                print(f"facts {', '.join(names)}: {len(sample) / elapsed:,.0f} items/s "
                       f"({elapsed / (len(sample) / batch) * 1e3:.1f} ms per batch of {batch})")
             start = time.perf_counter()
             for i in range(0, len(sample), batch):

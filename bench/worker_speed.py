@@ -1,14 +1,19 @@
-"""Decisions per second of one rule worker, database included.
+"""Decisions per second of one rule worker, database included, and the CPU behind each.
 
 Usage: .venv/bin/python bench/worker_speed.py [--comments 3000] [--batch 100]
 Seeds pending comments (distinct commenters, IPs and texts, 100 threads) with their jobs in an
-embedded PostgreSQL in a temporary folder, then times one Worker draining the queue.
+embedded PostgreSQL in a temporary folder, then times one Worker draining the queue. Besides the
+rate it prints the CPU per decision of this process (the worker) and of PostgreSQL (all its
+processes, read from /proc): on a shared machine the rate moves with the neighbours, the CPU far
+less, and it is the CPU that the API, the workers and PostgreSQL compete for.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -35,22 +40,50 @@ INSERT INTO jobs (site_id, kind, item_id, item_version)
 SELECT site_id, 'comment', comment_id, version FROM c"""
 
 
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds of one process (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s(postmaster: int) -> float:
+    """CPU seconds of the postmaster and its children: backends, writers, autovacuum."""
+    total = cpu_s(postmaster)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += cpu_s(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue  # a process that ended meanwhile
+    return total
+
+
 async def main(comments: int, batch: int) -> None:
-    url = database.embedded_url(Path(tempfile.mkdtemp(prefix="moderation-worker-")))
+    folder = Path(tempfile.mkdtemp(prefix="moderation-worker-"))
+    url = database.embedded_url(folder)
     config = Config(secret_key="bench-secret-key-0123456789", batch_size=batch)
     await database.migrate_database(url, config)
     pool = await database.create_pool(url, config)
     await sites.create_site(pool, "bench", "bench", [])
     await warm_up()
     await pool.execute(SEED, comments)
+    backend = await pool.fetchval("SELECT pg_backend_pid()")
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     worker = Worker(pool, config, utcnow, "bench")
     started, decided = time.perf_counter(), 0
+    own, postgres = time.process_time(), postgres_cpu_s(postmaster)
     while claimed := await worker.run_once():
         decided += claimed
     elapsed = time.perf_counter() - started
+    own, postgres = time.process_time() - own, postgres_cpu_s(postmaster) - postgres
     print(f"one worker, batch {batch}: {decided} decisions in {elapsed:.2f} s = "
-          f"{decided / elapsed:,.0f} decisions/s")
+          f"{decided / elapsed:,.0f} decisions/s; CPU per decision: worker "
+          f"{own / decided * 1e6:.0f} µs, PostgreSQL {postgres / decided * 1e6:.0f} µs")
     await pool.close()
+    for embedded in list(database._embedded_servers.values()):
+        embedded.cleanup()  # stops the embedded PostgreSQL, as bench/run.py does
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

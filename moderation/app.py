@@ -10,19 +10,20 @@ from datetime import datetime
 from aiohttp import web
 
 from moderation import database
+from moderation.accepting import accepter_ctx
 # Importing the API modules registers their endpoints.
 from moderation.api import (admin, comments, meta, moderate_page, pages, ratings,  # noqa: F401
                             review, wordlists)
 from moderation.api.ratings import RATING_READS, RatingReads
-from moderation.api.middlewares import auth_middleware, cors_middleware, preflight
+from moderation.api.middlewares import api_middleware, preflight
 from moderation.api.registry import ENDPOINTS
 from moderation.app_keys import (CLOCK, CONFIG, DATABASE_URL, LISTENER, NOTIFIER, POOL, SIGNER,
                                  SITES, WORKERS)
 from moderation.clock import utcnow
 from moderation.config import Config
 from moderation.demo import demo_origins, ensure_demo_site
-from moderation.errors import error_middleware
-from moderation.observability import METRICS, Metrics, request_middleware
+from moderation.front_cache import FRONT_CACHE, FrontCache
+from moderation.observability import METRICS, Metrics
 from moderation.pipeline import warm_up
 from moderation.signing import Signer
 from moderation.server import server_options
@@ -68,17 +69,29 @@ async def workers_ctx(app: web.Application):
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def add_routes(app: web.Application) -> None:
-    """One resource per path, the public (hot) paths first.
+# The widget's calls, most frequent first: every article view reads its author's rating and the
+# thread's first page; posting is rarer.
+HOT_PATHS = ("/v1/sites/{site}/authors/{author}/rating", "/v1/sites/{site}/threads/{thread}/comments",
+             "/v1/sites/{site}/counts", "/v1/sites/{site}/comments/{id}")
 
-    aiohttp tries every `/v1/sites/{site}/…` resource in registration order until one matches,
-    so the widget's paths come before the moderators' and each path's methods share a resource.
+
+def route_order(path: str, audience: str) -> tuple[int, int]:
+    hot = HOT_PATHS.index(path) if path in HOT_PATHS else len(HOT_PATHS)
+    return audience != "public", hot
+
+
+def add_routes(app: web.Application) -> None:
+    """One resource per path, the widget's hot paths first.
+
+    aiohttp tries every `/v1/sites/{site}/…` resource in registration order until one matches
+    (each miss is a regex try), so the hottest paths come first and each path's methods share
+    a resource.
     """
     by_path: dict[str, list] = {}
     for ep in ENDPOINTS:
         by_path.setdefault(ep.path, []).append(ep)
-    hot_first = sorted(by_path.items(), key=lambda item: item[1][0].audience != "public")
-    for path, endpoints in hot_first:
+    ordered = sorted(by_path.items(), key=lambda item: route_order(item[0], item[1][0].audience))
+    for path, endpoints in ordered:
         resource = app.router.add_resource(path)
         for ep in endpoints:
             resource.add_route(ep.method, ep.handler)
@@ -90,15 +103,15 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
                database_url: str | None = None) -> web.Application:
     config = config.with_secret()
     app = web.Application(client_max_size=config.max_body_bytes, handler_args=server_options(config),
-                          middlewares=[request_middleware, cors_middleware, error_middleware,
-                                       auth_middleware])
+                          middlewares=[api_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock
     app[SIGNER] = Signer(config.secret_key)
-    app[RATING_READS] = RatingReads.from_config(config, with_cache=True)
+    app[RATING_READS] = RatingReads.from_config(config)
+    app[FRONT_CACHE] = FrontCache()
     app[METRICS] = Metrics()
     if database_url:
         app[DATABASE_URL] = database_url
-    app.cleanup_ctx.extend([database_ctx, workers_ctx])
+    app.cleanup_ctx.extend([database_ctx, accepter_ctx, workers_ctx])
     add_routes(app)
     return app

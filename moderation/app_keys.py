@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 from aiohttp import web
@@ -12,6 +13,9 @@ from moderation.config import Config
 from moderation.signing import Signer
 from moderation.sites import SiteDirectory
 from moderation.worker import JobListener, Notifier, Worker
+
+if TYPE_CHECKING:  # moderation.accepting itself needs the keys below
+    from moderation.accepting import CommentAccepter
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
@@ -22,3 +26,4 @@ SITES = web.AppKey("sites", SiteDirectory)
 NOTIFIER = web.AppKey("notifier", Notifier)
 WORKERS = web.AppKey("workers", list[Worker])
 LISTENER = web.AppKey("listener", JobListener)
+ACCEPTER: web.AppKey[CommentAccepter] = web.AppKey("accepter")

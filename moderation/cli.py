@@ -28,12 +28,23 @@ async def with_connection(config: Config, action):
         await conn.close()
 
 
+def run_long(config: Config, main) -> None:
+    """Runs `serve` or `worker` on the configured event loop."""
+    factory = None
+    if config.event_loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)
+
+
 def cmd_serve(config: Config, args) -> int:
     from moderation.app import create_app
     from moderation.server import serve
 
     # Like web.run_app, plus the request limits of moderation.server (slow clients, JSON errors).
-    asyncio.run(serve(create_app(config), config.host, config.port, shutdown_timeout=10))
+    run_long(config, serve(create_app(config), config.host, config.port, shutdown_timeout=10))
     return 0
 
 
@@ -57,7 +68,7 @@ def cmd_worker(config: Config, args) -> int:
         listener.cancel()
         await pool.close()
 
-    asyncio.run(run())
+    run_long(config, run())
     return 0
 
 

@@ -20,6 +20,9 @@ class Config(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=2, ge=0, le=64, description="rule workers inside `serve`")
+    event_loop: Literal["uvloop", "asyncio"] = Field(default="uvloop", description=(
+        "event loop of `serve` and `worker`: uvloop (faster sockets, for HTTP and PostgreSQL) "
+        "or the standard library's"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = Field(default="json", description="one JSON object per line, or text")
     access_log: bool = Field(default=True, description="one log line per request, with its request id")
@@ -60,6 +63,13 @@ class Config(BaseSettings):
                                   description="Cache-Control max-age of rating reads")
     rating_cache_s: float = Field(default=1.0, ge=0, le=60, description=(
         "how long a process reuses a rendered rating answer (0 turns it off)"))
+    replies_per_comment: int = Field(default=100, ge=1, le=1000, description=(
+        "replies shown under each comment of a thread page; the rest are paged from "
+        "GET /v1/sites/{site}/comments/{id}/replies"))
+    metrics_token: str | None = Field(default=None, min_length=16, description=(
+        "when set, GET /metrics needs 'Authorization: Bearer <this>'; unset, restrict it at the proxy"))
+    page_cache_s: float = Field(default=1.0, ge=0, le=60, description=(
+        "how long a process reuses a rendered thread page (0 turns it off)"))
     trust_forwarded_for: bool = Field(default=False, description=(
         "take the client IP from X-Forwarded-For (only behind your own proxy)"))
     demo_site: bool = Field(default=True, description=(

@@ -1,4 +1,4 @@
-"""The JSON error envelope, and the middleware that turns every failure into it."""
+"""The JSON error envelope, and what turns every failure into it."""
 
 from __future__ import annotations
 
@@ -87,33 +87,29 @@ UNSTORABLE_TEXT = (asyncpg.exceptions.CharacterNotInRepertoireError,
                    asyncpg.exceptions.UntranslatableCharacterError)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ApiError as exc:
+def error_answer(request: web.Request, exc: Exception) -> web.Response | None:
+    """The JSON envelope for a failure inside a handler; None for HTTP exceptions below 400
+    (redirects), which propagate."""
+    if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
-    except ValidationError as exc:
+    if isinstance(exc, ValidationError):
         return error_response(422, "validation_failed", "the request has invalid fields",
                               validation_details(exc))
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            return None
         code = HTTP_CODES.get(exc.status, "http_error")
         message = {404: "no such endpoint", 405: f"{request.method} is not allowed here",
                    413: "the request body is too large"}.get(exc.status, exc.reason)
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return error_response(exc.status, code, message, headers=headers)
-    except UNSTORABLE_TEXT:
+    if isinstance(exc, UNSTORABLE_TEXT):
         return error_response(400, "invalid_text",
                               "the request contains characters that cannot be stored (such as NUL)")
-    except DATABASE_DOWN:
-        log.warning("database unavailable for %s %s", request.method, request.path, exc_info=True)
+    if isinstance(exc, DATABASE_DOWN):
+        log.warning("database unavailable for %s %s", request.method, request.path, exc_info=exc)
         return error_response(503, "database_unavailable",
                               "the database is unavailable; try again shortly",
                               headers={"Retry-After": "2"})
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("unhandled error for %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "something went wrong on our side")
+    log.error("unhandled error for %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "internal_error", "something went wrong on our side")

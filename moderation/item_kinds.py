@@ -1,26 +1,60 @@
-"""What the queue knows about each kind of item: how to load it for the rules, how to apply a decision."""
+"""What the queue knows about each kind of item: how to decide a claimed batch of its jobs.
+
+Deciding finishes the jobs this worker still holds and applies their judgements, atomically per
+job, and stores the verdicts, the audit rows and held items' review priorities. The claim has
+already read the items (moderation.queue.CLAIM).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from moderation import comments, ratings
-from moderation.rules.base import Item
+import asyncpg
 
-Decisions = list[tuple[Item, str]]
+from moderation import comments, queue, ratings, review
+from moderation.pipeline import Judgement
+
+# (the kind's claimed jobs, their judgements by job id) -> (jobs finished, judgements applied,
+# each with the status actually stored)
+Decide = Callable[[asyncpg.Connection, list[asyncpg.Record], dict[int, Judgement]],
+                  Awaitable[tuple[int, list[Judgement]]]]
 
 
 @dataclass(frozen=True)
 class ItemKind:
-    # Loads the still-pending items behind a list of claimed jobs of this kind.
-    load: Callable[..., Awaitable[list[Item]]]
-    # Applies decisions inside the finishing transaction; returns those that took effect, each
-    # with the status actually stored.
-    apply: Callable[..., Awaitable[Decisions]]
+    decide: Decide
+
+
+async def decide_ratings(conn, jobs: list[asyncpg.Record],
+                         judged: dict[int, Judgement]) -> tuple[int, list[Judgement]]:
+    """One transaction: a rating's status change takes its site's lock row first and retires a
+    replaced rating in a statement of its own (moderation.ratings.apply_statuses)."""
+    async with conn.transaction():
+        owned = await queue.finish(conn, jobs)
+        mine = [judged[job["job_id"]] for job in jobs
+                if (job["site_id"], job["job_id"]) in owned and job["job_id"] in judged]
+        stored = await ratings.apply_decisions(conn, [(j.item, j.status) for j in mine])
+        by_item = {(j.item.key, j.item.version): j for j in mine}
+        applied = [replace(by_item[(item.key, item.version)], status=status)
+                   for item, status in stored]
+        await queue.record(conn, applied, actor="rules")
+        await prioritize_ratings(conn, applied)
+    return len(owned), applied
+
+
+async def prioritize_ratings(conn, applied: list[Judgement]) -> None:
+    """Held ratings get a review priority: how sure the rules that held them were."""
+    by_site: dict[str, dict[int, float]] = defaultdict(dict)
+    for judgement in applied:
+        if judgement.status == "held":
+            by_site[judgement.item.site_id][judgement.item.item_id] = judgement.priority
+    for site_id, scores in by_site.items():
+        await review.set_priorities(conn, "rating", site_id, scores)
 
 
 ITEM_KINDS: dict[str, ItemKind] = {
-    "comment": ItemKind(comments.load_for_rules, comments.apply_decisions),
-    "rating": ItemKind(ratings.load_for_rules, ratings.apply_decisions),
+    "comment": ItemKind(comments.apply_decisions),
+    "rating": ItemKind(decide_ratings),
 }

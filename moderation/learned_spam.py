@@ -49,8 +49,6 @@ UPDATE spam_totals SET spam_count = greatest(spam_count - $3, 0),
                        ham_count = greatest(ham_count - $4, 0)
  WHERE site_id = $1"""
 
-SELECT_TOTALS = "SELECT site_id, spam_count, ham_count FROM spam_totals WHERE site_id = ANY($1::text[])"
-
 # The counts of a batch's tokens, and each site's totals (token NULL), in one query.
 SELECT_COUNTS = """
 SELECT t.site_id, t.token, t.spam_count, t.ham_count
@@ -89,12 +87,6 @@ async def train(conn, site_id: str, text: str, is_spam: bool) -> None:
 async def untrain(conn, site_id: str, text: str, is_spam: bool) -> None:
     """Forgets a decision learned before (when a moderator reverses it)."""
     await conn.execute(UNTRAIN, site_id, tokens(text), int(is_spam), int(not is_spam))
-
-
-async def totals(conn, site_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
-    """How many spam and ham decisions each site's classifier has learned."""
-    rows = await conn.fetch(SELECT_TOTALS, list(site_ids))
-    return {r["site_id"]: (r["spam_count"], r["ham_count"]) for r in rows}
 
 
 async def counts(conn, keys: Iterable[tuple[str, str]], site_ids: Iterable[str]

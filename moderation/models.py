@@ -72,13 +72,24 @@ class OwnCommentOut(CommentOut):
 
 
 class CommentWithReplies(CommentOut):
-    replies: list[CommentOut]
+    replies: list[CommentOut] = Field(
+        description="its first approved replies (at most 20), oldest first, nested by parent_id")
+    reply_count: int = Field(description="its approved replies in all, shown here or not")
+    replies_cursor: str | None = Field(
+        description="the cursor for GET …/comments/{id}/replies that continues after the replies "
+                    "shown here; null when all are shown")
 
 
 class ThreadPage(BaseModel):
     thread: str
     total: int = Field(description="approved comments in the thread, replies included")
     items: list[CommentWithReplies]
+    next_cursor: str | None
+
+
+class ReplyPage(BaseModel):
+    comment: str = Field(description="the top-level comment these replies belong to")
+    items: list[CommentOut] = Field(description="approved replies, oldest first")
     next_cursor: str | None
 
 

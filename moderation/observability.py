@@ -8,11 +8,13 @@ import re
 import sys
 import time
 import uuid
+from bisect import bisect_left
 from datetime import datetime, timezone
 
 import orjson
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 log = logging.getLogger("moderation.access")
 
@@ -32,17 +34,55 @@ def _request_ids():
 new_request_id = _request_ids().__next__
 
 
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class RequestStats:
+    """Requests by route and status, and their latency histograms, kept as plain numbers.
+
+    Every request updates these, so they skip what prometheus-client's labelled metrics do per
+    call (a label lookup and a lock per value; one event loop thread needs neither); Prometheus
+    reads them through `collect` like any collector.
+    """
+
+    def __init__(self, buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+        self.buckets = buckets
+        self.counts: dict[tuple[str, str, int], int] = {}
+        # (method, route) -> per-bucket counts (the last one is +Inf), then the sum of seconds
+        self.latency: dict[tuple[str, str], list[float]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        histogram = self.latency.get(key[:2])
+        if histogram is None:
+            histogram = self.latency[key[:2]] = [0] * (len(self.buckets) + 2)
+        histogram[bisect_left(self.buckets, seconds)] += 1
+        histogram[-1] += seconds
+
+    def collect(self):
+        requests = CounterMetricFamily("moderation_http_requests", "HTTP requests by route and status",
+                                       labels=["method", "route", "status"])
+        for (method, route, status), count in self.counts.items():
+            requests.add_metric([method, route, str(status)], count)
+        latency = HistogramMetricFamily("moderation_http_request_seconds",
+                                        "HTTP request latency by route", labels=["method", "route"])
+        for labels, histogram in self.latency.items():
+            cumulative = list(itertools.accumulate(histogram[:-1]))
+            bounds = [str(float(b)) for b in self.buckets] + ["+Inf"]
+            latency.add_metric(list(labels), list(zip(bounds, cumulative, strict=True)),
+                               sum_value=histogram[-1])
+        return [requests, latency]
+
+
 class Metrics:
     """One registry per app (no module-level singletons), shared by its handlers and workers."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("moderation_http_requests", "HTTP requests by route and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram(
-            "moderation_http_request_seconds", "HTTP request latency by route", ["method", "route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-            registry=self.registry)
+        self.request_stats = RequestStats()
+        self.registry.register(self.request_stats)
+        self.observe_request = self.request_stats.observe
         self.jobs = Counter("moderation_jobs", "rule jobs finished, by outcome",
                             ["outcome"], registry=self.registry)
         self.decisions = Counter("moderation_decisions", "decisions applied, by kind, actor and status",
@@ -53,20 +93,8 @@ class Metrics:
                                  registry=self.registry)
         self.oldest_job = Gauge("moderation_queue_oldest_job_seconds", "age of the oldest open job",
                                 registry=self.registry)
-        self._request_children: dict[tuple[str, str, int], tuple] = {}
         self.pool_size = Gauge("moderation_db_pool_connections", "database connections in the pool",
                                ["state"], registry=self.registry)
-
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Counts and times one request; the labelled children are looked up once per route."""
-        key = (method, route, status)
-        children = self._request_children.get(key)
-        if children is None:
-            children = self._request_children[key] = (
-                self.requests.labels(method, route, str(status)),
-                self.latency.labels(method, route))
-        children[0].inc()
-        children[1].observe(seconds)
 
     def observe_judgements(self, applied, actor: str = "rules") -> None:
         for judgement in applied:
@@ -87,31 +115,23 @@ def route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-@web.middleware
-async def request_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Gives every request an id (echoed in X-Request-Id), counts it, times it and logs one line."""
+def request_id_for(request: web.Request) -> str:
+    """The caller's X-Request-Id when it looks like one, else a new id; kept on the request."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = given if GOOD_REQUEST_ID.match(given) else new_request_id()
+    request_id = given if given and GOOD_REQUEST_ID.match(given) else new_request_id()
     request[REQUEST_ID] = request_id
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-    except web.HTTPException as exc:  # redirects and the like pass through the error middleware
-        status = exc.status
-        exc.headers[REQUEST_ID_HEADER] = request_id
-        raise
-    finally:
-        elapsed = time.perf_counter() - started
-        route = route_of(request)
-        request.app[METRICS].observe_request(request.method, route, status, elapsed)
-        if log.isEnabledFor(logging.INFO):
-            log.info("request", extra={"fields": {
-                "request_id": request_id, "method": request.method, "path": request.path,
-                "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)}})
+    return request_id
+
+
+def observe(metrics: Metrics, request: web.BaseRequest, request_id: str, status: int,
+            started: float, route: str) -> None:
+    """Counts and times a finished request, and logs its one line when INFO is on."""
+    elapsed = time.perf_counter() - started
+    metrics.observe_request(request.method, route, status, elapsed)
+    if log.isEnabledFor(logging.INFO):
+        log.info("request", extra={"fields": {
+            "request_id": request_id, "method": request.method, "path": request.path,
+            "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)}})
 
 
 class JsonFormatter(logging.Formatter):

@@ -91,13 +91,6 @@ RETURNING r.site_id, r.rating_id, r.version, c.old_status, r.status"""
 
 ERASE_RATER = "DELETE FROM ratings WHERE site_id = $1 AND rater = $2 RETURNING rating_id"
 
-LOAD_FOR_RULES = """
-SELECT r.site_id, r.rating_id, r.version, r.created_at, r.author, r.rater, r.score, r.ip_hash,
-       r.verified
-  FROM unnest($1::text[], $2::bigint[], $3::int[]) AS j(site_id, rating_id, version)
-  JOIN ratings r ON r.site_id = j.site_id AND r.rating_id = j.rating_id
-                AND r.version = j.version AND r.status = 'pending'"""
-
 # A rating read: the site (404 when unknown), the author's row and the site's totals, by key.
 SELECT_AGGREGATE = """
 SELECT a.count, a.sum, a.h1, a.h2, a.h3, a.h4, a.h5, t.count AS site_count, t.sum AS site_sum
@@ -173,16 +166,7 @@ async def erase_rater(conn, site_id: str, rater: str) -> int:
         return len(await conn.fetch(ERASE_RATER, site_id, rater))
 
 
-# The rule workers' side (moderation.item_kinds).
-
-async def load_for_rules(conn, jobs: list[asyncpg.Record]) -> list[Item]:
-    rows = await conn.fetch(LOAD_FOR_RULES, [j["site_id"] for j in jobs],
-                            [j["item_id"] for j in jobs], [j["item_version"] for j in jobs])
-    return [Item(kind="rating", site_id=r["site_id"], item_id=r["rating_id"], version=r["version"],
-                 created_at=r["created_at"], commenter=r["rater"], ip_hash=r["ip_hash"],
-                 author=r["author"], score=r["score"], verified=r["verified"])
-            for r in rows]
-
+# The rule workers' side (moderation.item_kinds; the claim reads pending ratings: queue.CLAIM).
 
 async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
     """Applies the rules' decisions to still-pending versions; returns those that took effect,

@@ -127,12 +127,6 @@ UPDATE {table} i SET priority = p.priority
   FROM unnest($1::text[], $2::bigint[], $3::real[]) AS p(site_id, item_id, priority)
  WHERE i.site_id = p.site_id AND i.{id} = p.item_id"""
 
-# Comments in busy threads are seen by more readers, so they come a little earlier.
-THREAD_WEIGHT = """
-SELECT c.comment_id, (least(t.approved_count, 200) / 400.0)::float8 AS weight
-  FROM comments c JOIN threads t ON t.site_id = c.site_id AND t.thread = c.thread
- WHERE c.site_id = $1 AND c.comment_id = ANY($2::bigint[])"""
-
 RULE_STATS = """
 WITH flagged AS (
     SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
@@ -284,11 +278,10 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
 
 
 async def set_priorities(conn, kind: str, site_id: str, scores: dict[int, float]) -> None:
+    """Held items' review priorities. (A held comment gets its own, with its thread's weight, in
+    the statement that decides it: moderation.comments.APPLY_DECISIONS.)"""
     if not scores:
         return
-    if kind == "comment":
-        for row in await conn.fetch(THREAD_WEIGHT, site_id, list(scores)):
-            scores[row["comment_id"]] += row["weight"]
     spec = KINDS[kind]
     await conn.execute(SET_PRIORITY.format(table=spec.table, id=spec.id_column),
                        [site_id] * len(scores), list(scores), list(scores.values()))

@@ -16,6 +16,8 @@ from aiohttp.web_protocol import RequestHandler
 from moderation.app_keys import CONFIG
 from moderation.config import Config
 from moderation.errors import protocol_error_response
+from moderation.front_cache import FRONT_CACHE
+from moderation.observability import METRICS
 
 LINGERING_S = 2.0
 HEAD_TIMEOUT_BODY = (b'{"error":{"code":"request_timeout",'
@@ -103,11 +105,13 @@ class LimitedServer(web.Server):
 
 
 class LimitedAppRunner(web.AppRunner):
-    """An AppRunner serving through LimitedServer (used by `serve` and the limit tests)."""
+    """An AppRunner serving through LimitedServer, shared answers first (moderation.front_cache);
+    used by `serve` and the tests of both."""
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
-        return LimitedServer(server.request_handler, request_factory=server.request_factory,
+        handler = self._app[FRONT_CACHE].wrap(server.request_handler, self._app[METRICS])
+        return LimitedServer(handler, request_factory=server.request_factory,
                              handler_cancellation=server.handler_cancellation, loop=server._loop,
                              head_timeout=self._app[CONFIG].header_timeout_s, **server._kwargs)
 

@@ -1,7 +1,8 @@
 """What the rule workers know of each site, read fresh per batch and parsed once per version.
 
-One query per batch reads the settings and the word-list versions of the batch's sites; a second
-one, only when a version is new to this process, reads the words to compile.
+The versions of a batch's sites' settings and word lists come with the batch's claim
+(moderation.queue.CLAIM); only when a version is new to this process does a query read the
+site's settings, and another the words to compile. `load` reads the versions itself (dry-run).
 """
 
 from __future__ import annotations
@@ -33,16 +34,25 @@ class SiteViews:
 
     async def load(self, conn, site_ids: set[str]) -> dict[str, SiteView]:
         rows = await conn.fetch(SELECT_SITES, list(site_ids))
-        stale = [row for row in rows if self._cached(row) is None]
+        stale = [row for row in rows if not self._current(row["site_id"], _versions(row))]
         if stale:
             await self._refresh(conn, stale)
         return {row["site_id"]: self._parsed[row["site_id"]][1] for row in rows}
 
-    def _cached(self, row) -> SiteView | None:
-        entry = self._parsed.get(row["site_id"])
-        if entry is None or entry[0] != _versions(row):
-            return None
-        return entry[1]
+    async def of_claimed(self, conn, claimed) -> dict[str, SiteView]:
+        """The views of a claimed batch's sites, by the versions read with the claim (a site that
+        no longer exists has none, and is left out)."""
+        versions = {job["site_id"]: _versions(job) for job in claimed
+                    if job["settings_version"] is not None}
+        stale = [site_id for site_id, seen in versions.items() if not self._current(site_id, seen)]
+        if stale:
+            await self._refresh(conn, await conn.fetch(SELECT_SITES, stale))
+        return {site_id: self._parsed[site_id][1] for site_id in versions
+                if site_id in self._parsed}
+
+    def _current(self, site_id: str, versions: tuple[int, int, int]) -> bool:
+        entry = self._parsed.get(site_id)
+        return entry is not None and entry[0] == versions
 
     async def _refresh(self, conn, rows) -> None:
         missing = [(row["site_id"], name) for row in rows for name in site_wordlists.NAMES

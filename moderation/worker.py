@@ -7,17 +7,16 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from dataclasses import replace
 from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
 
-from moderation import queue, review
+from moderation import queue
 from moderation.errors import DATABASE_DOWN
 from moderation.item_kinds import ITEM_KINDS
 from moderation.observability import Metrics
-from moderation.pipeline import Judgement, judge_batch
+from moderation.pipeline import judge_batch
 from moderation.site_views import SiteViews
 
 log = logging.getLogger(__name__)
@@ -25,10 +24,6 @@ log = logging.getLogger(__name__)
 
 def worker_name(index: int) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{index}"
-
-
-def audit_reason(judgement: Judgement) -> str:
-    return "; ".join(f"{v.rule}: {v.reason}" for v in judgement.verdicts if v.action != "allow")
 
 
 class Worker:
@@ -41,6 +36,8 @@ class Worker:
         self.site_views = site_views or SiteViews()
         self.metrics = metrics or Metrics()
         self.wake = asyncio.Event()
+        # Waiting for work: the worker that wake_one() picks first.
+        self.idle = False
         self._stopping = False
 
     def stop(self) -> None:
@@ -67,14 +64,22 @@ class Worker:
                 log.exception("worker %s: unexpected error; retrying", self.name)
                 await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
                 continue
-            if done == 0 and not self._stopping:
+            # After a batch that was not full, whatever came in meanwhile has been notified: to
+            # this worker (its flag is set and the wait ends at once) or to an idle one. Waiting
+            # for that lets the comments of a NOTIFY interval gather into one batch; claiming
+            # again at once took them one or two at a time, each paying a batch's statements.
+            if done < self.config.batch_size and not self._stopping:
+                self.idle = True
                 try:
                     await asyncio.wait_for(self.wake.wait(), self.config.poll_interval_s)
                 except asyncio.TimeoutError:
                     pass
+                finally:
+                    self.idle = False
 
     async def run_once(self) -> int:
-        """Claims and decides one batch; returns how many jobs it claimed."""
+        """Claims and decides one batch; returns how many jobs it claimed. Round trips: the
+        claim (with the items and their sites' versions), the facts, the decisions."""
         async with self.pool.acquire() as conn:
             jobs = await queue.claim(conn, self.config.batch_size, self.name, self.config.lease_s)
             if jobs:
@@ -98,27 +103,23 @@ class Worker:
             for job in jobs:
                 await self.process(conn, [job])
 
-    async def decide(self, conn, jobs: list[asyncpg.Record]) -> None:
-        items = []
-        for kind, kind_jobs in group_by_kind(jobs).items():
-            items += await ITEM_KINDS[kind].load(conn, kind_jobs)
-        sites = await self.site_views.load(conn, {item.site_id for item in items})
-        judgements = await judge_batch(conn, items, sites, self.clock())
-        async with conn.transaction():
-            owned = await queue.finish(conn, jobs)
-            owned_items = {(j["site_id"], j["kind"], j["item_id"], j["item_version"])
-                           for j in jobs if (j["site_id"], j["job_id"]) in owned}
-            mine = [j for j in judgements if (*j.item.key, j.item.version) in owned_items]
-            applied: list[Judgement] = []
-            for kind, kind_judgements in group_judgements(mine).items():
-                decided = await ITEM_KINDS[kind].apply(
-                    conn, [(j.item, j.status) for j in kind_judgements])
-                stored = {(item.key, item.version): status for item, status in decided}
-                applied += [replace(j, status=stored[(j.item.key, j.item.version)])
-                            for j in kind_judgements if (j.item.key, j.item.version) in stored]
-            await record(conn, applied, actor="rules")
-            await prioritize(conn, applied)
-        self.metrics.jobs.labels("done").inc(len(owned))
+    async def decide(self, conn, claimed: list[asyncpg.Record]) -> None:
+        """Judges the claimed jobs' items and decides them: per batch, a statement for the
+        comments' facts (and one for the ratings'), then one per kind to apply the decisions."""
+        judged_jobs = [(job, item) for job in claimed if (item := queue.item_of(job)) is not None]
+        sites = await self.site_views.of_claimed(conn, claimed)
+        judgements = await judge_batch(conn, [item for _, item in judged_jobs], sites,
+                                       self.clock())
+        judged = {job["job_id"]: judgement
+                  for (job, _), judgement in zip(judged_jobs, judgements)}
+        finished, applied = 0, []
+        for kind, jobs in group_by_kind(claimed).items():
+            done, decided = await ITEM_KINDS[kind].decide(
+                conn, jobs, {job["job_id"]: judged[job["job_id"]] for job in jobs
+                             if job["job_id"] in judged})
+            finished += done
+            applied += decided
+        self.metrics.jobs.labels("done").inc(finished)
         self.metrics.observe_judgements(applied)
 
 
@@ -129,43 +130,15 @@ def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]
     return groups
 
 
-def group_judgements(judgements: list[Judgement]) -> dict[str, list[Judgement]]:
-    groups: dict[str, list[Judgement]] = defaultdict(list)
-    for judgement in judgements:
-        groups[judgement.item.kind].append(judgement)
-    return groups
-
-
-async def record(conn, applied: list[Judgement], actor: str) -> None:
-    """Stores every verdict of the applied decisions and one audit row each."""
-    if not applied:
-        return
-    # An allow without a score says nothing the absence of a row does not: not stored, which
-    # keeps a decision to a few verdict rows instead of one per rule.
-    verdicts = [(j.item, v) for j in applied for v in j.verdicts
-                if v.action != "allow" or v.score]
-    await conn.execute(
-        queue.INSERT_VERDICTS, [i.site_id for i, _ in verdicts], [i.kind for i, _ in verdicts],
-        [i.item_id for i, _ in verdicts], [i.version for i, _ in verdicts],
-        [v.rule for _, v in verdicts], [v.action for _, v in verdicts],
-        [v.score for _, v in verdicts], [v.reason for _, v in verdicts],
-        [dict(v.details) if v.details else None for _, v in verdicts])
-    await conn.execute(
-        queue.INSERT_AUDIT, [j.item.site_id for j in applied], [j.item.kind for j in applied],
-        [j.item.item_id for j in applied], [j.status for j in applied], actor, "pending",
-        [audit_reason(j) for j in applied])
-
-
-async def prioritize(conn, applied: list[Judgement]) -> None:
-    """Held items get a review priority: how sure the rules that held them were (docs/moderation.md)."""
-    scores: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
-    for judgement in applied:
-        if judgement.status == "held":
-            item = judgement.item
-            scores[(item.kind, item.site_id)][item.item_id] = sum(
-                v.score for v in judgement.verdicts if v.action != "allow")
-    for (kind, site_id), by_item in scores.items():
-        await review.set_priorities(conn, kind, site_id, by_item)
+def wake_one(workers: list[Worker]) -> None:
+    """New jobs: one claim finds them all, so one worker is woken, an idle one if there is one;
+    waking every worker made the others run a claim that found nothing, a statement each per
+    NOTIFY. With none idle, one busy worker is told to claim again when its batch is done."""
+    for candidates in ([w for w in workers if w.idle], workers):
+        for worker in candidates:
+            if not worker.wake.is_set():
+                worker.wake.set()
+                return
 
 
 class JobListener:
@@ -181,9 +154,12 @@ class JobListener:
         self.connected = asyncio.Event()
         self._lost = asyncio.Event()
 
-    def wake_all(self, *_args) -> None:
+    def wake_all(self) -> None:
         for worker in self.workers:
             worker.wake.set()
+
+    def on_notify(self, *_args) -> None:
+        wake_one(self.workers)
 
     async def run(self) -> None:
         from moderation.database import connect
@@ -201,7 +177,7 @@ class JobListener:
             self._lost.clear()
             conn.add_termination_listener(lambda _conn: self._lost.set())
             try:
-                await conn.add_listener(queue.CHANNEL, self.wake_all)
+                await conn.add_listener(queue.CHANNEL, self.on_notify)
                 self.connected.set()
                 self.wake_all()  # whatever arrived while we were not listening
                 await self._lost.wait()
@@ -221,8 +197,8 @@ class Notifier:
     """Tells workers about new jobs: at once in this process, by one NOTIFY for the others.
 
     Pokes are folded together: at most one NOTIFY per `min_interval_s`, so a burst of comments
-    costs a few NOTIFYs (each takes a global lock at commit) rather than one each. Workers in
-    this process are woken at once, without waiting for it.
+    costs a few NOTIFYs (each takes a global lock at commit) rather than one each. A worker in
+    this process is woken at once (wake_one), without waiting for it.
     """
 
     def __init__(self, pool: asyncpg.Pool, local_workers: list[Worker],
@@ -233,8 +209,7 @@ class Notifier:
         self._pending = asyncio.Event()
 
     def poke(self) -> None:
-        for worker in self.local_workers:
-            worker.wake.set()
+        wake_one(self.local_workers)
         self._pending.set()
 
     async def run(self) -> None:

@@ -15,6 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from moderation import database, sites
 from moderation.app import create_app
 from moderation.config import Config
+from moderation.front_cache import FRONT_CACHE, FrontCache
+from moderation.server import LimitedAppRunner
 
 SECRET = "test-secret-key-0123456789"
 
@@ -27,10 +29,14 @@ def database_url(tmp_path_factory) -> str:
     return database.embedded_url(tmp_path_factory.mktemp("pg"))
 
 
+# Replies under each comment of a thread page in tests: small, so a test can fill it.
+REPLIES_CAP = 20
+
+
 def make_config(**overrides) -> Config:
     defaults = dict(secret_key=SECRET, workers=1, poll_interval_s=0.5, site_cache_s=0,
                     pool_min_size=1, pool_max_size=5, retry_base_s=0.01, retry_max_s=0.05,
-                    rating_cache_s=0)
+                    rating_cache_s=0, page_cache_s=0, replies_per_comment=REPLIES_CAP)
     return Config(**{**defaults, **overrides})
 
 
@@ -93,3 +99,23 @@ async def wait_for(check: Callable[[], Awaitable[object]], timeout: float = 10.0
             if result:
                 return result
             await asyncio.sleep(0.02)
+
+
+class ServedLikeServe(TestServer):
+    """The app behind LimitedAppRunner, as `moderation serve` runs it."""
+
+    async def _make_runner(self, **kwargs):
+        return LimitedAppRunner(self.app, **kwargs)
+
+
+@pytest.fixture
+async def serve_with_clock(database_url):
+    """A client of the app as served, with shared answers for 1 s on a clock the test moves."""
+    now = [0.0]
+    app = create_app(make_config(workers=0, rating_cache_s=1, page_cache_s=1),
+                     database_url=database_url)
+    app[FRONT_CACHE] = FrontCache(clock=lambda: now[0])
+    client = TestClient(ServedLikeServe(app))
+    await client.start_server()
+    yield client, now
+    await client.close()

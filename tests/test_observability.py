@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from moderation.observability import JsonFormatter
+import pytest
+
+from moderation.observability import JsonFormatter, Metrics
 from tests.conftest import wait_for
 from tests.factories import post_comment
 
@@ -58,3 +60,32 @@ async def test_one_json_log_line_per_request(client, caplog):
     assert line["request_id"] == "trace-7" and line["status"] == 200
     assert line["route"] == "/healthz" and line["level"] == "info" and line["duration_ms"] >= 0
     assert response.status == 200
+
+
+def test_request_latency_is_a_cumulative_prometheus_histogram():
+    metrics = Metrics()
+    for seconds in (0.002, 0.002, 0.04, 3.0):
+        metrics.observe_request("GET", "/healthz", 200, seconds)
+    metrics.observe_request("GET", "/healthz", 503, 0.001)
+    text = metrics.render().decode()
+    bucket = "moderation_http_request_seconds_bucket"
+    assert metric(text, bucket, route="/healthz", le="0.001") == 1
+    assert metric(text, bucket, route="/healthz", le="0.0025") == 3
+    assert metric(text, bucket, route="/healthz", le="0.05") == 4
+    assert metric(text, bucket, route="/healthz", le="2.5") == 4
+    assert metric(text, bucket, route="/healthz", le="+Inf") == 5
+    assert metric(text, "moderation_http_request_seconds_count", route="/healthz") == 5
+    assert metric(text, "moderation_http_request_seconds_sum", route="/healthz") == \
+        pytest.approx(3.045)
+    assert metric(text, "moderation_http_requests_total", route="/healthz", status="200") == 4
+    assert metric(text, "moderation_http_requests_total", route="/healthz", status="503") == 1
+
+
+async def test_metrics_need_the_metrics_token_when_one_is_set(make_client):
+    client = await make_client(workers=0, metrics_token="scrape-token-0123456789")
+    assert (await client.get("/metrics")).status == 401
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+    assert wrong.status == 401 and (await wrong.json())["error"]["code"] == "unauthorized"
+    right = await client.get("/metrics",
+                             headers={"Authorization": "Bearer scrape-token-0123456789"})
+    assert right.status == 200 and "moderation_http_requests_total" in await right.text()

@@ -23,6 +23,10 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         content_type="application/json")
 
 
+def json_bytes_response(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
 # A JSON string escape for U+0000 that is not itself an escaped backslash followed by "u0000".
 NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -54,6 +58,8 @@ def json_depth_over(raw: bytes, limit: int) -> bool:
 
 async def read_body(request: web.Request) -> bytes:
     """The whole body, within the configured time: a client trickling it in gets 408."""
+    if request.content.is_eof():  # all of it has arrived (the usual small body): no timer needed
+        return await request.read()
     try:
         async with asyncio.timeout(request.app[CONFIG].body_timeout_s):
             return await request.read()
@@ -122,6 +128,13 @@ def item_id(request: web.Request, name: str = "id") -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or raw.startswith("0"):
         raise not_found("item")
     return int(raw)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of 'Authorization: Bearer <token>', None when absent or another scheme."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def client_ip(request: web.Request) -> str:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
 from aiohttp import web
 
 from moderation import migrations, queue
-from moderation.api.http import json_response
+from moderation.api.http import bearer_token, json_response
 from moderation.api.openapi import openapi_document
 from moderation.api.registry import endpoint
-from moderation.app_keys import POOL
-from moderation.errors import DATABASE_DOWN
+from moderation.app_keys import CONFIG, POOL
+from moderation.errors import DATABASE_DOWN, ApiError
 from moderation.models import Health, Readiness
 from moderation.observability import METRICS
 
@@ -42,9 +43,21 @@ async def openapi(request: web.Request) -> web.Response:
     return json_response(openapi_document())
 
 
-@endpoint("GET", "/metrics", "Prometheus metrics: requests, queue, decisions, rules, pool", "meta",
-          content_type="text/plain")
+def require_metrics_token(request: web.Request) -> None:
+    expected = request.app[CONFIG].metrics_token
+    if expected is None:
+        return
+    given = bearer_token(request) or ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "send the metrics token as 'Authorization: Bearer <token>'",
+                       headers={"WWW-Authenticate": "Bearer"})
+
+
+@endpoint("GET", "/metrics", "Prometheus metrics: requests, queue, decisions, rules, pool "
+          "(with METRICS_TOKEN set, only with it as a bearer token)", "meta",
+          content_type="text/plain", errors=(401,))
 async def metrics(request: web.Request) -> web.Response:
+    require_metrics_token(request)
     registry = request.app[METRICS]
     pool = request.app[POOL]
     registry.pool_size.labels("total").set(pool.get_size())

@@ -1,13 +1,17 @@
-"""Auth for moderators and admins, and CORS for the public API limited to each site's origins."""
+"""The one middleware: request ids and metrics, CORS for the public API limited to each site's
+origins, auth for moderators and admins, and errors as the JSON envelope."""
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
-from moderation.api.http import possible_site
+from moderation.api.http import bearer_token, possible_site
 from moderation.api.registry import Endpoint
 from moderation.app_keys import POOL, SITES
-from moderation.errors import DATABASE_DOWN, ApiError, error_response, not_found
+from moderation.errors import DATABASE_DOWN, ApiError, error_answer, error_response, not_found
+from moderation.observability import METRICS, REQUEST_ID_HEADER, observe, request_id_for, route_of
 from moderation.signing import token_site
 from moderation.sites import find_token
 
@@ -15,6 +19,7 @@ CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Content-Type, Idempotency-Key, X-Edit-Token, If-None-Match"
 CORS_EXPOSE = "ETag, Retry-After, X-Request-Id"
 UNSAFE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+PROTECTED = frozenset({"moderator", "admin"})
 
 TOKEN = web.RequestKey("token", object)
 
@@ -23,21 +28,11 @@ def endpoint_of(request: web.Request) -> Endpoint | None:
     return getattr(request.match_info.handler, "endpoint", None)
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    ep = endpoint_of(request)
-    if ep is not None and ep.audience in ("moderator", "admin"):
-        request[TOKEN] = await authenticate(request, ep.audience)
-    return await handler(request)
-
-
 async def authenticate(request: web.Request, needed: str):
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise ApiError(401, "unauthorized", "send a moderator token as 'Authorization: Bearer <token>'",
                        headers={"WWW-Authenticate": "Bearer"})
-    token = token.strip()
     site_id = request.match_info.get("site")
     owner = token_site(token)
     found = await find_token(request.app[POOL], owner, token) if owner else None
@@ -58,21 +53,54 @@ async def _site_allowing(request: web.Request, origin: str):
 
 
 @web.middleware
-async def cors_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Every request passes this one layer (each extra middleware costs every request a call):
+    a request id echoed in X-Request-Id, metrics and a log line; CORS for the public API limited
+    to the site's origins; moderator and admin auth; and every failure as the JSON envelope."""
+    started = time.perf_counter()
+    request_id = request_id_for(request)
     ep = endpoint_of(request)
-    origin = request.headers.get("Origin")
-    if ep is None or ep.audience != "public" or origin is None:
-        return await handler(request)
+    origin = request.headers.get("Origin") if ep is not None and ep.audience == "public" else None
+    status = 500
     try:
-        allowed = await _site_allowing(request, origin)
-    except DATABASE_DOWN:
-        return await handler(request)  # which answers 503 through the error middleware
-    if allowed is None and request.method in UNSAFE_METHODS:
-        return error_response(403, "origin_not_allowed", f"{origin} may not write to this site")
-    # Outside the error middleware, so error answers carry CORS headers and the widget can read them.
-    response = await handler(request)
-    if allowed is not None:
-        response.headers["Access-Control-Allow-Origin"] = origin
+        response = await answer(request, handler, ep, origin)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except web.HTTPException as exc:  # below 400 (redirects): aiohttp sends them
+        status = exc.status
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        observe(request.app[METRICS], request, request_id, status, started, route_of(request))
+
+
+async def answer(request: web.Request, handler, ep: Endpoint | None,
+                 origin: str | None) -> web.StreamResponse:
+    allowed = False
+    if origin is not None:
+        try:
+            allowed = await _site_allowing(request, origin) is not None
+        except DATABASE_DOWN:
+            pass  # the handler answers 503 itself
+        if not allowed and request.method in UNSAFE_METHODS:
+            return with_cors(error_response(403, "origin_not_allowed",
+                                            f"{origin} may not write to this site"), None)
+    try:
+        if ep is not None and ep.audience in PROTECTED:
+            request[TOKEN] = await authenticate(request, ep.audience)
+        response = await handler(request)
+    except Exception as exc:
+        response = error_answer(request, exc)
+        if response is None:
+            raise
+    # Error answers carry CORS headers too, so the widget can read them.
+    return response if origin is None else with_cors(response, origin if allowed else None)
+
+
+def with_cors(response: web.StreamResponse, allowed_origin: str | None) -> web.StreamResponse:
+    if allowed_origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = allowed_origin
         response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
     response.headers["Vary"] = "Origin"
     return response

@@ -2,15 +2,13 @@
 
 Reads are the hot path (every article page shows its author's stars): one statement by key,
 plain dicts through orjson, a strong ETag of the exact bytes, and 304 when the client has them.
-With `rating_reads_ctx` in the app, a process also keeps each rendered answer for
-`rating_cache_s` (1 s by default): far below the max-age that browsers and CDNs already cache it
-for, and it saves the database round trip that otherwise dominates the cost of a read.
+`serve` also shares each rendered answer for `rating_cache_s` (1 s by default, see
+moderation.front_cache): far below the max-age that browsers and CDNs already cache it for, and
+it saves the database round trip and the routing that otherwise dominate the cost of a read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,8 +20,10 @@ from moderation import ratings
 from moderation.api.http import (client_ip, find_site, json_response, parse_body, parse_query,
                                  slug_param)
 from moderation.api.registry import endpoint
+from moderation.api.etags import cacheable
 from moderation.app_keys import CLOCK, NOTIFIER, POOL, SIGNER
 from moderation.errors import ApiError, not_found
+from moderation.front_cache import share_for
 from moderation.identity import resolve_rater
 from moderation.models import (AggregateRatingLd, AuthorRating, AuthorRatings, RatingAccepted,
                                RatingIn, Slug)
@@ -31,45 +31,21 @@ from moderation.models import (AggregateRatingLd, AuthorRating, AuthorRatings, R
 AUTHOR_PATH = "/v1/sites/{site}/authors/{author}"
 
 
-class RatingCache:
-    """Rendered answers (body, ETag) by (site, author), each trusted for `ttl_s` seconds."""
-
-    def __init__(self, ttl_s: float, clock=time.monotonic, max_entries: int = 100_000) -> None:
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._max_entries = max_entries
-        self._entries: dict[tuple[str, str], tuple[float, bytes, str]] = {}
-
-    def get(self, key: tuple[str, str]) -> tuple[bytes, str] | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= self._clock():
-            return None
-        return entry[1], entry[2]
-
-    def put(self, key: tuple[str, str], body: bytes, etag: str) -> None:
-        if self._ttl_s <= 0:
-            return
-        if len(self._entries) >= self._max_entries:
-            self._entries.clear()
-        self._entries[key] = (self._clock() + self._ttl_s, body, etag)
-
-
 @dataclass(frozen=True, slots=True)
 class RatingReads:
-    """How rating reads are answered: the bayesian prior weight, max-age, and the cache if any.
+    """How rating reads are answered: the bayesian prior weight, max-age, and how long a process
+    shares a rendered answer (moderation.front_cache).
 
     Settled once per app from Config's `rating_prior_weight`, `rating_max_age_s`, `rating_cache_s`.
     """
 
     prior_weight: float
     max_age: int
-    cache: RatingCache | None = None
+    share_s: float = 0.0
 
     @classmethod
-    def from_config(cls, config, with_cache: bool) -> "RatingReads":
-        return cls(config.rating_prior_weight, config.rating_max_age_s,
-                   RatingCache(config.rating_cache_s)
-                   if with_cache and config.rating_cache_s > 0 else None)
+    def from_config(cls, config) -> "RatingReads":
+        return cls(config.rating_prior_weight, config.rating_max_age_s, config.rating_cache_s)
 
 
 RATING_READS = web.AppKey("rating_reads", RatingReads)
@@ -93,27 +69,6 @@ class JsonLdQuery(BaseModel):
 
 def author_slug(request: web.Request) -> str:
     return slug_param(request, "author")
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """If-None-Match uses the weak comparison: W/ is ignored, * matches anything."""
-    if not header:
-        return False
-    return any(tag.strip() in ("*", etag) or tag.strip().removeprefix("W/") == etag
-               for tag in header.split(","))
-
-
-def strong_etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-
-
-def cacheable(request: web.Request, body: bytes, max_age: int,
-              content_type: str = "application/json", etag: str | None = None) -> web.Response:
-    etag = etag or strong_etag(body)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Origin"}
-    if etag_matches(request.headers.get("If-None-Match"), etag):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, headers=headers, content_type=content_type)
 
 
 @endpoint("POST", AUTHOR_PATH + "/ratings", "Rate an author 1-5; stored and queued for the rules",
@@ -140,20 +95,12 @@ async def post_rating(request: web.Request) -> web.Response:
 async def author_rating(request: web.Request) -> web.Response:
     author = author_slug(request)
     reads = reads_of(request)
-    cache = reads.cache
-    key = (request.match_info["site"], author)
-    hit = cache.get(key) if cache is not None else None
-    if hit is not None:
-        return cacheable(request, hit[0], reads.max_age, etag=hit[1])
-    found = await ratings.read_one(request.app[POOL], key[0], author)
+    found = await ratings.read_one(request.app[POOL], request.match_info["site"], author)
     if found is None:
         raise not_found("site")
     aggregate, prior_mean = found
     body = orjson.dumps(ratings.summary(author, aggregate, prior_mean, reads.prior_weight))
-    etag = strong_etag(body)
-    if cache is not None:
-        cache.put(key, body, etag)
-    return cacheable(request, body, reads.max_age, etag=etag)
+    return share_for(request, cacheable(request, body, reads.max_age), reads.share_s)
 
 
 @endpoint("GET", "/v1/sites/{site}/ratings", "Aggregate ratings of up to 100 authors", "public",

@@ -2,35 +2,19 @@
 
 Verified raters share their key (`sso:<subject>`) with the commenters table, so one ban covers
 both comments and ratings. Anonymous raters have no account to ban; rating_flood covers them.
+The ban is read with the other rating rules' facts (rules/rating_facts.py).
 """
 
-from datetime import datetime
-from typing import Any, Literal, Sequence
+from typing import Literal
 
-from moderation.rules.base import Item, Rule, RuleContext, RuleParams, Verdict
+from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.rules.rating_facts import load_facts
 
 NAME = "banned_rater"
-
-BANNED = """
-SELECT i.site_id, i.rating_id, c.ban_reason FROM unnest($1::text[], $2::bigint[], $3::text[],
-                                                        $4::timestamptz[])
-       AS i(site_id, rating_id, rater, created_at)
-  JOIN commenters c ON c.site_id = i.site_id AND c.commenter = i.rater
- WHERE c.banned_until > i.created_at"""
 
 
 class BannedRaterParams(RuleParams):
     action: Literal["hold", "reject"] = "reject"
-
-
-async def load_facts(conn: Any, items: Sequence[Item], now: datetime) -> dict[tuple, Any]:
-    verified = [i for i in items if i.kind == "rating" and i.verified]
-    if not verified:
-        return {}
-    rows = await conn.fetch(BANNED, [i.site_id for i in verified], [i.item_id for i in verified],
-                            [i.commenter for i in verified], [i.created_at for i in verified])
-    return {(r["site_id"], "rating", r["rating_id"]): {"reason": r["ban_reason"] or ""}
-            for r in rows}
 
 
 def check(ctx: RuleContext, params: BannedRaterParams) -> Verdict:

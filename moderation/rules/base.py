@@ -2,7 +2,9 @@
 
 A rule never writes to the database. When it needs history (how many comments this commenter
 sent in the last minute), it names an async `load_facts` that reads what the whole claimed batch
-needs in one query; the pipeline runs it before the checks and hands each item its facts.
+needs in one query; the pipeline runs it before the checks and hands each item its facts. Rules
+that read the same tables share one loader (rules/comment_facts.py, rules/rating_facts.py), which
+answers for all of them at once: one statement per batch instead of one per rule.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class Item:
     score: int | None = None
     verified: bool = False
     signals: Mapping[str, Any] = field(default_factory=dict)
+    # The stored fingerprint of the body (moderation.fingerprint.text_hash) when the item was
+    # read from the database; None means "compute it".
+    text_hash: int | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -83,7 +88,9 @@ class RuleContext:
 
 
 P = TypeVar("P", bound=RuleParams)
-FactLoader = Callable[[Any, Sequence[Item], datetime], Awaitable[Mapping[tuple, Any]]]
+# Facts by rule name, then by Item.key.
+FactLoader = Callable[[Any, Sequence[Item], datetime],
+                      Awaitable[Mapping[str, Mapping[tuple, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,8 @@ class Rule(Generic[P]):
     kinds: frozenset[str]
     params: type[P]
     check: Callable[[RuleContext, P], Verdict]
-    # Reads, for a whole batch, what `check` needs from history; keyed by Item.key.
+    # Reads, for a whole batch, what `check` needs from history; the pipeline calls each distinct
+    # loader once per batch and hands the rule the facts under its name.
     load_facts: FactLoader | None = None
     # Loads what the rule needs once per process (a model), before the first item arrives.
     warm_up: Callable[[], object] | None = None

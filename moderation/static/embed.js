@@ -25,6 +25,7 @@
       post: "Post comment", postReply: "Post reply", posting: "Posting…", reply: "Reply", replyTo: "Reply to {name}",
       cancel: "Cancel", sortBy: "Sort comments", newest: "Newest", oldest: "Oldest",
       loadMore: "Load more comments", loadFailed: "Sorry, the comments could not be loaded.", retry: "Try again",
+      moreReplies_one: "Show 1 more reply", moreReplies_other: "Show {n} more replies", repliesFailed: "Sorry, the replies could not be loaded.",
       awaiting: "Awaiting moderation", awaitingNote: "Thanks! Your comment will appear for everyone once it is approved.",
       published: "Your comment is published.",
       rejected: "Sorry, your comment can't be published because it doesn't fit this site's community guidelines.",
@@ -48,6 +49,7 @@
       post: "Kommentar senden", postReply: "Antwort senden", posting: "Wird gesendet…", reply: "Antworten", replyTo: "Antwort an {name}",
       cancel: "Abbrechen", sortBy: "Kommentare sortieren", newest: "Neueste", oldest: "Älteste",
       loadMore: "Weitere Kommentare laden", loadFailed: "Die Kommentare konnten leider nicht geladen werden.", retry: "Erneut versuchen",
+      moreReplies_one: "Weitere Antwort anzeigen (1)", moreReplies_other: "Weitere Antworten anzeigen ({n})", repliesFailed: "Die Antworten konnten leider nicht geladen werden.",
       awaiting: "Wartet auf Freigabe", awaitingNote: "Danke! Ihr Kommentar erscheint für alle, sobald er freigegeben ist.",
       published: "Ihr Kommentar ist veröffentlicht.",
       rejected: "Ihr Kommentar kann leider nicht veröffentlicht werden, weil er nicht zu den Regeln dieser Seite passt.",
@@ -100,6 +102,7 @@
     ".m-list,.m-replies{list-style:none;margin:0;padding:0}",
     ".m-replies{margin-left:1.2em;padding-left:.8em;border-left:2px solid #e3e3e3}",
     ".m-replies .m-replies .m-replies{margin-left:0}",
+    ".m-more{margin-left:2em}",
     ".m-c{padding:.7em 0;border-top:1px solid #eee}",
     ".m-c:focus{outline:none}.m-c:focus-visible{outline:3px solid #f5a623}",
     ".m-head{display:flex;gap:.6em;align-items:baseline;flex-wrap:wrap;font-size:.92em}",
@@ -383,15 +386,52 @@
         onclick: function () { self.loadPage(reset); } }));
     });
   };
-  // A top-level comment with its replies nested under the comment each one answers.
+  // A top-level comment with its first replies; the page caps them, the rest load on request.
   W.renderThread = function (item) {
-    var self = this, root = this.renderComment(item, false);
-    (item.replies || []).forEach(function (reply) {
-      if (self.shown[reply.id]) return;
-      var parent = self.shown[reply.parent_id] || root;
-      parent.querySelector(".m-replies").appendChild(self.renderComment(reply, false));
-    });
+    var root = this.renderComment(item, false);
+    this.addReplies(root, item.replies || []);
+    if (item.replies_cursor) this.moreReplies(root, item);
     return root;
+  };
+  // Each reply goes under the comment it answers, or under the top-level one when that is not shown.
+  W.addReplies = function (root, replies) {
+    var self = this, first = null;
+    replies.forEach(function (reply) {
+      if (self.shown[reply.id]) return;
+      var li = self.renderComment(reply, false);
+      (self.shown[reply.parent_id] || root).querySelector(".m-replies").appendChild(li);
+      first = first || li;
+    });
+    return first;
+  };
+  // "Show N more replies": the next page of one comment's replies, added below those shown.
+  W.moreReplies = function (root, item) {
+    var self = this, cursor = item.replies_cursor, left = item.reply_count - item.replies.length, busy = false;
+    var status = el("p", { class: "m-meta" });
+    var button = el("button", { type: "button", class: "m-link", onclick: load });
+    function label() { button.textContent = self.tn("moreReplies", Math.max(left, 1)); }
+    function load() {
+      if (busy) return;
+      busy = true;
+      button.setAttribute("aria-disabled", "true");
+      status.textContent = "";
+      var query = "/replies?limit=" + self.pageSize + "&cursor=" + encodeURIComponent(cursor);
+      api("GET", self.path("comments/" + encodeURIComponent(item.id) + query)).then(function (res) {
+        if (res.status !== 200 || !res.data) throw new Error("status " + res.status);
+        var wasFocused = self.root.activeElement === button, first = self.addReplies(root, res.data.items);
+        left -= res.data.items.length;
+        cursor = res.data.next_cursor;
+        button.hidden = !cursor;
+        label();
+        if (wasFocused && button.hidden && first) first.querySelector("article").focus();
+      }).catch(function () {
+        status.textContent = self.t("repliesFailed") + " ";
+        status.appendChild(el("button", { type: "button", class: "m-link", text: self.t("retry"),
+          onclick: function () { button.focus(); load(); } }));
+      }).then(function () { busy = false; button.removeAttribute("aria-disabled"); });
+    }
+    label();
+    root.appendChild(el("div", { class: "m-more" }, [button, status]));
   };
   W.renderComment = function (comment, own) {
     var self = this, nameId = nextId("n");

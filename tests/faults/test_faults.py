@@ -10,6 +10,7 @@ then kill or signal it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
 from collections import Counter
@@ -286,8 +287,12 @@ async def test_sigterm_to_serve_finishes_requests_and_jobs_in_flight(pg, conn, p
                     "body": f"in flight at shutdown {i}", "commenter": {"name": f"R{i}"}}) as response:
                 return response.status, await response.json(content_type=None)
         posts = [asyncio.create_task(post(i)) for i in range(8)]
-        await wait_until(lambda: lock_waiters_at_least(conn, 10), timeout=30,
+        # Concurrent comments are stored in batches, so fewer than 8 statements wait for the
+        # lock: the API's own gauge says when all 8 are waiting to be stored.
+        await wait_until(lambda: accepting_at_least(session, api, 8), timeout=30,
                          what="8 requests to be in flight")
+        await wait_until(lambda: lock_waiters_at_least(conn, 3), timeout=30,
+                         what="a batch of comments to wait for the lock")
 
         api.signal(signal.SIGTERM)
         await wait_until(api.port_closed, timeout=10, what="serve to stop listening")
@@ -319,6 +324,13 @@ async def test_sigterm_to_serve_finishes_requests_and_jobs_in_flight(pg, conn, p
 
 async def lock_waiters_at_least(conn, n: int) -> bool:
     return await lock_waiters(conn) >= n
+
+
+async def accepting_at_least(session, api: Process, n: int) -> bool:
+    async with session.get(f"{api.base}/metrics") as response:
+        metrics = await response.text()
+    found = re.search(r"^moderation_comments_accepting (\S+)$", metrics, re.MULTILINE)
+    return found is not None and float(found[1]) >= n
 
 
 async def test_sigterm_to_worker_finishes_its_batch_then_exits(pg, conn, procs, tmp_path):

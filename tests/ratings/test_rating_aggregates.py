@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 from moderation import ratings
+from moderation.clock import utcnow
+from moderation.rules.base import Item
 from tests.ratings.factories import assert_aggregates_exact
 
 INSERT = """
@@ -18,13 +20,12 @@ async def add(conn, site: str, author: str, rater: str, score: int) -> tuple[int
 
 
 async def rules_decide(conn, site: str, decisions: list[tuple[int, int, str]]) -> list[str]:
-    """What the worker does: load the pending versions, apply in one transaction."""
-    jobs = [{"site_id": site, "item_id": rid, "item_version": version}
-            for rid, version, _ in decisions]
-    items = {item.item_id: item for item in await ratings.load_for_rules(conn, jobs)}
+    """What the worker does: apply the decisions on the versions judged, in one transaction
+    (a rating that is no longer that pending version is left alone)."""
     async with conn.transaction():
         applied = await ratings.apply_decisions(
-            conn, [(items[rid], status) for rid, _, status in decisions if rid in items])
+            conn, [(Item("rating", site, rid, version, utcnow()), status)
+                   for rid, version, status in decisions])
     return [status for _, status in applied]
 
 

@@ -50,8 +50,8 @@ async def test_loader_reads_ban_and_earlier_comments(pool, site):
         item = await add_comment(conn, site, "three", NOW, status="pending")
         await conn.execute("UPDATE commenters SET banned_until = 'infinity', ban_reason = 'spam' "
                            "WHERE site_id = $1 AND commenter = 'anon:a'", site)
-        facts = await commenter.load_facts(conn, [item], NOW)
-    history = facts[item.key]
+        facts = await commenter.RULE.load_facts(conn, [item], NOW)
+    history = facts["commenter"][item.key]
     assert (history.earlier, history.approved, history.rejected) == (2, 1, 1)
     assert history.banned_until > NOW and history.ban_reason == "spam"
     verdict = commenter.check(RuleContext(item, make_site(), NOW, {"commenter": history}),

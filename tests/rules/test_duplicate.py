@@ -8,7 +8,7 @@ from moderation.fingerprint import shingles, similarity
 from moderation.rules import duplicate
 from moderation.rules.base import RuleContext
 from moderation.normalize import normalize
-from moderation.rules.duplicate import Earlier, Likeness
+from moderation.rules.comment_facts import Earlier, Likeness
 from tests.rules.factories import NOW, make_item, make_site
 from tests.rules.history import add_comment
 
@@ -67,7 +67,7 @@ async def test_loader_finds_copies_by_person_and_by_text(pool, site):
         await add_comment(conn, site, SPAM, NOW - timedelta(minutes=1), commenter="anon:z",
                           ip_hash=b"ip-z", thread="t4")
         item = await add_comment(conn, site, SPAM, NOW, thread="t5")
-        facts = await duplicate.load_facts(conn, [item], NOW)
+        facts = (await duplicate.RULE.load_facts(conn, [item], NOW))["duplicate"]
     found = sorted((e.thread, e.same_person, round(e.similarity, 1))
                    for e in facts[item.key].earlier)
     assert found == [("t1", True, 0.8), ("t2", False, 1.0), ("t4", False, 1.0)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from moderation.rules import flood
+from moderation.rules.comment_facts import WINDOWS
 from moderation.rules.base import RuleContext
 from tests.rules.factories import NOW, make_item, make_site
 from tests.rules.history import add_comment
@@ -16,7 +17,7 @@ def judge(facts, **params):
 
 
 def counts(commenter=0, ip=0):
-    return {f"{who}_{w}": n for w in flood.WINDOWS
+    return {f"{who}_{w}": n for w in WINDOWS
             for who, n in (("commenter", commenter), ("ip", ip))}
 
 
@@ -48,6 +49,6 @@ async def test_loader_counts_earlier_comments_by_commenter_and_ip(pool, site):
         await add_comment(conn, site, "too old", NOW - timedelta(hours=2))
         await add_comment(conn, site, "later", NOW + timedelta(seconds=1))
         item = await add_comment(conn, site, "now", NOW)
-        facts = await flood.load_facts(conn, [item], NOW)
-    assert facts[item.key] == {"commenter_60": 2, "commenter_600": 5, "commenter_3600": 5,
-                               "ip_60": 3, "ip_600": 6, "ip_3600": 6}
+        facts = await flood.RULE.load_facts(conn, [item], NOW)
+    assert facts["flood"][item.key] == {"commenter_60": 2, "commenter_600": 5, "commenter_3600": 5,
+                                        "ip_60": 3, "ip_600": 6, "ip_3600": 6}

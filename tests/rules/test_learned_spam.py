@@ -17,7 +17,7 @@ HAM = [f"The council vote on the {topic} was closer than the article suggests; "
 
 async def verdict_for(conn, site, body):
     item = await add_comment(conn, site, body, NOW, status="pending")
-    facts = await learned_spam.load_facts(conn, [item], NOW)
+    facts = (await learned_spam.RULE.load_facts(conn, [item], NOW))["learned_spam"]
     ctx = RuleContext(item, make_site(), NOW, {"learned_spam": facts.get(item.key)})
     return learned_spam.check(ctx, learned_spam.LearnedSpamParams())
 

@@ -1,0 +1,68 @@
+"""Shared answers (moderation.front_cache): the rating and thread-page reads of `serve` are
+answered from memory for the cache time, each still with its own request id, metrics and 304."""
+
+from __future__ import annotations
+
+from tests.factories import drain
+from tests.ratings.factories import post_rating
+from tests.test_observability import metric
+
+
+async def test_a_rating_is_shared_for_the_cache_time_with_its_etag(serve_with_clock, pool, site):
+    client, now = serve_with_clock
+    url = f"/v1/sites/{site}/authors/killian-jones/rating"
+    first = await client.get(url)
+    assert first.headers["Cache-Control"] == "public, max-age=30"
+    await post_rating(client, site, score=5)
+    await drain(pool)
+    shared = await client.get(url)
+    assert (await shared.json())["count"] == 0  # the answer of a moment ago
+    assert shared.headers["ETag"] == first.headers["ETag"]
+    assert shared.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+    assert shared.headers["Content-Type"] == "application/json"
+    not_modified = await client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert not_modified.status == 304 and not_modified.headers["ETag"] == first.headers["ETag"]
+    now[0] = 1.5  # the cache time has passed
+    fresh = await client.get(url)
+    assert (await fresh.json())["count"] == 1
+    assert fresh.headers["ETag"] != first.headers["ETag"]
+    text = await (await client.get("/metrics")).text()
+    assert metric(text, "moderation_http_requests_total", method="GET",
+                  route="/v1/sites/{site}/authors/{author}/rating", status="200") == 3
+    assert metric(text, "moderation_http_requests_total", method="GET",
+                  route="/v1/sites/{site}/authors/{author}/rating", status="304") == 1
+
+
+async def test_a_thread_page_is_shared_per_query_and_origin(serve_with_clock, pool, new_site):
+    client, now = serve_with_clock
+    site = await new_site(["https://news.example"])
+    url = f"/v1/sites/{site}/threads/shared/comments"
+    assert (await (await client.get(url)).json())["total"] == 0
+    posted = await client.post(url, json={"body": "First!", "commenter": {"name": "Ann"}})
+    assert posted.status == 202  # writes are never answered from memory
+    await drain(pool)
+    assert (await (await client.get(url)).json())["total"] == 0
+    other_query = await (await client.get(url + "?sort=newest")).json()
+    assert [c["body"] for c in other_query["items"]] == ["First!"]
+
+    from_widget = await client.get(url, headers={"Origin": "https://news.example"})
+    assert from_widget.headers["Access-Control-Allow-Origin"] == "https://news.example"
+    again = await client.get(url, headers={"Origin": "https://news.example"})
+    assert again.headers["Access-Control-Allow-Origin"] == "https://news.example"
+    foreign = await client.get(url, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+    assert foreign.headers["Vary"] == "Origin"
+
+    now[0] = 1.5
+    fresh = await (await client.get(url)).json()
+    assert fresh["total"] == 1 and fresh["items"][0]["author"]["name"] == "Ann"
+
+
+async def test_failures_are_never_shared(serve_with_clock, pool, site):
+    client, _ = serve_with_clock
+    unknown = f"/v1/sites/{site}x/authors/killian-jones/rating"
+    assert (await client.get(unknown)).status == 404
+    assert (await client.get(unknown)).status == 404
+    invalid = f"/v1/sites/{site}/threads/t/comments?limit=0"
+    assert (await client.get(invalid)).status == 422
+    assert (await client.get(invalid)).status == 422

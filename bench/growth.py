@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from moderation import comments, review
+from moderation.config import Config
 
 SITE = "grow"
 HOT = "hot"
@@ -198,7 +199,7 @@ async def explain(url: str, moderator: str) -> dict[str, list[str]]:
             plans[name] = [r[0] for r in rows]
 
         await run("thread page (50, oldest)", comments.PAGE_QUERIES[("oldest", False)],
-                  SITE, HOT, 50)
+                  SITE, HOT, 50, Config.model_fields["replies_per_comment"].default)
         await run("counts (100 threads)", comments.SELECT_COUNTS, SITE, counted_threads())
         queue_args = [SITE, "held", 50, None, False, moderator]
         await run("queue: held comments, oldest 50",

@@ -439,7 +439,8 @@ def bench_growth(options, url: str, env: dict, python: str) -> list[dict]:
     print(f"\n## growth: small database, then {options.comments:,} comments across "
           f"{options.threads:,} threads")
     growth_url = asyncio.run(growth.create_database(url))
-    genv = {**env, "DATABASE_URL": growth_url}
+    # Nothing shared between readers: growth measures the database's side of every read.
+    genv = {**env, "DATABASE_URL": growth_url, "PAGE_CACHE_S": "0", "RATING_CACHE_S": "0"}
     cli(python, genv, "site", "create", growth.SITE)
     token = cli(python, genv, "token", "create", "--site", growth.SITE, "--role", "moderator",
                 "--label", "bench")

@@ -12,6 +12,12 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _mac(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 in one call (hmac.digest: several times faster than building an hmac object);
+    three of these run for every comment posted."""
+    return hmac.digest(key, message, "sha256")
+
+
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -21,30 +27,30 @@ class Signer:
 
     def __init__(self, secret: str) -> None:
         root = secret.encode()
-        self._ip_key = hmac.new(root, b"ip-hash", hashlib.sha256).digest()
-        self._edit_key = hmac.new(root, b"edit-token", hashlib.sha256).digest()
-        self._cursor_key = hmac.new(root, b"cursor", hashlib.sha256).digest()
-        self._identity_key = hmac.new(root, b"commenter", hashlib.sha256).digest()
+        self._ip_key = _mac(root, b"ip-hash")
+        self._edit_key = _mac(root, b"edit-token")
+        self._cursor_key = _mac(root, b"cursor")
+        self._identity_key = _mac(root, b"commenter")
 
     def ip_hash(self, ip: str) -> bytes:
         """IPs are never stored; this keyed hash still lets rules count items per address."""
-        return hmac.new(self._ip_key, ip.encode(), hashlib.sha256).digest()[:16]
+        return _mac(self._ip_key, ip.encode())[:16]
 
     def anonymous_commenter(self, site_id: str, name: str, ip_hash: bytes) -> str:
         """A key for a reader without an account: their name and IP. Never their email, which
         nobody verified: typing a regular's address must not inherit their trust or bans."""
         basis = f"{site_id}\0name\0{name.strip().casefold()}\0".encode() + ip_hash
-        return "anon:" + _b64(hmac.new(self._identity_key, basis, hashlib.sha256).digest()[:15])
+        return "anon:" + _b64(_mac(self._identity_key, basis)[:15])
 
     def edit_token(self, site_id: str, kind: str, item_id: int) -> str:
         message = f"{site_id}\0{kind}\0{item_id}".encode()
-        return _b64(hmac.new(self._edit_key, message, hashlib.sha256).digest()[:24])
+        return _b64(_mac(self._edit_key, message)[:24])
 
     def check_edit_token(self, site_id: str, kind: str, item_id: int, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.edit_token(site_id, kind, item_id), token)
 
     def sign_cursor(self, payload: str) -> str:
-        mac = hmac.new(self._cursor_key, payload.encode(), hashlib.sha256).digest()[:12]
+        mac = _mac(self._cursor_key, payload.encode())[:12]
         return _b64(payload.encode()) + "." + _b64(mac)
 
     def open_cursor(self, cursor: str) -> str | None:
@@ -52,7 +58,7 @@ class Signer:
         try:
             encoded, mac = cursor.split(".", 1)
             payload = _unb64(encoded)
-            good = hmac.new(self._cursor_key, payload, hashlib.sha256).digest()[:12]
+            good = _mac(self._cursor_key, payload)[:12]
             if hmac.compare_digest(good, _unb64(mac)):
                 return payload.decode()
         except (ValueError, UnicodeDecodeError):

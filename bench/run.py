@@ -52,6 +52,21 @@ request = function()
 end
 """
 
+# Every request from its own reader and address (TRUST_FORWARDED_FOR=true on the server), with its
+# own text: ordinary comments for the rules, as the latency client sends them.
+DISTINCT_POST_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  wrk.headers["X-Forwarded-For"] = "10." .. (counter % 250) .. "." .. (math.floor(counter / 250) % 250) .. ".7"
+  local body = '{"body": "Reader ' .. counter .. ' thinks the summit communique says little new.", ' ..
+    '"commenter": {"name": "Reader ' .. counter .. '"}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
 SEED_THREAD = """
 WITH t AS (INSERT INTO threads (site_id, thread) VALUES ('bench', 'read') ON CONFLICT DO NOTHING),
 m AS (INSERT INTO commenters (site_id, commenter, name) VALUES ('bench', 'anon:bench', 'Reader')
@@ -387,11 +402,59 @@ def bench_latency(options, url: str, env: dict, python: str, post_max: float | N
         for rate in rates:
             rows += latency_run(options, url, env, python, mode, modes[mode], rate, post_max, runs)
             runs += 1
+    if "split" in options.latency_modes and not options.rate:
+        sustained, capacity_row = end_to_end_max(options, url, env, python, modes["split"])
+        rows.append(capacity_row)
+        for row_ in latency_run(options, url, env, python, "split", modes["split"],
+                                sustained / 2, sustained, runs, basis="end-to-end max"):
+            row_.update(target="(p99 < 100 ms)", met="—")
+            rows.append(row_)
     return rows
 
 
+def end_to_end_max(options, url: str, env: dict, python: str, commands: list) -> tuple[float, dict]:
+    """What the machine sustains with the workers running: wrk posts ordinary comments (distinct
+    readers, addresses and texts) as fast as it can for the run; the rate is the comments
+    accepted divided by the time until the last of them is decided."""
+    from bench import decision_latency
+
+    asyncio.run(decision_latency.clear_backlog(url))
+    port = free_port()
+    with ExitStack() as stack:
+        for command, extra in commands:
+            stack.enter_context(server(
+                [python, "-m", "moderation", command], {**env, "TRUST_FORWARDED_FOR": "true", **extra},
+                port if command == "serve" else free_port(), "/healthz" if command == "serve" else None))
+        asyncio.run(probe(f"http://127.0.0.1:{port}", url))
+        started = time.monotonic()
+        posted = wrk(f"http://127.0.0.1:{port}/v1/sites/bench/threads/e2e/comments",
+                     int(options.latency_seconds), options.connections, DISTINCT_POST_LUA)
+        accepted_s = time.monotonic() - started
+        asyncio.run(wait_until_decided(url))
+        elapsed = time.monotonic() - started
+    sustained = posted["requests"] / elapsed
+    print(f"\n## end to end, split: {posted['requests']:,} comments accepted in {accepted_s:.1f} s "
+          f"({posted['rps']:.0f}/s), all decided after {elapsed:.1f} s: {sustained:.0f} comments/s "
+          "accepted and decided")
+    return sustained, row("end to end max (split): accepted and decided", f"{sustained:,.0f}/s",
+                          f"{posted['p50_ms']:.1f} / {posted['p99_ms']:.1f}",
+                          f"{posted['rps']:,.0f} POST/s accepted")
+
+
+async def wait_until_decided(db_url: str, timeout_s: float = 300) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while await conn.fetchval("SELECT count(*) FROM jobs WHERE status <> 'dead'"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not decide the backlog in time")
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
 def latency_run(options, url: str, env: dict, python: str, mode: str, commands: list, rate: float,
-                post_max: float, seed: int) -> list[dict]:
+                post_max: float, seed: int, basis: str = "max POST") -> list[dict]:
     from bench import decision_latency
 
     removed = asyncio.run(decision_latency.clear_backlog(url))
@@ -399,7 +462,7 @@ def latency_run(options, url: str, env: dict, python: str, mode: str, commands: 
     label = {"serve": f"serve with {options.workers} in-process workers",
              "split": f"serve (no workers) + `moderation worker` with {options.workers}"}[mode]
     share = rate / post_max
-    print(f"\n## latency: {label}; {rate:.0f} POST/s ({share:.2f} of {post_max:.0f}) for "
+    print(f"\n## latency: {label}; {rate:.0f} POST/s ({share:.2f} of {basis} {post_max:.0f}) for "
           f"{options.latency_seconds} s; {removed} queued jobs of earlier runs dropped first")
     rows = []
     with ExitStack() as stack:
@@ -423,10 +486,10 @@ def latency_run(options, url: str, env: dict, python: str, mode: str, commands: 
               f"HTTP 202 p50 {result['http_p50_ms']:.1f} / p99 {result['http_p99_ms']:.1f} ms")
         ok = result["p99_ms"] < 100 and not result["undecided"] and not result["failed"]
         judged = abs(share - 0.5) < 0.01  # SPEC's load; other rates show where the limit is
-        rows.append(row(f"submit -> decision ({mode}, {share:.2f} x max)",
+        rows.append(row(f"submit -> decision ({mode}, {share:.2f} x {basis})",
                         f"{result['achieved_rps']:.0f} POST/s",
                         f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f}",
-                        f"max POST {post_max:,.0f} req/s", f"{share:.2f} of max",
+                        f"{basis} {post_max:,.0f}/s", f"{share:.2f} of max",
                         "p99 < 100 ms" if judged else "(p99 < 100 ms)", ok if judged else None))
         if mode == "serve" and (judged or options.rate):  # the highest load of the runs
             rows.append(memory_row("memory: serve with workers", processes[0]))

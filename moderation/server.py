@@ -8,6 +8,7 @@ head (slow clients are cut off) and JSON answers for errors found while parsing 
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 
 from aiohttp import web
@@ -122,6 +123,9 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout: fl
     with every other task still running, unlike a cancellation would."""
     runner = LimitedAppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
+    # What start-up loaded lives as long as the process: keep full garbage collections from
+    # walking it again and again while requests wait (as the workers' warm-up does).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,7 +1,7 @@
 """Public answers shared for a second, in front of routing: the reads every article view makes.
 
 A hot article's readers all ask for the same author rating and the same first page of comments.
-A handler marks such an answer as shareable (`share_for(response, seconds)`); for that long,
+A handler marks such an answer as shareable (`share_for(request, response, seconds)`); for that long,
 `moderation serve` answers the same GET — same path and query, same Origin — from memory,
 before routing and the middleware run, as a micro-caching proxy would. The answer can be that
 much older, which moderation (seconds to hours) already is. Every answer still gets its own
@@ -42,12 +42,18 @@ class Shared:
     route: str
 
 
-class FrontCache:
-    """Shared answers by (path with query, Origin); bounded in bytes, emptied when full."""
+ENTRY_OVERHEAD = 1024  # bytes an entry costs besides its key and body (objects, headers)
 
-    def __init__(self, clock=time.monotonic, max_bytes: int = 64 * 1024 * 1024) -> None:
+
+class FrontCache:
+    """Shared answers by (path with query, Origin), bounded in entries and in bytes (keys,
+    bodies and a per-entry overhead): when full, expired entries go first, then all of them."""
+
+    def __init__(self, clock=time.monotonic, max_bytes: int = 64 * 1024 * 1024,
+                 max_entries: int = 20_000) -> None:
         self._clock = clock
         self._max_bytes = max_bytes
+        self._max_entries = max_entries
         self._bytes = 0
         self._entries: dict[tuple[str, str | None], Shared] = {}
 
@@ -71,14 +77,35 @@ class FrontCache:
         seconds = response.get(SHARE_FOR)
         if not seconds or response.status != 200 or not isinstance(response.body, bytes):
             return
-        if self._bytes + len(response.body) > self._max_bytes:
-            self._entries.clear()  # a flood of distinct URLs costs memory, never correctness
-            self._bytes = 0
+        if key[1] is not None and "Access-Control-Allow-Origin" not in response.headers:
+            return  # an origin the site does not allow: not the widget, and any Origin is a new key
+        size = entry_size(key, response.body)
+        if len(self._entries) >= self._max_entries or self._bytes + size > self._max_bytes:
+            self._make_room()
         headers = CIMultiDict((k, v) for k, v in response.headers.items()
                               if k.lower() not in NOT_REPLAYED)
         self._entries[key] = Shared(self._clock() + seconds, response.body, headers,
                                     response.headers.get("ETag"), response[ROUTE])
-        self._bytes += len(response.body)
+        self._bytes += size
+
+    def _make_room(self) -> None:
+        """Drops the expired entries; if that is not enough (a flood of distinct URLs), all:
+        it costs memory bounds, never correctness."""
+        now = self._clock()
+        self._entries = {k: v for k, v in self._entries.items() if v.expires > now}
+        self._bytes = sum(entry_size(k, v.body) for k, v in self._entries.items())
+        if len(self._entries) >= self._max_entries // 2 or self._bytes > self._max_bytes // 2:
+            self._entries.clear()
+            self._bytes = 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(entries, bytes counted)"""
+        return len(self._entries), self._bytes
+
+
+def entry_size(key: tuple[str, str | None], body: bytes) -> int:
+    return len(key[0]) + len(key[1] or "") + len(body) + ENTRY_OVERHEAD
 
 
 def replay(request: web.BaseRequest, shared: Shared, metrics: Metrics) -> web.Response:

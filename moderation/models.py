@@ -73,7 +73,8 @@ class OwnCommentOut(CommentOut):
 
 class CommentWithReplies(CommentOut):
     replies: list[CommentOut] = Field(
-        description="its first approved replies (at most 20), oldest first, nested by parent_id")
+        description="its first approved replies (at most REPLIES_PER_COMMENT, 100 by default), "
+                    "oldest first, nested by parent_id")
     reply_count: int = Field(description="its approved replies in all, shown here or not")
     replies_cursor: str | None = Field(
         description="the cursor for GET …/comments/{id}/replies that continues after the replies "

@@ -81,9 +81,10 @@ async def answer(request: web.Request, handler, ep: Endpoint | None,
     if origin is not None:
         try:
             allowed = await _site_allowing(request, origin) is not None
+            refused = not allowed and request.method in UNSAFE_METHODS
         except DATABASE_DOWN:
-            pass  # the handler answers 503 itself
-        if not allowed and request.method in UNSAFE_METHODS:
+            refused = False  # unknown, not refused: the handler answers 503 with Retry-After
+        if refused:
             return with_cors(error_response(403, "origin_not_allowed",
                                             f"{origin} may not write to this site"), None)
     try:

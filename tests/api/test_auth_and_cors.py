@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from moderation import sites
+from moderation.app_keys import POOL
 from moderation.signing import token_hash
 from tests.factories import comment_body
 
@@ -102,3 +103,13 @@ async def test_settings_round_trip_and_validation(client, site, pool):
     bad = await client.put(url, json={**current, "rules": {"length": {"max_chars": "lots"}}},
                            headers=bearer(token))
     assert bad.status == 422
+
+
+async def test_a_write_from_the_sites_origin_while_the_database_is_down_is_503(make_client, site):
+    client = await make_client(workers=0)
+    await client.server.app[POOL].close()  # every query now fails as with the database gone
+    response = await client.post(f"/v1/sites/{site}/threads/t/comments", json=comment_body(),
+                                 headers={"Origin": "https://news.example"})
+    assert response.status == 503, await response.text()
+    assert response.headers["Retry-After"] == "2"
+    assert (await response.json())["error"]["code"] == "database_unavailable"

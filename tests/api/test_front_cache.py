@@ -3,6 +3,9 @@ answered from memory for the cache time, each still with its own request id, met
 
 from __future__ import annotations
 
+from aiohttp import web
+
+from moderation.front_cache import ROUTE, SHARE_FOR, FrontCache
 from tests.factories import drain
 from tests.ratings.factories import post_rating
 from tests.test_observability import metric
@@ -66,3 +69,45 @@ async def test_failures_are_never_shared(serve_with_clock, pool, site):
     invalid = f"/v1/sites/{site}/threads/t/comments?limit=0"
     assert (await client.get(invalid)).status == 422
     assert (await client.get(invalid)).status == 422
+
+
+def shareable(body: bytes = b"{}", origin: str | None = None) -> web.Response:
+    response = web.Response(body=body, content_type="application/json")
+    response[SHARE_FOR] = 1.0
+    response[ROUTE] = "/v1/sites/{site}/threads/{thread}/comments"
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    return response
+
+
+def test_the_shared_answers_stay_within_their_bounds():
+    now = [0.0]
+    cache = FrontCache(clock=lambda: now[0], max_bytes=64 * 1024, max_entries=10)
+    for n in range(25):  # a flood of distinct URLs
+        cache._keep((f"/v1/sites/s/threads/t{n}/comments", None), shareable())
+    assert cache.size[0] <= 10
+    long_origin = "https://" + "x" * 4000 + ".example"
+    cache._keep(("/long", long_origin), shareable(origin=long_origin))
+    assert cache.size[1] >= 4000  # keys count, not only bodies
+    for n in range(40):
+        cache._keep((f"/big{n}", None), shareable(b"x" * 8000))
+    assert cache.size[1] <= 64 * 1024
+
+
+def test_expired_answers_make_room_before_live_ones():
+    now = [0.0]
+    cache = FrontCache(clock=lambda: now[0], max_entries=10)
+    for n in range(6):
+        cache._keep((f"/old{n}", None), shareable())
+    now[0] = 2.0  # the six have expired
+    for n in range(6):
+        cache._keep((f"/new{n}", None), shareable())
+    assert cache.size[0] == 6  # the expired six went, the live ones stayed
+
+
+def test_answers_for_an_origin_the_site_refuses_are_not_kept():
+    cache = FrontCache()
+    cache._keep(("/page", "https://evil.example"), shareable())
+    cache._keep(("/page", "https://news.example"), shareable(origin="https://news.example"))
+    cache._keep(("/page", None), shareable())
+    assert cache.size[0] == 2

@@ -21,14 +21,23 @@ async def post_comment(client, site: str, thread: str = "article-1", **extra):
     return await response.json()
 
 
-async def drain(pool, **config) -> int:
-    """Runs a worker until the queue is empty; returns how many jobs it decided."""
+def make_worker(pool, name: str = "test-drain", **config):
+    """A rule worker on the test configuration, run by hand (run_once) rather than as a task."""
     from moderation.clock import utcnow
     from moderation.worker import Worker
     from tests.conftest import make_config
 
-    worker = Worker(pool, make_config(**{"batch_size": 500, **config}), utcnow, "test-drain")
+    return Worker(pool, make_config(**config), utcnow, name)
+
+
+async def drain_with(worker) -> int:
+    """Runs this worker until it finds the queue empty; returns how many jobs it decided."""
     total = 0
     while claimed := await worker.run_once():
         total += claimed
     return total
+
+
+async def drain(pool, **config) -> int:
+    """Runs a worker until the queue is empty; returns how many jobs it decided."""
+    return await drain_with(make_worker(pool, **{"batch_size": 500, **config}))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from moderation import sites
-from moderation.clock import utcnow
-from moderation.worker import Worker
 from tests.api.test_auth_and_cors import bearer
-from tests.conftest import make_config
+from tests.factories import make_worker
 from tests.queue.test_queue import seed
 from tests.rules.test_site_views import post
 
@@ -28,7 +26,7 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
                  "A calm and ordinary remark about the budget.", "Another calm one about trams.",
                  "buy viagra here please"):
         await post(pool, site, body)
-    worker = Worker(pool, make_config(), utcnow, "w")
+    worker = make_worker(pool, "w")
     assert await worker.run_once() == 5
     client = await make_client(workers=0)
     token = await sites.create_token(pool, site, "admin")

@@ -8,10 +8,10 @@ import gc
 import pytest
 
 from moderation import ratings
-from moderation.clock import utcnow
 from moderation.pipeline import warm_up
-from moderation.worker import Worker, wake_one
-from tests.conftest import make_config, wait_for
+from moderation.worker import wake_one
+from tests.conftest import wait_for
+from tests.factories import drain_with, make_worker
 
 HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
 
@@ -54,10 +54,6 @@ async def pending(pool, site, comments: list[tuple[str, str]]) -> None:
     await pool.execute(PENDING, site, [t for t, _ in comments], [b for _, b in comments])
 
 
-def worker(pool, name: str, **config) -> Worker:
-    return Worker(pool, make_config(**config), utcnow, name)
-
-
 async def assert_thread_counts_exact(pool, site) -> None:
     rows = await pool.fetch(COUNTS_EXACT, site)
     assert rows and all(r["approved_count"] == r["approved"] for r in rows), \
@@ -68,7 +64,7 @@ async def test_a_held_comments_priority_counts_the_approvals_decided_with_it(poo
     await pool.execute("INSERT INTO threads (site_id, thread) VALUES ($1, 'busy')", site)
     await pool.execute(APPROVED, site, "busy", 3)
     await pending(pool, site, [("busy", ordinary(n)) for n in range(4)] + [("busy", HELD_TEXT)])
-    assert await worker(pool, "w").run_once() == 5  # one batch, one decision statement
+    assert await make_worker(pool, "w").run_once() == 5  # one batch, one decision statement
     held = await pool.fetchrow("SELECT comment_id, priority FROM comments WHERE site_id = $1 "
                                "AND status = 'held'", site)
     scores = await pool.fetchval(
@@ -84,7 +80,7 @@ async def test_thread_counts_stay_exact_through_batches_reversals_and_mixed_upda
     threads = [f"t{n % 7}" for n in range(40)]
     await pending(pool, site, [(t, HELD_TEXT if n % 5 == 0 else ordinary(n))
                                for n, t in enumerate(threads)])
-    assert await worker(pool, "w").run_once() == 40
+    assert await make_worker(pool, "w").run_once() == 40
     await assert_thread_counts_exact(pool, site)
     # One statement approving the held comments and holding as many approved ones, per thread:
     # every thread's count moves by its net change.
@@ -101,14 +97,8 @@ async def test_two_workers_deciding_the_same_threads_at_once_decide_each_comment
     # Every batch of either worker approves comments in every thread at once.
     await pending(pool, site, [(f"t{n % 25}", ordinary(n)) for n in range(600)])
 
-    async def drain(w: Worker) -> int:
-        total = 0
-        while claimed := await w.run_once():
-            total += claimed
-        return total
-
-    claimed = await asyncio.gather(drain(worker(pool, "a", batch_size=40)),
-                                   drain(worker(pool, "b", batch_size=40)))
+    claimed = await asyncio.gather(drain_with(make_worker(pool, "a", batch_size=40)),
+                                   drain_with(make_worker(pool, "b", batch_size=40)))
     assert sum(claimed) == 600 and all(n > 0 for n in claimed)
     assert await pool.fetchval("SELECT count(*) FROM audit WHERE site_id = $1", site) == 600
     assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
@@ -120,7 +110,7 @@ async def test_two_workers_deciding_the_same_threads_at_once_decide_each_comment
 async def test_one_batch_of_comments_and_ratings_decides_each_item_once(pool, site):
     await pending(pool, site, [("t", ordinary(n)) for n in range(3)])
     await pool.execute(PENDING_RATINGS, site, "kj", 3)
-    assert await worker(pool, "w").run_once() == 6
+    assert await make_worker(pool, "w").run_once() == 6
     assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
                                "AND status = 'approved'", site) == 3
     assert await pool.fetchval("SELECT count(*) FROM ratings WHERE site_id = $1 "
@@ -135,7 +125,7 @@ async def test_one_batch_of_comments_and_ratings_decides_each_item_once(pool, si
 
 
 def test_a_notification_wakes_one_idle_worker_else_tells_a_busy_one_to_claim_again(pool):
-    a, b = worker(pool, "a"), worker(pool, "b")
+    a, b = make_worker(pool, "a"), make_worker(pool, "b")
     a.idle = b.idle = True
     wake_one([a, b])
     assert (a.wake.is_set(), b.wake.is_set()) == (True, False)  # the other would find nothing
@@ -150,7 +140,7 @@ def test_a_notification_wakes_one_idle_worker_else_tells_a_busy_one_to_claim_aga
 
 
 async def test_a_worker_claims_again_at_once_after_a_full_batch_else_waits_to_be_woken(pool):
-    w = worker(pool, "w", batch_size=5, poll_interval_s=600)
+    w = make_worker(pool, "w", batch_size=5, poll_interval_s=600)
     claimed = iter([5, 3, 2])  # a full batch, one that was not, and the next after a wake-up
     calls = []
 

@@ -6,10 +6,9 @@ import asyncio
 
 from moderation import queue
 from moderation.app_keys import LISTENER
-from moderation.clock import utcnow
 from moderation.rules.base import Rule, RuleParams
-from moderation.worker import Worker
-from tests.conftest import make_config, wait_for
+from tests.conftest import wait_for
+from tests.factories import drain_with, make_worker
 
 BULK_COMMENTS = """
 WITH t AS (INSERT INTO threads (site_id, thread) VALUES ($1, 'bulk') ON CONFLICT DO NOTHING),
@@ -26,10 +25,6 @@ async def seed(pool, site, count: int) -> None:
     await pool.execute(BULK_COMMENTS, site, count)
 
 
-def worker(pool, name: str, **config) -> Worker:
-    return Worker(pool, make_config(**config), utcnow, name)
-
-
 async def audit_counts(pool, site) -> list[int]:
     rows = await pool.fetch("SELECT count(a.audit_id) AS n FROM comments c LEFT JOIN audit a "
                             "ON a.site_id = c.site_id AND a.item_id = c.comment_id "
@@ -40,14 +35,8 @@ async def audit_counts(pool, site) -> list[int]:
 async def test_two_workers_racing_decide_each_of_1000_once(pool, site):
     await seed(pool, site, 1000)
 
-    async def drain(w: Worker) -> int:
-        total = 0
-        while claimed := await w.run_once():
-            total += claimed
-        return total
-
-    claimed = await asyncio.gather(drain(worker(pool, "a", batch_size=50)),
-                                   drain(worker(pool, "b", batch_size=50)))
+    claimed = await asyncio.gather(drain_with(make_worker(pool, "a", batch_size=50)),
+                                   drain_with(make_worker(pool, "b", batch_size=50)))
     assert sum(claimed) == 1000
     assert all(n > 0 for n in claimed)
     assert await audit_counts(pool, site) == [1] * 1000
@@ -62,7 +51,7 @@ async def test_job_of_a_dead_worker_runs_again_after_its_lease_and_is_decided_on
     async with pool.acquire() as conn:
         crashed = await queue.claim(conn, 10, "crashed", 3600)  # claimed, then the worker died
     assert len(crashed) == 3
-    rescuer = worker(pool, "rescuer")
+    rescuer = make_worker(pool, "rescuer")
     assert await rescuer.run_once() == 0  # leased: nobody else may take them yet
     await pool.execute("UPDATE jobs SET available_at = now() - interval '1 s' WHERE site_id = $1",
                        site)  # the lease ends
@@ -83,7 +72,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
     monkeypatch.setattr("moderation.site_views.SiteSettings.rule_params",
                         lambda self: {"broken": RuleParams()})
     await seed(pool, site, 2)
-    w = worker(pool, "w", max_attempts=2, retry_base_s=0.001, retry_max_s=0.001)
+    w = make_worker(pool, "w", max_attempts=2, retry_base_s=0.001, retry_max_s=0.001)
     assert await w.run_once() == 2  # the batch fails, then each job on its own
     jobs = await pool.fetch("SELECT status, attempts, last_error FROM jobs WHERE site_id = $1", site)
     assert {(j["status"], j["attempts"]) for j in jobs} == {("queued", 1)}
@@ -105,7 +94,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
     retried = await client.post(f"/v1/sites/{site}/jobs/dead/retry", json={}, headers=headers)
     assert (await retried.json()) == {"queued": 2}
     monkeypatch.undo()
-    assert await worker(pool, "mended").run_once() == 2
+    assert await make_worker(pool, "mended").run_once() == 2
     assert await audit_counts(pool, site) == [1, 1]
 
 
@@ -128,10 +117,10 @@ async def test_an_edit_while_the_old_version_is_judged_applies_only_the_new_one(
                    RETURNING site_id, comment_id, version)
         INSERT INTO jobs (site_id, kind, item_id, item_version)
         SELECT site_id, 'comment', comment_id, version FROM e""", site)
-    slow = worker(pool, "slow")
+    slow = make_worker(pool, "slow")
     async with pool.acquire() as conn:
         await slow.decide(conn, stale)  # judges a version that no longer exists
     assert await pool.fetchval("SELECT status FROM comments WHERE site_id = $1", site) == "pending"
-    assert await worker(pool, "fresh").run_once() == 1
+    assert await make_worker(pool, "fresh").run_once() == 1
     assert await pool.fetchval("SELECT status FROM comments WHERE site_id = $1", site) == "rejected"
     assert await audit_counts(pool, site) == [1]

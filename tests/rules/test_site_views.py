@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from moderation import site_wordlists, sites
-from moderation.clock import utcnow
 from moderation.site_settings import SiteSettings
 from moderation.site_views import SiteViews
-from moderation.worker import Worker
-from tests.conftest import make_config
+from tests.factories import make_worker
 from tests.queue.test_queue import seed
 
 
@@ -28,7 +26,7 @@ async def post(pool, site, body: str) -> None:
 
 async def test_word_list_and_settings_changes_reach_a_running_worker(pool, site):
     await seed(pool, site, 0)  # thread and commenter
-    worker = Worker(pool, make_config(), utcnow, "w")
+    worker = make_worker(pool, "w")
     await post(pool, site, "zorblax is a word nobody bans")
     assert await worker.run_once() == 1
     assert await statuses(pool, site) == ["approved"]

@@ -40,32 +40,32 @@ sys.path.insert(0, str(ROOT))
 
 from moderation import database  # noqa: E402
 
-POST_LUA = """
+def post_lua(body: str, per_request: str = "") -> str:
+    """A wrk script POSTing JSON comments; `body` is a Lua expression of `counter` (1, 2, ...),
+    `per_request` Lua lines run before each request."""
+    return f"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 counter = 0
 request = function()
   counter = counter + 1
-  local body = '{"body": "A measured comment about the summit, number ' .. counter ..
-    '.", "commenter": {"name": "Bench reader"}}'
+{per_request}  local body = {body}
   return wrk.format(nil, nil, nil, body)
 end
 """
 
+
+# One reader from one address, a new text each time: the accept path alone (no workers run).
+POST_LUA = post_lua("""'{"body": "A measured comment about the summit, number ' .. counter ..
+    '.", "commenter": {"name": "Bench reader"}}'""")
+
 # Every request from its own reader and address (TRUST_FORWARDED_FOR=true on the server), with its
 # own text: ordinary comments for the rules, as the latency client sends them.
-DISTINCT_POST_LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-counter = 0
-request = function()
-  counter = counter + 1
-  wrk.headers["X-Forwarded-For"] = "10." .. (counter % 250) .. "." .. (math.floor(counter / 250) % 250) .. ".7"
-  local body = '{"body": "Reader ' .. counter .. ' thinks the summit communique says little new.", ' ..
-    '"commenter": {"name": "Reader ' .. counter .. '"}}'
-  return wrk.format(nil, nil, nil, body)
-end
-"""
+DISTINCT_POST_LUA = post_lua(
+    """'{"body": "Reader ' .. counter .. ' thinks the summit communique says little new.", ' ..
+    '"commenter": {"name": "Reader ' .. counter .. '"}}'""",
+    per_request='  wrk.headers["X-Forwarded-For"] = "10." .. (counter % 250) .. "." .. '
+                '(math.floor(counter / 250) % 250) .. ".7"\n')
 
 SEED_THREAD = """
 WITH t AS (INSERT INTO threads (site_id, thread) VALUES ('bench', 'read') ON CONFLICT DO NOTHING),

@@ -175,7 +175,11 @@ def replies_listing(root_id: int) -> str:
 @endpoint("GET", THREAD_PATH, "Approved top-level comments of a thread with their replies",
           "public", query=ThreadQuery, responses={200: ThreadPage}, errors=(400, 404, 422, 503))
 async def list_thread(request: web.Request) -> web.Response:
-    body = await render_thread_page(request)
+    return shared_page(request, await render_thread_page(request))
+
+
+def shared_page(request: web.Request, body: bytes) -> web.Response:
+    """A rendered page of public comments, shared between its readers for PAGE_CACHE_S."""
     return share_for(request, json_bytes_response(body), request.app[CONFIG].page_cache_s)
 
 
@@ -217,8 +221,7 @@ def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
 @endpoint("GET", REPLIES_PATH, "Approved replies of a top-level comment, oldest first",
           "public", query=RepliesQuery, responses={200: ReplyPage}, errors=(400, 404, 422, 503))
 async def list_replies(request: web.Request) -> web.Response:
-    body = await render_replies_page(request)
-    return share_for(request, json_bytes_response(body), request.app[CONFIG].page_cache_s)
+    return shared_page(request, await render_replies_page(request))
 
 
 async def render_replies_page(request: web.Request) -> bytes:

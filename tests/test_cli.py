@@ -61,3 +61,17 @@ async def test_a_revoked_token_stops_working(database_url, pool, site, client):
     assert (await client.get(f"/v1/sites/{site}/settings", headers=headers)).status == 401
     code, _, err = await run_cli(database_url, "token", "revoke", "--site", site, token)
     assert code == 1
+
+
+def test_serve_and_worker_run_on_the_configured_event_loop():
+    from moderation.cli import run_long
+    from tests.conftest import make_config
+
+    seen = []
+
+    async def which_loop() -> None:
+        seen.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
+
+    run_long(make_config(event_loop="uvloop"), which_loop())
+    run_long(make_config(event_loop="asyncio"), which_loop())
+    assert seen == ["uvloop", "asyncio"]

@@ -3,6 +3,8 @@ answered from memory for the cache time, each still with its own request id, met
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from moderation.front_cache import ROUTE, SHARE_FOR, FrontCache
@@ -111,3 +113,15 @@ def test_answers_for_an_origin_the_site_refuses_are_not_kept():
     cache._keep(("/page", "https://news.example"), shareable(origin="https://news.example"))
     cache._keep(("/page", None), shareable())
     assert cache.size[0] == 2
+
+
+async def test_a_shared_answer_still_gets_its_own_log_line(serve_with_clock, site, caplog):
+    client, _ = serve_with_clock
+    url = f"/v1/sites/{site}/threads/logged/comments"
+    with caplog.at_level(logging.INFO, logger="moderation.access"):
+        first = await client.get(url)
+        shared = await client.get(url, headers={"X-Request-Id": "reader-2"})
+    lines = [r.fields for r in caplog.records if r.name == "moderation.access"]
+    assert [line["request_id"] for line in lines] == [first.headers["X-Request-Id"], "reader-2"]
+    assert shared.headers["X-Request-Id"] == "reader-2"
+    assert {line["route"] for line in lines} == {"/v1/sites/{site}/threads/{thread}/comments"}

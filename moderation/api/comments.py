@@ -57,8 +57,8 @@ async def post_comment(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentIn)
     signer = app[SIGNER]
     ip_hash = signer.ip_hash(client_ip(request))
-    now = app[CLOCK]() if body.sso_token is not None else None  # only a token's expiry needs it
-    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash, now)
+    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
+                                  app[CLOCK]())
     idempotency_key = request.headers.get("Idempotency-Key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters")

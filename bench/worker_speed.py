@@ -64,7 +64,7 @@ async def main(comments: int, batch: int) -> None:
     url = database.embedded_url(folder)
     config = Config(secret_key="bench-secret-key-0123456789", batch_size=batch)
     await database.migrate_database(url, config)
-    pool = await database.create_pool(url, config)
+    pool = await database.create_pool(url, config, "worker")
     await sites.create_site(pool, "bench", "bench", [])
     await warm_up()
     await pool.execute(SEED, comments)

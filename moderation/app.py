@@ -18,7 +18,7 @@ from moderation.api.ratings import RATING_READS, RatingReads
 from moderation.api.middlewares import api_middleware, preflight
 from moderation.api.registry import ENDPOINTS
 from moderation.app_keys import (CLOCK, CONFIG, DATABASE_URL, LISTENER, NOTIFIER, POOL, SIGNER,
-                                 SITES, WORKERS)
+                                 SITES, WORKER_POOL, WORKERS)
 from moderation.clock import utcnow
 from moderation.config import Config
 from moderation.demo import demo_origins, ensure_demo_site
@@ -38,7 +38,7 @@ async def database_ctx(app: web.Application):
     url = app.get(DATABASE_URL) or database.database_url(config)
     app[DATABASE_URL] = url
     await database.migrate_database(url, config)
-    app[POOL] = await database.create_pool(url, config)
+    app[POOL] = await database.create_pool(url, config, "serve")
     app[SITES] = SiteDirectory(app[POOL], config.site_cache_s)
     if config.demo_site:
         await ensure_demo_site(app[POOL], demo_origins(config))
@@ -49,7 +49,12 @@ async def database_ctx(app: web.Application):
 async def workers_ctx(app: web.Application):
     """Rule workers, their LISTEN connection and the NOTIFY sender; stopped gracefully."""
     config = app[CONFIG]
-    workers = [Worker(app[POOL], config, app[CLOCK], worker_name(i), metrics=app[METRICS])
+    # The workers' own connections: planned per batch (database.session_settings), and a
+    # backlog being worked never takes the connections that requests wait for.
+    pool = None
+    if config.workers:
+        pool = app[WORKER_POOL] = await database.create_pool(app[DATABASE_URL], config, "worker")
+    workers = [Worker(pool, config, app[CLOCK], worker_name(i), metrics=app[METRICS])
                for i in range(config.workers)]
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
@@ -67,6 +72,8 @@ async def workers_ctx(app: web.Application):
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    if pool is not None:
+        await pool.close()
 
 
 # The widget's calls, most frequent first: every article view reads its author's rating and the

@@ -21,6 +21,7 @@ CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 DATABASE_URL = web.AppKey("database_url", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
+WORKER_POOL = web.AppKey("worker_pool", asyncpg.Pool)  # only while workers run inside `serve`
 SIGNER = web.AppKey("signer", Signer)
 SITES = web.AppKey("sites", SiteDirectory)
 NOTIFIER = web.AppKey("notifier", Notifier)

@@ -57,7 +57,7 @@ def cmd_worker(config: Config, args) -> int:
         url = database.database_url(config)
         await database.migrate_database(url, config)
         await warm_up()
-        pool = await database.create_pool(url, config)
+        pool = await database.create_pool(url, config, "worker")
         workers = [Worker(pool, config, utcnow, worker_name(i)) for i in range(max(1, config.workers))]
         listener = asyncio.create_task(JobListener(url, config, workers).run())
         loop = asyncio.get_running_loop()

@@ -45,15 +45,31 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """Pool connections never LISTEN, lock or SET, so the reset round trip on release is skipped."""
 
 
-async def create_pool(url: str, config) -> asyncpg.Pool:
+def session_settings(role: str) -> dict[str, str]:
+    """Named connections: pg_stat_activity shows which process (and what for) holds each one.
+
+    Workers plan every statement for the batch at hand. Their statements run against `jobs`,
+    whose size swings from empty to a backlog within seconds, and against tables a new site
+    fills from nothing: a generic plan made while a table was small (a Seq Scan for the
+    finishing DELETE) stayed cached as it grew, and one run at 1,100 comments/s spent 7-11 ms
+    of PostgreSQL CPU per batch on each jobs statement until the queue never caught up.
+    Planning costs ~2 ms per batch (docs/performance.md)."""
+    settings = {"application_name": f"moderation {role}"}
+    if role == "worker":
+        settings["plan_cache_mode"] = "force_custom_plan"
+    return settings
+
+
+async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         url, min_size=config.pool_min_size, max_size=config.pool_max_size,
         timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
-        init=init_connection, reset=keep_session)
+        init=init_connection, reset=keep_session, server_settings=session_settings(role))
 
 
-async def connect(url: str, config) -> asyncpg.Connection:
-    conn = await asyncpg.connect(url, timeout=config.db_timeout_s)
+async def connect(url: str, config, role: str = "cli") -> asyncpg.Connection:
+    conn = await asyncpg.connect(url, timeout=config.db_timeout_s,
+                                 server_settings=session_settings(role))
     await init_connection(conn)
     return conn
 
@@ -62,7 +78,7 @@ async def migrate_database(url: str, config):
     """Applies pending migrations over a short-lived connection; returns what it applied."""
     from moderation.migrations import migrate
 
-    conn = await connect(url, config)
+    conn = await connect(url, config, "migrate")
     try:
         return await migrate(conn)
     finally:

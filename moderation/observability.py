@@ -93,8 +93,9 @@ class Metrics:
                                  registry=self.registry)
         self.oldest_job = Gauge("moderation_queue_oldest_job_seconds", "age of the oldest open job",
                                 registry=self.registry)
-        self.pool_size = Gauge("moderation_db_pool_connections", "database connections in the pool",
-                               ["state"], registry=self.registry)
+        self.pool_size = Gauge("moderation_db_pool_connections",
+                               "database connections by pool (requests, workers) and state",
+                               ["pool", "state"], registry=self.registry)
 
     def observe_judgements(self, applied, actor: str = "rules") -> None:
         for judgement in applied:

@@ -167,7 +167,7 @@ class JobListener:
         delay = 0.1
         while True:
             try:
-                conn = await connect(self.url, self.config)
+                conn = await connect(self.url, self.config, "listener")
             except Exception as exc:  # down, starting up, or a broken handshake: retry, never die
                 log.warning("job listener cannot connect (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)

@@ -44,7 +44,7 @@ def make_config(**overrides) -> Config:
 async def pool(database_url):
     config = make_config()
     await database.migrate_database(database_url, config)
-    pool = await database.create_pool(database_url, config)
+    pool = await database.create_pool(database_url, config, "test")
     yield pool
     try:
         await asyncio.wait_for(pool.close(), 10)

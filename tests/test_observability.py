@@ -34,7 +34,8 @@ async def test_metrics_count_requests_decisions_and_the_queue(client, site):
                   status="approved") >= 1
     assert metric(text, "moderation_jobs_total", outcome="done") >= 1
     assert "moderation_queue_depth " in text and "moderation_queue_oldest_job_seconds " in text
-    assert metric(text, "moderation_db_pool_connections", state="total") >= 1
+    assert metric(text, "moderation_db_pool_connections", pool="requests", state="total") >= 1
+    assert metric(text, "moderation_db_pool_connections", pool="workers", state="total") >= 1
 
 
 async def _decided(client, site, accepted) -> bool:
@@ -89,3 +90,17 @@ async def test_metrics_need_the_metrics_token_when_one_is_set(make_client):
     right = await client.get("/metrics",
                              headers={"Authorization": "Bearer scrape-token-0123456789"})
     assert right.status == 200 and "moderation_http_requests_total" in await right.text()
+
+
+async def test_database_sessions_are_named_and_workers_plan_per_batch(client):
+    from moderation.app_keys import POOL, WORKER_POOL
+
+    app = client.server.app
+    names = {row["application_name"] for row in await app[POOL].fetch(
+        "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")}
+    assert names == {"moderation serve"}
+    async with app[WORKER_POOL].acquire() as conn:
+        assert await conn.fetchval("SELECT current_setting('application_name')") == "moderation worker"
+        # A cached generic plan made while `jobs` was small scans the whole queue once it grows.
+        assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+    assert await app[POOL].fetchval("SHOW plan_cache_mode") == "auto"

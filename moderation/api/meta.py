@@ -11,7 +11,7 @@ from moderation import migrations, queue
 from moderation.api.http import bearer_token, json_response
 from moderation.api.openapi import openapi_document
 from moderation.api.registry import endpoint
-from moderation.app_keys import CONFIG, POOL
+from moderation.app_keys import CONFIG, POOL, WORKER_POOL
 from moderation.errors import DATABASE_DOWN, ApiError
 from moderation.models import Health, Readiness
 from moderation.observability import METRICS
@@ -60,8 +60,10 @@ async def metrics(request: web.Request) -> web.Response:
     require_metrics_token(request)
     registry = request.app[METRICS]
     pool = request.app[POOL]
-    registry.pool_size.labels("total").set(pool.get_size())
-    registry.pool_size.labels("idle").set(pool.get_idle_size())
+    for name, counted in (("requests", pool), ("workers", request.app.get(WORKER_POOL))):
+        if counted is not None:
+            registry.pool_size.labels(name, "total").set(counted.get_size())
+            registry.pool_size.labels(name, "idle").set(counted.get_idle_size())
     try:
         async with asyncio.timeout(2):
             depth = await queue.depth(pool)

@@ -147,7 +147,7 @@ async def test_a_row_the_database_refuses_fails_alone(accepter, site, pool):
 
 
 async def test_when_the_database_is_down_every_waiting_request_hears_it(database_url, site):
-    gone = await database.create_pool(database_url, make_config())
+    gone = await database.create_pool(database_url, make_config(), "test")
     await gone.close()
     accepter = CommentAccepter(gone, on_committed=lambda: None)
     results = await asyncio.gather(*(accepter.accept(new_comment(site, f"Lost {i}."))

@@ -49,8 +49,9 @@ async def database_ctx(app: web.Application):
 async def workers_ctx(app: web.Application):
     """Rule workers, their LISTEN connection and the NOTIFY sender; stopped gracefully."""
     config = app[CONFIG]
-    # The workers' own connections: planned per batch (database.session_settings), and a
-    # backlog being worked never takes the connections that requests wait for.
+    # The workers' own connections: their plans are renewed every second
+    # (database.WORKER_STATEMENT_LIFETIME_S), and a backlog being worked never takes the
+    # connections that requests wait for.
     pool = None
     if config.workers:
         pool = app[WORKER_POOL] = await database.create_pool(app[DATABASE_URL], config, "worker")

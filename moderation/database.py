@@ -46,25 +46,27 @@ async def keep_session(conn: asyncpg.Connection) -> None:
 
 
 def session_settings(role: str) -> dict[str, str]:
-    """Named connections: pg_stat_activity shows which process (and what for) holds each one.
+    """Named connections: pg_stat_activity shows which process (and what for) holds each one."""
+    return {"application_name": f"moderation {role}"}
 
-    Workers plan every statement for the batch at hand. Their statements run against `jobs`,
-    whose size swings from empty to a backlog within seconds, and against tables a new site
-    fills from nothing: a generic plan made while a table was small (a Seq Scan for the
-    finishing DELETE) stayed cached as it grew, and one run at 1,100 comments/s spent 7-11 ms
-    of PostgreSQL CPU per batch on each jobs statement until the queue never caught up.
-    Planning costs ~2 ms per batch (docs/performance.md)."""
-    settings = {"application_name": f"moderation {role}"}
-    if role == "worker":
-        settings["plan_cache_mode"] = "force_custom_plan"
-    return settings
+
+# How long a worker connection keeps a prepared statement, and so its cached plan. The workers'
+# statements read `jobs`, whose size swings from empty to a backlog and back within seconds, and
+# tables a new site fills from nothing. PostgreSQL caches a generic plan after five executions
+# and keeps it until the tables are analyzed again: one made while `jobs` was small (a Seq Scan
+# for the finishing DELETE) then scanned the whole queue for every batch, and at 1,100 comments/s
+# the queue never caught up (7-11 ms of PostgreSQL CPU per statement). Preparing again every
+# second bounds that; planning every batch instead cost 2-3 ms of CPU per batch, a third of
+# PostgreSQL's share of a decision (docs/performance.md).
+WORKER_STATEMENT_LIFETIME_S = 1.0
 
 
 async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         url, min_size=config.pool_min_size, max_size=config.pool_max_size,
         timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
-        init=init_connection, reset=keep_session, server_settings=session_settings(role))
+        init=init_connection, reset=keep_session, server_settings=session_settings(role),
+        max_cached_statement_lifetime=WORKER_STATEMENT_LIFETIME_S if role == "worker" else 300)
 
 
 async def connect(url: str, config, role: str = "cli") -> asyncpg.Connection:

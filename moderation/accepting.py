@@ -3,8 +3,10 @@
 Each request hands its comment to the app's `CommentAccepter` and waits for its own answer, so a
 202 still means the comment and its rule job are committed. There is no timer: a comment that
 arrives while no flush is running is flushed at once (with whatever else arrived in the same turn
-of the event loop); comments arriving while flushes are in flight wait and go together in the
-next one. Two flushes may be in flight, so one batch fills while the other makes its round trip.
+of the event loop); comments arriving while a flush is in flight wait and go together in the
+next one. One flush is in flight at a time, and the next batch fills while it makes its round
+trip: allowing two split the same comments into more, smaller statements, for more CPU in the API
+and in PostgreSQL per comment and a lower maximum rate (docs/performance.md).
 
 Per batch that is one pool acquire, one statement and one commit instead of one per comment.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
@@ -89,7 +91,7 @@ SELECT placed.ordinal, comment.comment_id, comment.created_at
   FROM comment JOIN placed USING (site_id, comment_id)"""
 
 MAX_BATCH = 200
-MAX_FLUSHES = 2
+MAX_FLUSHES = 1
 
 Accepted = tuple[int, datetime]
 Waiter = tuple[NewComment, "asyncio.Future[Accepted]"]

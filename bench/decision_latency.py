@@ -218,7 +218,8 @@ async def measure(base_url: str, db_url: str, rate: float, seconds: float, seed:
     http = [sent[i][1] for i in counted]
     if not total:
         raise RuntimeError(f"no comment was decided ({undecided} undecided, {run['failed']} failed)")
-    return {"rate": rate, "achieved_rps": len(sent) / run["elapsed_s"], "counted": len(counted),
+    return {"rate": rate, "achieved_rps": len(sent) / run["elapsed_s"], "accepted": len(sent),
+            "counted": len(counted),
             "failed": run["failed"], "undecided": undecided, "statuses": statuses,
             "client_lag_max_ms": run["client_lag_max_ms"],
             "p50_ms": percentile(total, 0.5), "p99_ms": percentile(total, 0.99),

@@ -39,6 +39,7 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import cpu_s, machine_s, postgres_cpu_s, postmaster_of  # noqa: E402
 from moderation import database  # noqa: E402
 
 def post_lua(body: str, per_request: str = "") -> str:
@@ -173,21 +174,15 @@ def row(what: str, measured: str, p50_p99: str = "", baseline: str = "", ratio: 
     return {"what": what, "measured": measured, "p50 / p99 ms": p50_p99, "baseline": baseline,
             "ratio": ratio, "target": target,
             "met": "—" if met is None else ("yes" if met else "NO"),
-            "server CPU µs/req (ours / baseline)": cpu}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            "CPU µs/req: ours / baseline; or API + workers + PostgreSQL + client": cpu}
 
 
 def with_cpu(pid: int, run) -> dict:
     """A load run plus the server's CPU time per request (µs): unlike req/s, hardly moved by
     whatever else the machine is doing, so it shows the work per request on its own."""
-    before = cpu_seconds(pid)
+    before = cpu_s(pid)
     result = run()
-    return {**result, "cpu_us": (cpu_seconds(pid) - before) / max(1, result["requests"]) * 1e6}
+    return {**result, "cpu_us": (cpu_s(pid) - before) / max(1, result["requests"]) * 1e6}
 
 
 async def prepare(url: str) -> None:
@@ -474,11 +469,15 @@ def latency_run(options, url: str, env: dict, python: str, mode: str, commands: 
             for command, extra in commands]
         base_url = f"http://127.0.0.1:{port}"
         asyncio.run(probe(base_url, url))
+        postmaster = asyncio.run(postmaster_pid(url))
         with profiled(processes[-1].pid, f"latency-{mode}-{share:.2f}",
                       int(options.latency_seconds) + 1, options.profile):
+            before = cpu_shares(processes, postmaster)
             # uvloop: the client shares the cores, so it should take as little of them as it can.
             result = uvloop.run(decision_latency.measure(
                 base_url, url, rate, options.latency_seconds, seed=seed))  # new texts each run
+            used = cpu_used(before, cpu_shares(processes, postmaster), result["accepted"])
+        print(used["line"])
         print(f"sent {result['achieved_rps']:.0f}/s, counted {result['counted']} "
               f"(failed {result['failed']}, undecided {result['undecided']}), decisions "
               f"{result['statuses']}; client at most {result['client_lag_max_ms']:.1f} ms late")
@@ -492,10 +491,40 @@ def latency_run(options, url: str, env: dict, python: str, mode: str, commands: 
                         f"{result['achieved_rps']:.0f} POST/s",
                         f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f}",
                         f"{basis} {post_max:,.0f}/s", f"{share:.2f} of max",
-                        "p99 < 100 ms" if judged else "(p99 < 100 ms)", ok if judged else None))
+                        "p99 < 100 ms" if judged else "(p99 < 100 ms)", ok if judged else None,
+                        used["column"]))
         if mode == "serve" and (judged or options.rate):  # the highest load of the runs
             rows.append(memory_row("memory: serve with workers", processes[0]))
     return rows
+
+
+def cpu_shares(processes: list[subprocess.Popen], postmaster: int) -> dict[str, float]:
+    """CPU seconds so far of each process of a latency run, PostgreSQL, this client and the
+    machine."""
+    total, idle = machine_s()
+    names = ["API", "workers"] if len(processes) == 2 else ["serve (API + workers)"]
+    shares = {name: cpu_s(p.pid) for name, p in zip(names, processes)}
+    return {**shares, "PostgreSQL": postgres_cpu_s(postmaster), "client": time.process_time(),
+            "machine": total, "idle": idle}
+
+
+def cpu_used(before: dict, after: dict, comments: int) -> dict:
+    """Per accepted comment, the CPU each part used (µs), and how busy the machine was."""
+    spent = {k: after[k] - before[k] for k in before}
+    busy = 1 - spent.pop("idle") / max(spent.pop("machine"), 1e-9)
+    parts = {k: v / max(comments, 1) * 1e6 for k, v in spent.items()}
+    line = (", ".join(f"{k} {v:.0f}" for k, v in parts.items()) +
+            f" µs of CPU per comment; the machine {busy:.0%} busy")
+    column = " + ".join(f"{v:.0f}" for v in parts.values()) + f"; {busy:.0%} busy"
+    return {"parts": parts, "busy": busy, "line": line, "column": column}
+
+
+async def postmaster_pid(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return await postmaster_of(conn)
+    finally:
+        await conn.close()
 
 
 def bench_growth(options, url: str, env: dict, python: str) -> list[dict]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.cpu import postgres_cpu_s, postmaster_of  # noqa: E402
 from moderation import database, sites  # noqa: E402
 from moderation.clock import utcnow  # noqa: E402
 from moderation.config import Config  # noqa: E402
@@ -40,25 +40,6 @@ INSERT INTO jobs (site_id, kind, item_id, item_version)
 SELECT site_id, 'comment', comment_id, version FROM c"""
 
 
-def cpu_s(pid: int) -> float:
-    """User and system CPU seconds of one process (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_s(postmaster: int) -> float:
-    """CPU seconds of the postmaster and its children: backends, writers, autovacuum."""
-    total = cpu_s(postmaster)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == postmaster:
-                total += cpu_s(int(stat.parent.name))
-        except (OSError, ValueError):
-            continue  # a process that ended meanwhile
-    return total
-
-
 async def main(comments: int, batch: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="moderation-worker-"))
     url = database.embedded_url(folder)
@@ -68,8 +49,8 @@ async def main(comments: int, batch: int) -> None:
     await sites.create_site(pool, "bench", "bench", [])
     await warm_up()
     await pool.execute(SEED, comments)
-    backend = await pool.fetchval("SELECT pg_backend_pid()")
-    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    async with pool.acquire() as conn:
+        postmaster = await postmaster_of(conn)
     worker = Worker(pool, config, utcnow, "bench")
     started, decided = time.perf_counter(), 0
     own, postgres = time.process_time(), postgres_cpu_s(postmaster)

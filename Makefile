@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test browser bench clean
+.PHONY: install run test system bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,16 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/moderation serve
 
-# Debian's Chromium for the browser tests; Playwright drives it, never downloads a browser.
-browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# What the tests need from Debian, where it is missing: Chromium for the browser tests (Playwright
+# drives it, never downloads a browser), and docker-compose so the suite validates
+# docker-compose.yml when no Compose plugin is installed (no Docker engine is needed for that).
+SYSTEM_PACKAGES := $(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(shell command -v docker-compose || docker compose version 2>/dev/null),,docker-compose)
 
-test: install browser
+system:
+	@test -z "$(strip $(SYSTEM_PACKAGES))" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
+
+test: install system
 	$(PY) -m pytest
 
 bench: install

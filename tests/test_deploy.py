@@ -1,5 +1,6 @@
-"""The deployment files: docker-compose.yml validates with `docker compose config` where Docker's
-compose is installed, and always parses and describes what the service needs (PostgreSQL 16, the
+"""The deployment files: docker-compose.yml validates with `docker compose config` (the Compose
+plugin, or Debian's docker-compose, which `make test` installs where neither is; neither needs a
+Docker engine for it), and always parses and describes what the service needs (PostgreSQL 16, the
 API and a separate worker, health checks, settings the service knows) — checked with PyYAML, which
 the test extra brings in (schemathesis depends on it)."""
 

@@ -21,7 +21,7 @@ SEVERITY = {"allow": 0, "hold": 1, "reject": 2}
 YIELD_EVERY = 16
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value; not frozen for speed, like rules.base.Verdict
 class Judgement:
     item: Item
     status: str

@@ -29,7 +29,10 @@ class RuleParams(BaseModel):
     action: Literal["hold", "reject"] = "hold"
 
 
-@dataclass(frozen=True, slots=True)
+# Values, never changed after they are made, but not frozen=True: a worker makes about twenty of
+# these per comment, and a frozen dataclass costs three times as much to create (1.9 against
+# 0.6 µs for a Verdict; 13 % of a worker's CPU went to those constructors).
+@dataclass(slots=True)
 class Verdict:
     rule: str
     action: Action
@@ -39,7 +42,7 @@ class Verdict:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value, like Verdict
 class Item:
     """A comment or a rating as the rules see it."""
 
@@ -79,7 +82,7 @@ class SiteView:
     version: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value, like Verdict
 class RuleContext:
     item: Item
     site: SiteView

@@ -108,7 +108,7 @@ SELECT i.n, c.same_person, c.comment_id, c.thread, c.created_at, c.text_hash, c.
          ORDER BY c.created_at DESC LIMIT 50)) c"""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value; not frozen for speed, like base.Verdict
 class History:
     """commenter: the commenter's ban and earlier comments."""
 
@@ -119,7 +119,7 @@ class History:
     rejected: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value; not frozen for speed, like base.Verdict
 class Earlier:
     """duplicate: an earlier comment like this one."""
 
@@ -130,7 +130,7 @@ class Earlier:
     same_person: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value; not frozen for speed, like base.Verdict
 class Likeness:
     """duplicate: what the loader found for one comment: its normalized length and earlier
     look-alikes."""
@@ -139,7 +139,7 @@ class Likeness:
     earlier: tuple[Earlier, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value; not frozen for speed, like base.Verdict
 class Evidence:
     """learned_spam: how many decisions the site's classifier has learned, and its score for
     this comment."""

@@ -64,7 +64,7 @@ async def workers_ctx(app: web.Application):
         await warm_up()
     worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
     if workers:
-        app[LISTENER] = JobListener(app[DATABASE_URL], config, workers)
+        app[LISTENER] = JobListener(app[DATABASE_URL], config, workers, app[NOTIFIER].sender)
         tasks.append(asyncio.create_task(app[LISTENER].run(), name="job-listener"))
     yield
     for worker in workers:

@@ -172,8 +172,9 @@ async def fail(conn, job: asyncpg.Record, error: str, max_attempts: int, base_s:
                                max_attempts, delay, error[:2000])
 
 
-async def notify(conn) -> None:
-    await conn.execute(f"NOTIFY {CHANNEL}")
+async def notify(conn, sender: str = "") -> None:
+    """Wakes the workers listening anywhere; `sender` names the notifying process."""
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, sender)
 
 
 async def list_dead(conn, site_id: str, limit: int = 100) -> list[asyncpg.Record]:

@@ -108,6 +108,20 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll(make_client, poo
     assert decided == "approved"
 
 
+def test_a_process_does_not_wake_a_second_worker_for_its_own_notify(pool):
+    from moderation.worker import JobListener
+    from tests.conftest import make_config
+
+    workers = [make_worker(pool, "a"), make_worker(pool, "b")]
+    listener = JobListener("unused", make_config(), workers, own_sender="host:1")
+    listener.on_notify(None, 0, queue.CHANNEL, "host:1")  # its own Notifier woke one already
+    assert not any(w.wake.is_set() for w in workers)
+    listener.on_notify(None, 0, queue.CHANNEL, "host:2")  # another API process
+    assert [w.wake.is_set() for w in workers] == [True, False]
+    listener.on_notify(None, 0, queue.CHANNEL, "")  # a bare NOTIFY, e.g. from psql
+    assert [w.wake.is_set() for w in workers] == [True, True]
+
+
 async def test_an_edit_while_the_old_version_is_judged_applies_only_the_new_one(pool, site):
     await seed(pool, site, 1)
     async with pool.acquire() as conn:

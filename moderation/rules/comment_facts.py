@@ -29,6 +29,12 @@ MAX_WINDOW = timedelta(days=1)
 RECENT_PER_PERSON = 20
 # Texts whose word counts differ more than this cannot reach the lowest near_similarity allowed.
 MIN_LENGTH_RATIO = 0.25
+# commenter: the history is the commenter's latest this many comments (the most that
+# `trusted_after` may ask for). Besides bounding the work for a prolific commenter, the ordered,
+# limited scan keeps the plan on comments_by_commenter whatever the statistics say: when one
+# commenter wrote most of the comments (a spam flood, or a load test), a generic plan estimated
+# half the table per commenter and read all of `comments` for every comment judged.
+HISTORY_LIMIT = 10_000
 
 # Per item, one summary row (same_person NULL): the commenter's ban, history and counts, the IP's
 # counts and the site's spam totals; then one row per earlier look-alike (the duplicate rule).
@@ -39,7 +45,7 @@ MIN_LENGTH_RATIO = 0.25
 # that the commenter and the IP branches both find (usually most of them), and only those two
 # carry a body: an exact copy from anyone needs none. Returning arrays of ROW()s instead cost
 # three times as much, nearly all of it building and decoding the records (docs/rules.md).
-COMMENT_FACTS = """
+COMMENT_FACTS = f"""
 WITH i AS (
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::timestamptz[],
                          $6::bigint[])
@@ -71,8 +77,9 @@ SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text
                                  AND c.created_at < i.created_at) AS in_600,
               count(*) FILTER (WHERE c.created_at >= i.created_at - interval '3600 s'
                                  AND c.created_at < i.created_at) AS in_3600
-         FROM comments c
-        WHERE c.site_id = i.site_id AND c.commenter = i.commenter) h
+         FROM (SELECT c.comment_id, c.status, c.created_at FROM comments c
+                WHERE c.site_id = i.site_id AND c.commenter = i.commenter
+                ORDER BY c.created_at DESC LIMIT {HISTORY_LIMIT}) c) h
  CROSS JOIN LATERAL (
        SELECT count(*) FILTER (WHERE x.created_at >= i.created_at - interval '60 s') AS in_60,
               count(*) FILTER (WHERE x.created_at >= i.created_at - interval '600 s') AS in_600,

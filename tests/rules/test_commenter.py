@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import asyncpg
+
 from moderation.rules import commenter
 from moderation.rules.base import RuleContext
 from moderation.rules.commenter import History
@@ -57,3 +59,42 @@ async def test_loader_reads_ban_and_earlier_comments(pool, site):
     verdict = commenter.check(RuleContext(item, make_site(), NOW, {"commenter": history}),
                               commenter.CommenterParams())
     assert verdict.action == "reject"
+
+
+async def test_history_stays_on_its_index_when_one_commenter_wrote_most_comments(database_url):
+    # A flood from one commenter skews the statistics: a generic plan then took every commenter
+    # for as prolific and read all of `comments` for each comment judged. A database of its own,
+    # so that the other tests' comments do not dilute the skew.
+    from urllib.parse import urlsplit, urlunsplit
+
+    from moderation import database
+    from moderation.rules import comment_facts
+    from tests.conftest import make_config
+
+    admin = await asyncpg.connect(database_url)
+    await admin.execute("DROP DATABASE IF EXISTS facts_skew WITH (FORCE)")
+    await admin.execute("CREATE DATABASE facts_skew")
+    url = urlunsplit(urlsplit(database_url)._replace(path="/facts_skew"))
+    try:
+        await database.migrate_database(url, make_config())
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("""
+                INSERT INTO comments (site_id, thread, commenter, author_name, body, status,
+                                      ip_hash, created_at)
+                SELECT 'news', 't', 'anon:flood', 'Flood', 'buy now ' || n, 'rejected',
+                       '\\x01', now() - make_interval(secs => n)
+                  FROM generate_series(1, 40000) n""")
+            await conn.execute("ANALYZE")
+            await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            plan = [row[0] for row in await conn.fetch(
+                "EXPLAIN EXECUTE facts(ARRAY['news'], ARRAY[1000000000::bigint], "
+                "ARRAY['anon:newcomer'], ARRAY[NULL::bytea], ARRAY[now()], ARRAY[NULL::bigint], "
+                "interval '1 day', 20)")]
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute("DROP DATABASE IF EXISTS facts_skew WITH (FORCE)")
+        await admin.close()
+    assert not [line for line in plan if "Seq Scan on comments" in line], "\n".join(plan)

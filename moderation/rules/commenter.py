@@ -2,8 +2,8 @@
 
 Premoderation is the site setting `premoderation`: `off`, `first_n` (a commenter's first
 `first_n` comments wait for a moderator) or `all`. A trusted commenter — at least
-`trusted_after` approved comments and none rejected — skips it. The history is read with the
-other comment rules' facts (rules/comment_facts.py).
+`trusted_after` approved comments and none rejected — skips it. The history (the commenter's
+latest 10,000 comments) is read with the other comment rules' facts (rules/comment_facts.py).
 """
 
 from __future__ import annotations

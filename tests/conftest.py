@@ -56,6 +56,15 @@ _counter = itertools.count()
 
 
 @pytest.fixture
+async def empty_database(pool, database_url):
+    """A database of its own on the same server (no migrations applied), dropped afterwards."""
+    name = f"mig_{uuid.uuid4().hex[:12]}"
+    await pool.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    await pool.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def new_site(pool) -> Callable[..., Awaitable[str]]:
     async def create(origins: list[str] | None = None) -> str:
         slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import asyncpg
-import pytest
 
 from moderation import migrations
-
-
-@pytest.fixture
-async def empty_database(pool, database_url):
-    name = f"mig_{uuid.uuid4().hex[:12]}"
-    await pool.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    await pool.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 async def connect_to(database_url: str, name: str) -> asyncpg.Connection:

@@ -29,8 +29,8 @@ MAX_WINDOW = timedelta(days=1)
 RECENT_PER_PERSON = 20
 # Texts whose word counts differ more than this cannot reach the lowest near_similarity allowed.
 MIN_LENGTH_RATIO = 0.25
-# commenter: the history is the commenter's latest this many comments (the most that
-# `trusted_after` may ask for). Besides bounding the work for a prolific commenter, the ordered,
+# commenter: the history is the commenter's latest this many comments before the one judged (the
+# most that `trusted_after` may ask for; the scan reads one more, the judged comment itself). Besides bounding the work for a prolific commenter, the ordered,
 # limited scan keeps the plan on comments_by_commenter whatever the statistics say: when one
 # commenter wrote most of the comments (a spam flood, or a load test), a generic plan estimated
 # half the table per commenter and read all of `comments` for every comment judged.
@@ -79,7 +79,8 @@ SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text
                                  AND c.created_at < i.created_at) AS in_3600
          FROM (SELECT c.comment_id, c.status, c.created_at FROM comments c
                 WHERE c.site_id = i.site_id AND c.commenter = i.commenter
-                ORDER BY c.created_at DESC LIMIT {HISTORY_LIMIT}) c) h
+                  AND c.created_at <= i.created_at  -- a backlog's newer comments take no place
+                ORDER BY c.created_at DESC LIMIT {HISTORY_LIMIT + 1}) c) h
  CROSS JOIN LATERAL (
        SELECT count(*) FILTER (WHERE x.created_at >= i.created_at - interval '60 s') AS in_60,
               count(*) FILTER (WHERE x.created_at >= i.created_at - interval '600 s') AS in_600,

@@ -61,40 +61,52 @@ async def test_loader_reads_ban_and_earlier_comments(pool, site):
     assert verdict.action == "reject"
 
 
-async def test_history_stays_on_its_index_when_one_commenter_wrote_most_comments(database_url):
+async def test_history_is_read_up_to_the_judged_comment_whatever_came_after(pool, site):
+    # A backlog judged during a flood: more comments than the history holds arrived after the
+    # one being judged, and they must not push its own history out.
+    from moderation.rules import comment_facts
+
+    async with pool.acquire() as conn:
+        for hours in (5, 4, 3):
+            await add_comment(conn, site, f"earlier {hours}", NOW - timedelta(hours=hours))
+        item = await add_comment(conn, site, "judged", NOW - timedelta(hours=2), status="pending")
+        await conn.execute("""
+            INSERT INTO comments (site_id, thread, commenter, author_name, body, status, created_at)
+            SELECT $1, 't', 'anon:a', 'A', 'later ' || n, 'approved',
+                   $2::timestamptz + make_interval(secs => n)
+              FROM generate_series(1, $3) n""",
+            site, NOW - timedelta(hours=1), comment_facts.HISTORY_LIMIT + 50)
+        facts = await commenter.RULE.load_facts(conn, [item], NOW)
+    history = facts["commenter"][item.key]
+    assert (history.earlier, history.approved, history.rejected) == (3, 3, 0)
+
+
+async def test_history_stays_on_its_index_when_one_commenter_wrote_most_comments(
+        database_url, empty_database):
     # A flood from one commenter skews the statistics: a generic plan then took every commenter
     # for as prolific and read all of `comments` for each comment judged. A database of its own,
     # so that the other tests' comments do not dilute the skew.
-    from urllib.parse import urlsplit, urlunsplit
-
-    from moderation import database
+    from moderation import migrations
     from moderation.rules import comment_facts
-    from tests.conftest import make_config
 
-    admin = await asyncpg.connect(database_url)
-    await admin.execute("DROP DATABASE IF EXISTS facts_skew WITH (FORCE)")
-    await admin.execute("CREATE DATABASE facts_skew")
-    url = urlunsplit(urlsplit(database_url)._replace(path="/facts_skew"))
+    conn = await asyncpg.connect(database_url, database=empty_database)
     try:
-        await database.migrate_database(url, make_config())
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("""
-                INSERT INTO comments (site_id, thread, commenter, author_name, body, status,
-                                      ip_hash, created_at)
-                SELECT 'news', 't', 'anon:flood', 'Flood', 'buy now ' || n, 'rejected',
-                       '\\x01', now() - make_interval(secs => n)
-                  FROM generate_series(1, 40000) n""")
-            await conn.execute("ANALYZE")
-            await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
-            await conn.execute("SET plan_cache_mode = force_generic_plan")
-            plan = [row[0] for row in await conn.fetch(
-                "EXPLAIN EXECUTE facts(ARRAY['news'], ARRAY[1000000000::bigint], "
-                "ARRAY['anon:newcomer'], ARRAY[NULL::bytea], ARRAY[now()], ARRAY[NULL::bigint], "
-                "interval '1 day', 20)")]
-        finally:
-            await conn.close()
+        await migrations.migrate(conn)
+        await conn.execute("""
+            INSERT INTO comments (site_id, thread, commenter, author_name, body, status, ip_hash,
+                                  created_at)
+            SELECT 'news', 't', 'anon:flood', 'Flood', 'buy now ' || n, 'rejected', '\\x01',
+                   now() - make_interval(secs => n)
+              FROM generate_series(1, 40000) n""")
+        await conn.execute("ANALYZE")
+        await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        plan = [row[0] for row in await conn.fetch(
+            "EXPLAIN EXECUTE facts(ARRAY['news'], ARRAY[1000000000::bigint], "
+            "ARRAY['anon:newcomer'], ARRAY[NULL::bytea], ARRAY[now()], ARRAY[NULL::bigint], "
+            "interval '1 day', 20)")]
     finally:
-        await admin.execute("DROP DATABASE IF EXISTS facts_skew WITH (FORCE)")
-        await admin.close()
-    assert not [line for line in plan if "Seq Scan on comments" in line], "\n".join(plan)
+        await conn.close()
+    text = "\n".join(plan)
+    assert "Seq Scan on comments" not in text, text
+    assert "Index Scan Backward using comments_by_commenter on comments c " in text, text

@@ -5,8 +5,10 @@ Each request hands its comment to the app's `CommentAccepter` and waits for its 
 arrives while no flush is running is flushed at once (with whatever else arrived in the same turn
 of the event loop); comments arriving while a flush is in flight wait and go together in the
 next one. One flush is in flight at a time, and the next batch fills while it makes its round
-trip: allowing two split the same comments into more, smaller statements, for more CPU in the API
-and in PostgreSQL per comment and a lower maximum rate (docs/performance.md).
+trip: two at once split the same comments into more, smaller statements, for more CPU in the API
+and in PostgreSQL per comment and a lower maximum rate (docs/performance.md). Only a flush that
+has taken longer than `SLOW_FLUSH_S` (a lock wait, a slow disk) lets a second one start beside
+it, so one stuck batch does not hold back every comment of the process.
 
 Per batch that is one pool acquire, one statement and one commit instead of one per comment.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
@@ -91,7 +93,8 @@ SELECT placed.ordinal, comment.comment_id, comment.created_at
   FROM comment JOIN placed USING (site_id, comment_id)"""
 
 MAX_BATCH = 200
-MAX_FLUSHES = 1
+MAX_FLUSHES = 2  # in flight at once, the second only beside a slow one
+SLOW_FLUSH_S = 0.05
 
 Accepted = tuple[int, datetime]
 Waiter = tuple[NewComment, "asyncio.Future[Accepted]"]
@@ -120,15 +123,18 @@ class CommentAccepter:
     """Stores comments in batches; `accept` answers when the caller's comment is committed."""
 
     def __init__(self, pool: asyncpg.Pool, on_committed: Callable[[], None],
-                 max_batch: int = MAX_BATCH, max_flushes: int = MAX_FLUSHES) -> None:
+                 max_batch: int = MAX_BATCH, max_flushes: int = MAX_FLUSHES,
+                 slow_flush_s: float = SLOW_FLUSH_S) -> None:
         self.pool = pool
         self.on_committed = on_committed  # wakes the rule workers
         self.max_batch = max_batch
         self.max_flushes = max_flushes
+        self.slow_flush_s = slow_flush_s
         self.in_progress = 0  # accept calls not answered yet, for /metrics
         self._waiting: list[Waiter] = []
-        self._flushes: set[asyncio.Task] = set()
+        self._flushes: dict[asyncio.Task, float] = {}  # in flight, with the time each started
         self._collecting = False  # a flush has started but not yet taken its batch
+        self._recheck: asyncio.TimerHandle | None = None
 
     async def accept(self, new: NewComment) -> Accepted:
         """(comment id, created_at) once the comment and its job are committed; a retry with the
@@ -148,11 +154,26 @@ class CommentAccepter:
             await asyncio.gather(*self._flushes, return_exceptions=True)
 
     def _start_flush(self) -> None:
-        if self._waiting and not self._collecting and len(self._flushes) < self.max_flushes:
-            self._collecting = True
-            task = asyncio.create_task(self._flush(), name="accept-comments")
-            self._flushes.add(task)
-            task.add_done_callback(self._flushes.discard)  # also if cancelled before it ran
+        if not self._waiting or self._collecting or len(self._flushes) >= self.max_flushes:
+            return
+        loop = asyncio.get_running_loop()
+        if self._flushes:  # another one beside it only once it is slow
+            slow_at = min(self._flushes.values()) + self.slow_flush_s
+            if loop.time() < slow_at:
+                if self._recheck is None:
+                    self._recheck = loop.call_at(slow_at, self._recheck_slow)
+                return
+        self._collecting = True
+        task = asyncio.create_task(self._flush(), name="accept-comments")
+        self._flushes[task] = loop.time()
+        task.add_done_callback(self._flush_done)  # also if cancelled before it ran
+
+    def _recheck_slow(self) -> None:
+        self._recheck = None
+        self._start_flush()
+
+    def _flush_done(self, task: asyncio.Task) -> None:
+        self._flushes.pop(task, None)
 
     async def _flush(self) -> None:
         # Runs a turn of the event loop after it was started: the requests that arrived meanwhile
@@ -169,7 +190,7 @@ class CommentAccepter:
             for _, future in batch:
                 if not future.done():  # only if this task was cancelled: never leave a waiter
                     future.cancel()
-            self._flushes.discard(asyncio.current_task())
+            self._flushes.pop(asyncio.current_task(), None)
             self._start_flush()
 
     async def _store(self, batch: list[Waiter]) -> None:

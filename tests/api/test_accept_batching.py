@@ -218,3 +218,21 @@ async def test_a_burst_stored_in_one_batch_still_counts_as_a_flood(make_client, 
         "SELECT count(*) FROM verdicts WHERE site_id = $1 AND rule = 'flood' AND action <> 'allow'",
         site)
     assert flood_holds >= 12
+
+
+async def test_a_batch_stuck_on_a_lock_does_not_hold_back_the_next(site, pool):
+    # One flush at a time normally; a second starts beside one that has become slow.
+    accepter = CommentAccepter(pool, on_committed=lambda: None, slow_flush_s=0.0)
+    async with pool.acquire() as blocker:
+        holding = blocker.transaction()
+        await holding.start()
+        # An uncommitted insert of the same thread key: the batch's thread upsert waits for it.
+        await blocker.execute("INSERT INTO threads (site_id, thread) VALUES ($1, 'busy')", site)
+        stuck = asyncio.create_task(accepter.accept(new_comment(site, "Waits.", thread="busy")))
+        await wait_for(lambda: batch_waits_for_lock(pool))
+        free = await asyncio.wait_for(
+            accepter.accept(new_comment(site, "Goes.", thread="free", commenter="anon:other")),
+            timeout=10)
+        assert not stuck.done()
+        await holding.rollback()
+    assert isinstance(free, tuple) and isinstance(await stuck, tuple)

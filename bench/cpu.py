@@ -12,20 +12,25 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def stat_fields(pid: int | str) -> list[str]:
+    """/proc/PID/stat after the command name: [0] state, [1] parent pid, [11] utime, [12] stime."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_s(pid: int) -> float:
     """User plus system CPU seconds a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def postgres_cpu_s(postmaster: int) -> float:
     """CPU seconds of the postmaster and its children: backends, writers, autovacuum."""
     total = cpu_s(postmaster)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(proc.name)
             if int(fields[1]) == postmaster:
-                total += cpu_s(int(stat.parent.name))
+                total += (int(fields[11]) + int(fields[12])) / TICKS
         except (OSError, ValueError):
             continue  # a process that ended meanwhile
     return total
@@ -33,8 +38,7 @@ def postgres_cpu_s(postmaster: int) -> float:
 
 async def postmaster_of(conn) -> int:
     """The PostgreSQL server process behind a connection (the parent of its backend)."""
-    backend = await conn.fetchval("SELECT pg_backend_pid()")
-    return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return int(stat_fields(await conn.fetchval("SELECT pg_backend_pid()"))[1])
 
 
 def machine_s() -> tuple[float, float]:

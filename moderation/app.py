@@ -54,14 +54,13 @@ async def workers_ctx(app: web.Application):
     # connections that requests wait for.
     pool = None
     if config.workers:
+        await warm_up()  # before the pool: a failure here leaves nothing open
         pool = app[WORKER_POOL] = await database.create_pool(app[DATABASE_URL], config, "worker")
     workers = [Worker(pool, config, app[CLOCK], worker_name(i), metrics=app[METRICS])
                for i in range(config.workers)]
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
     tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier")]
-    if workers:
-        await warm_up()
     worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
     if workers:
         app[LISTENER] = JobListener(app[DATABASE_URL], config, workers, app[NOTIFIER].sender)

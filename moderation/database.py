@@ -62,8 +62,12 @@ WORKER_STATEMENT_LIFETIME_S = 1.0
 
 
 async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
+    min_size, max_size = config.pool_min_size, config.pool_max_size
+    if role == "worker":  # each rule worker holds one connection for its batch, and no more
+        max_size = max(1, config.workers)
+        min_size = min(min_size, max_size)
     return await asyncpg.create_pool(
-        url, min_size=config.pool_min_size, max_size=config.pool_max_size,
+        url, min_size=min_size, max_size=max_size,
         timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
         init=init_connection, reset=keep_session, server_settings=session_settings(role),
         max_cached_statement_lifetime=WORKER_STATEMENT_LIFETIME_S if role == "worker" else 300)

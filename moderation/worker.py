@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -213,7 +214,8 @@ class Notifier:
         self.pool = pool
         self.local_workers = local_workers
         self.min_interval_s = min_interval_s
-        self.sender = f"{socket.gethostname()}:{os.getpid()}"
+        # Unique even where two containers share a host name and a pid (pid 1, host network).
+        self.sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._pending = asyncio.Event()
 
     def poke(self) -> None:

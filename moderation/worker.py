@@ -204,9 +204,8 @@ class Notifier:
     per `min_interval_s`, so a burst of comments costs a few NOTIFYs (each takes a global lock at
     commit) rather than one each, and a worker finds the comments of that interval in one claim.
     Waking a worker of this process at every poke instead made it claim one or two comments at a
-    time, three statements for each: PostgreSQL spent 2-3.5 ms of CPU per comment and `serve`
-    with its workers inside fell behind at a quarter of the rate it accepts alone. The NOTIFY
-    carries this process's name, so its own listener does not wake a second worker for it.
+    time, three statements for each batch. The NOTIFY carries this process's name, so its own
+    listener does not wake a second worker for it.
     """
 
     def __init__(self, pool: asyncpg.Pool, local_workers: list[Worker],

@@ -119,6 +119,8 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
     app[METRICS] = Metrics()
     if database_url:
         app[DATABASE_URL] = database_url
-    app.cleanup_ctx.extend([database_ctx, accepter_ctx, workers_ctx])
+    # Cleaned up in reverse: comments still being stored are drained while the NOTIFY sender and
+    # the workers still run, so they are announced; then the workers stop; the pool closes last.
+    app.cleanup_ctx.extend([database_ctx, workers_ctx, accepter_ctx])
     add_routes(app)
     return app

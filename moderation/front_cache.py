@@ -79,6 +79,9 @@ class FrontCache:
             return
         if key[1] is not None and "Access-Control-Allow-Origin" not in response.headers:
             return  # an origin the site does not allow: not the widget, and any Origin is a new key
+        replaced = self._entries.pop(key, None)  # an expired answer renewed, or two misses at once
+        if replaced is not None:
+            self._bytes -= entry_size(key, replaced.body)
         size = entry_size(key, response.body)
         if len(self._entries) >= self._max_entries or self._bytes + size > self._max_bytes:
             self._make_room()
@@ -113,7 +116,7 @@ def replay(request: web.BaseRequest, shared: Shared, metrics: Metrics) -> web.Re
     request_id = request_id_for(request)
     if shared.etag is not None and etag_matches(request.headers.get("If-None-Match"), shared.etag):
         response = web.Response(status=304, headers=shared.headers)
-        del response.headers["Content-Type"]
+        response.headers.pop("Content-Type", None)
     else:
         response = web.Response(body=shared.body, headers=shared.headers)
     response.headers[REQUEST_ID_HEADER] = request_id

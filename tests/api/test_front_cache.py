@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from moderation.front_cache import ROUTE, SHARE_FOR, FrontCache
+from moderation.front_cache import FRONT_CACHE, ROUTE, SHARE_FOR, FrontCache, entry_size
 from tests.factories import drain
 from tests.ratings.factories import post_rating
 from tests.test_observability import metric
@@ -63,7 +63,7 @@ async def test_a_thread_page_is_shared_per_query_and_origin(serve_with_clock, po
     assert fresh["total"] == 1 and fresh["items"][0]["author"]["name"] == "Ann"
 
 
-async def test_failures_are_never_shared(serve_with_clock, pool, site):
+async def test_failures_are_never_shared(serve_with_clock, site):
     client, _ = serve_with_clock
     unknown = f"/v1/sites/{site}x/authors/killian-jones/rating"
     assert (await client.get(unknown)).status == 404
@@ -71,6 +71,7 @@ async def test_failures_are_never_shared(serve_with_clock, pool, site):
     invalid = f"/v1/sites/{site}/threads/t/comments?limit=0"
     assert (await client.get(invalid)).status == 422
     assert (await client.get(invalid)).status == 422
+    assert client.server.app[FRONT_CACHE].size[0] == 0
 
 
 def shareable(body: bytes = b"{}", origin: str | None = None) -> web.Response:
@@ -107,6 +108,17 @@ def test_expired_answers_make_room_before_live_ones():
     assert cache.size[0] == 6  # the expired six went, the live ones stayed
 
 
+def test_an_answer_renewed_under_its_key_is_counted_once():
+    now = [0.0]
+    cache = FrontCache(clock=lambda: now[0])
+    key = ("/v1/sites/s/authors/a/rating", None)
+    for renewal in range(5):  # each time after the last one expired, and twice at once
+        now[0] = renewal * 2.0
+        cache._keep(key, shareable(b"x" * 100))
+        cache._keep(key, shareable(b"x" * 100))
+    assert cache.size == (1, entry_size(key, b"x" * 100))
+
+
 def test_answers_for_an_origin_the_site_refuses_are_not_kept():
     cache = FrontCache()
     cache._keep(("/page", "https://evil.example"), shareable())
@@ -124,4 +136,5 @@ async def test_a_shared_answer_still_gets_its_own_log_line(serve_with_clock, sit
     lines = [r.fields for r in caplog.records if r.name == "moderation.access"]
     assert [line["request_id"] for line in lines] == [first.headers["X-Request-Id"], "reader-2"]
     assert shared.headers["X-Request-Id"] == "reader-2"
+    assert client.server.app[FRONT_CACHE].size[0] == 1  # the second one was the shared answer
     assert {line["route"] for line in lines} == {"/v1/sites/{site}/threads/{thread}/comments"}

@@ -56,7 +56,7 @@ _counter = itertools.count()
 
 
 @pytest.fixture
-async def empty_database(pool, database_url):
+async def empty_database(pool):
     """A database of its own on the same server (no migrations applied), dropped afterwards."""
     name = f"mig_{uuid.uuid4().hex[:12]}"
     await pool.execute(f'CREATE DATABASE "{name}"')
@@ -65,12 +65,18 @@ async def empty_database(pool, database_url):
 
 
 @pytest.fixture
-def new_site(pool) -> Callable[..., Awaitable[str]]:
+async def new_site(pool) -> Callable[..., Awaitable[str]]:
+    created: list[str] = []
+
     async def create(origins: list[str] | None = None) -> str:
         slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"
         await sites.create_site(pool, slug, slug, origins or ["https://news.example"])
+        created.append(slug)
         return slug
-    return create
+    yield create
+    # The queue is shared by every site: jobs a test leaves behind would be claimed by the next
+    # test's worker and counted there.
+    await pool.execute("DELETE FROM jobs WHERE site_id = ANY($1)", created)
 
 
 @pytest.fixture

@@ -165,6 +165,7 @@ async def test_a_worker_claims_again_at_once_after_a_full_batch_else_waits_to_be
 
 
 async def test_warm_up_takes_the_loaded_model_out_of_the_collectors_reach():
+    gc.unfreeze()  # what an earlier test's warm-up froze must not count for this one
     await warm_up()
     # Frozen objects are never traversed again: a full collection no longer walks the model.
     assert gc.get_freeze_count() > 10_000

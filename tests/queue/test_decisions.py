@@ -169,3 +169,27 @@ async def test_warm_up_takes_the_loaded_model_out_of_the_collectors_reach():
     await warm_up()
     # Frozen objects are never traversed again: a full collection no longer walks the model.
     assert gc.get_freeze_count() > 10_000
+
+
+async def test_an_update_that_changes_no_count_leaves_the_thread_unlocked(pool, site):
+    # A report raising an approved comment's priority must not hold its thread (the workers
+    # deciding that thread's comments would wait for it); a status change still counts exactly.
+    from datetime import datetime, timezone
+
+    from tests.rules.history import add_comment
+
+    now = datetime.now(timezone.utc)
+    async with pool.acquire() as conn:
+        shown = await add_comment(conn, site, "A fine comment.", now, thread="hot")
+    count = "SELECT approved_count FROM threads WHERE site_id = $1 AND thread = 'hot'"
+    assert await pool.fetchval(count, site) == 1
+    async with pool.acquire() as reporter, pool.acquire() as worker:
+        async with reporter.transaction():
+            await reporter.execute("UPDATE comments SET priority = priority + 1 "
+                                   "WHERE site_id = $1 AND comment_id = $2", site, shown.item_id)
+            async with worker.transaction():  # NOWAIT: fails at once if the thread is locked
+                await worker.execute("SELECT 1 FROM threads WHERE site_id = $1 AND thread = 'hot' "
+                                     "FOR UPDATE NOWAIT", site)
+            await reporter.execute("UPDATE comments SET status = 'rejected' "
+                                   "WHERE site_id = $1 AND comment_id = $2", site, shown.item_id)
+    assert await pool.fetchval(count, site) == 0

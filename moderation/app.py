@@ -78,8 +78,8 @@ async def workers_ctx(app: web.Application):
 
 # The widget's calls, most frequent first: every article view reads its author's rating and the
 # thread's first page; posting is rarer.
-HOT_PATHS = ("/v1/sites/{site}/authors/{author}/rating", "/v1/sites/{site}/threads/{thread}/comments",
-             "/v1/sites/{site}/counts", "/v1/sites/{site}/comments/{id}")
+HOT_PATHS = (ratings.AUTHOR_PATH + "/rating", comments.THREAD_PATH, comments.COUNTS_PATH,
+             comments.COMMENT_PATH)
 
 
 def route_order(path: str, audience: str) -> tuple[int, int]:

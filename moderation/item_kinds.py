@@ -7,9 +7,8 @@ already read the items (moderation.queue.CLAIM).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import asyncpg
 
@@ -20,11 +19,6 @@ from moderation.pipeline import Judgement
 # each with the status actually stored)
 Decide = Callable[[asyncpg.Connection, list[asyncpg.Record], dict[int, Judgement]],
                   Awaitable[tuple[int, list[Judgement]]]]
-
-
-@dataclass(frozen=True)
-class ItemKind:
-    decide: Decide
 
 
 async def decide_ratings(conn, jobs: list[asyncpg.Record],
@@ -46,15 +40,8 @@ async def decide_ratings(conn, jobs: list[asyncpg.Record],
 
 async def prioritize_ratings(conn, applied: list[Judgement]) -> None:
     """Held ratings get a review priority: how sure the rules that held them were."""
-    by_site: dict[str, dict[int, float]] = defaultdict(dict)
-    for judgement in applied:
-        if judgement.status == "held":
-            by_site[judgement.item.site_id][judgement.item.item_id] = judgement.priority
-    for site_id, scores in by_site.items():
-        await review.set_priorities(conn, "rating", site_id, scores)
+    await review.set_priorities(conn, "rating", [(j.item.site_id, j.item.item_id, j.priority)
+                                                 for j in applied if j.status == "held"])
 
 
-ITEM_KINDS: dict[str, ItemKind] = {
-    "comment": ItemKind(comments.apply_decisions),
-    "rating": ItemKind(decide_ratings),
-}
+DECIDE: dict[str, Decide] = {"comment": comments.apply_decisions, "rating": decide_ratings}

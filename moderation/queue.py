@@ -10,6 +10,7 @@ import random
 
 import asyncpg
 
+from moderation import site_views
 from moderation.rules.base import Item
 
 CHANNEL = "moderation_jobs"
@@ -23,7 +24,7 @@ CHANNEL = "moderation_jobs"
 # FROM (the same for a NOT NULL column) because an indexable `status = 'pending'` let the planner
 # walk a review index through every pending row, ~1 ms a probe. The ctid returned is the claimed
 # row version's, for FINISH.
-CLAIM = """
+CLAIM = f"""
 WITH next AS (
     SELECT site_id, job_id, ctid FROM jobs
      WHERE status IN ('queued', 'running') AND available_at <= now()
@@ -38,11 +39,7 @@ WITH next AS (
        AND j.site_id = next.site_id AND j.job_id = next.job_id
     RETURNING j.site_id, j.job_id, j.kind, j.item_id, j.item_version, j.attempts, j.ctid
 ), site_versions AS MATERIALIZED (
-    SELECT s.site_id, s.settings_version,
-           coalesce(b.version, 0) AS banned_version, coalesce(x.version, 0) AS suspect_version
-      FROM sites s
-      LEFT JOIN wordlists b ON b.site_id = s.site_id AND b.name = 'banned'
-      LEFT JOIN wordlists x ON x.site_id = s.site_id AND x.name = 'suspect'
+    SELECT s.site_id, {site_views.VERSIONS}
      WHERE s.site_id IN (SELECT site_id FROM claimed)
 )
 SELECT j.site_id, j.job_id, j.kind, j.item_id, j.item_version, j.attempts, j.ctid,
@@ -172,7 +169,7 @@ async def fail(conn, job: asyncpg.Record, error: str, max_attempts: int, base_s:
                                max_attempts, delay, error[:2000])
 
 
-async def notify(conn, sender: str = "") -> None:
+async def notify(conn, sender: str) -> None:
     """Wakes the workers listening anywhere; `sender` names the notifying process."""
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, sender)
 

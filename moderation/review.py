@@ -277,14 +277,16 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
     return Outcome(kind, item_id, status, row["revision"] + 1, True)
 
 
-async def set_priorities(conn, kind: str, site_id: str, scores: dict[int, float]) -> None:
-    """Held items' review priorities. (A held comment gets its own, with its thread's weight, in
-    the statement that decides it: moderation.comments.APPLY_DECISIONS.)"""
+async def set_priorities(conn, kind: str, scores: list[tuple[str, int, float]]) -> None:
+    """Held items' review priorities, (site, item, priority) each, in one statement. (A held
+    comment gets its own, with its thread's weight, in the statement that decides it:
+    moderation.comments.APPLY_DECISIONS.)"""
     if not scores:
         return
     spec = KINDS[kind]
+    site_ids, item_ids, priorities = zip(*scores)
     await conn.execute(SET_PRIORITY.format(table=spec.table, id=spec.id_column),
-                       [site_id] * len(scores), list(scores), list(scores.values()))
+                       list(site_ids), list(item_ids), list(priorities))
 
 
 async def rule_stats(conn, site_id: str) -> list[dict]:

@@ -12,12 +12,16 @@ from moderation.rules.base import SiteView
 from moderation.site_settings import SiteSettings
 from moderation.wordlists import WordList, WordListCache
 
-SELECT_SITES = """
-SELECT s.site_id, s.settings, s.settings_version,
+# A site's versions: of its settings and of its word lists. Read here and with every claim
+# (moderation.queue.CLAIM); a new word list is one more join in this one place.
+VERSIONS = """s.settings_version,
        coalesce(b.version, 0) AS banned_version, coalesce(x.version, 0) AS suspect_version
   FROM sites s
   LEFT JOIN wordlists b ON b.site_id = s.site_id AND b.name = 'banned'
-  LEFT JOIN wordlists x ON x.site_id = s.site_id AND x.name = 'suspect'
+  LEFT JOIN wordlists x ON x.site_id = s.site_id AND x.name = 'suspect'"""
+
+SELECT_SITES = f"""
+SELECT s.site_id, s.settings, {VERSIONS}
  WHERE s.site_id = ANY($1::text[])"""
 
 # The default lists are the same for every site: compiled once, under this site key.

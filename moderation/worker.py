@@ -15,7 +15,7 @@ import asyncpg
 
 from moderation import queue
 from moderation.errors import DATABASE_DOWN
-from moderation.item_kinds import ITEM_KINDS
+from moderation.item_kinds import DECIDE
 from moderation.observability import Metrics
 from moderation.pipeline import judge_batch
 from moderation.site_views import SiteViews
@@ -106,22 +106,22 @@ class Worker:
 
     async def decide(self, conn, claimed: list[asyncpg.Record]) -> None:
         """Judges the claimed jobs' items and decides them: per batch, a statement for the
-        comments' facts (and one for the ratings'), then one per kind to apply the decisions."""
+        comments' facts (and one for the ratings'), then each kind's decisions (one statement
+        for comments, one transaction for ratings: moderation.item_kinds)."""
         judged_jobs = [(job, item) for job in claimed if (item := queue.item_of(job)) is not None]
         sites = await self.site_views.of_claimed(conn, claimed)
         judgements = await judge_batch(conn, [item for _, item in judged_jobs], sites,
                                        self.clock())
         judged = {job["job_id"]: judgement
                   for (job, _), judgement in zip(judged_jobs, judgements)}
-        finished, applied = 0, []
         for kind, jobs in group_by_kind(claimed).items():
-            done, decided = await ITEM_KINDS[kind].decide(
+            done, applied = await DECIDE[kind](
                 conn, jobs, {job["job_id"]: judged[job["job_id"]] for job in jobs
                              if job["job_id"] in judged})
-            finished += done
-            applied += decided
-        self.metrics.jobs.labels("done").inc(finished)
-        self.metrics.observe_judgements(applied)
+            # Counted per kind: each kind commits on its own, so a later one failing leaves
+            # these done.
+            self.metrics.jobs.labels("done").inc(done)
+            self.metrics.observe_judgements(applied)
 
 
 def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]:
@@ -162,7 +162,7 @@ class JobListener:
             worker.wake.set()
 
     def on_notify(self, _conn, _pid, _channel, sender: str) -> None:
-        if not sender or sender != self.own_sender:
+        if sender != self.own_sender:
             wake_one(self.workers)
 
     async def run(self) -> None:

@@ -23,6 +23,7 @@ from moderation.models import (CommentAccepted, CommentEdit, CommentIn, CommentS
 THREAD_PATH = "/v1/sites/{site}/threads/{thread}/comments"
 COMMENT_PATH = "/v1/sites/{site}/comments/{id}"
 REPLIES_PATH = COMMENT_PATH + "/replies"
+COUNTS_PATH = "/v1/sites/{site}/counts"
 
 
 class ThreadQuery(BaseModel):
@@ -243,7 +244,7 @@ async def render_replies_page(request: web.Request) -> bytes:
                          "next_cursor": next_cursor})
 
 
-@endpoint("GET", "/v1/sites/{site}/counts", "Approved comment counts for up to 100 threads",
+@endpoint("GET", COUNTS_PATH, "Approved comment counts for up to 100 threads",
           "public", query=CountsQuery, responses={200: Counts}, errors=(404, 422, 503))
 async def thread_counts(request: web.Request) -> web.Response:
     site = await find_site(request)

@@ -23,8 +23,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         content_type="application/json")
 
 
-def json_bytes_response(body: bytes, status: int = 200) -> web.Response:
-    return web.Response(body=body, status=status, content_type="application/json")
+def json_bytes_response(body: bytes) -> web.Response:
+    """200 with a body already serialized (a page rendered once, then shared)."""
+    return web.Response(body=body, content_type="application/json")
 
 
 # A JSON string escape for U+0000 that is not itself an escaped backslash followed by "u0000".

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 
 from moderation import sites
@@ -148,6 +150,15 @@ async def test_one_rater_flooding_is_held(make_client, pool, site):
     reasons = await pool.fetch("SELECT reason FROM verdicts WHERE site_id = $1 AND kind = 'rating' "
                                "AND rule = 'rating_flood' AND action = 'hold'", site)
     assert len(reasons) == 2 and "from this rater" in reasons[0]["reason"]
+    # Each held rating's review priority is the sum of its non-allow verdicts' scores.
+    priorities = await pool.fetch("""
+        SELECT r.priority, sum(v.score) AS scored FROM ratings r
+          JOIN verdicts v ON v.site_id = r.site_id AND v.kind = 'rating'
+                         AND v.item_id = r.rating_id AND v.action <> 'allow'
+         WHERE r.site_id = $1 AND r.status = 'held' GROUP BY r.rating_id, r.priority""", site)
+    assert len(priorities) == 2
+    assert all(row["priority"] == pytest.approx(row["scored"]) and row["priority"] > 0
+               for row in priorities)
 
 
 async def test_brigading_holds_a_burst_while_a_trickle_is_approved(make_client, pool, site):

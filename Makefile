@@ -27,12 +27,15 @@ run: install
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 system:
-	@test -x /usr/bin/chromium || { apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] || \
+		{ echo "Chromium is missing: run 'sudo make system' once"; exit 1; }; \
+		apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; }
 	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || \
-		{ apt-get update -qq && $(APT_INSTALL) --no-install-recommends docker-compose >/dev/null; } || \
-		echo "docker-compose not installed: the compose file is checked without it"
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		  $(APT_INSTALL) --no-install-recommends docker-compose >/dev/null; } || \
+		echo "docker-compose not installed (as root: make system): the compose file is checked without it"
 
-test: install system
+test: system install
 	$(PY) -m pytest
 
 bench: install

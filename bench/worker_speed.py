@@ -62,8 +62,7 @@ async def main(comments: int, batch: int) -> None:
           f"{decided / elapsed:,.0f} decisions/s; CPU per decision: worker "
           f"{own / decided * 1e6:.0f} µs, PostgreSQL {postgres / decided * 1e6:.0f} µs")
     await pool.close()
-    for embedded in list(database._embedded_servers.values()):
-        embedded.cleanup()  # stops the embedded PostgreSQL, as bench/run.py does
+    database.stop_embedded()
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -32,6 +32,13 @@ def embedded_url(data_dir: Path) -> str:
     return server.get_uri()
 
 
+def stop_embedded() -> None:
+    """Stops every embedded PostgreSQL this process started (benchmarks, at their end)."""
+    for server in list(_embedded_servers.values()):
+        server.cleanup()
+    _embedded_servers.clear()
+
+
 def database_url(config) -> str:
     return config.database_url or embedded_url(config.data_dir)
 

@@ -138,3 +138,45 @@ async def test_an_edit_while_the_old_version_is_judged_applies_only_the_new_one(
     assert await make_worker(pool, "fresh").run_once() == 1
     assert await pool.fetchval("SELECT status FROM comments WHERE site_id = $1", site) == "rejected"
     assert await audit_counts(pool, site) == [1]
+
+
+async def test_a_moderator_deciding_during_the_rules_keeps_the_moderators_decision(pool, site):
+    from moderation import review
+
+    await seed(pool, site, 3)
+    async with pool.acquire() as conn:
+        claimed = await queue.claim(conn, 10, "slow", 3600)
+    taken = claimed[0]["item_id"]
+    async with pool.acquire() as conn, conn.transaction():  # while the worker is still judging
+        await review.decide(conn, site, "comment", taken, "reject", "spam", None, "moderator:ann")
+    async with pool.acquire() as conn:
+        await make_worker(pool, "slow").decide(conn, claimed)
+    rows = await pool.fetch("SELECT comment_id, status FROM comments WHERE site_id = $1", site)
+    statuses = {row["comment_id"]: row["status"] for row in rows}
+    assert statuses[taken] == "rejected"
+    assert "pending" not in statuses.values()
+    actors = await pool.fetch("SELECT item_id, actor FROM audit WHERE site_id = $1", site)
+    assert sorted(a["actor"] for a in actors if a["item_id"] == taken) == ["moderator:ann"]
+    assert await audit_counts(pool, site) == [1, 1, 1]
+    assert await pool.fetchval("SELECT count(*) FROM jobs WHERE site_id = $1", site) == 0
+    approved = sum(status == "approved" for status in statuses.values())
+    assert await pool.fetchval("SELECT approved_count FROM threads WHERE site_id = $1", site) == approved
+
+
+async def test_a_new_comment_is_announced_under_its_process_name(make_client, database_url, site):
+    import asyncpg
+
+    from moderation.app_keys import NOTIFIER
+    from tests.factories import post_comment
+
+    client = await make_client(workers=1, poll_interval_s=600)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    other = await asyncpg.connect(database_url)  # another process's listener
+    try:
+        await other.add_listener(queue.CHANNEL, lambda *args: heard.put_nowait(args[3]))
+        await post_comment(client, site)
+        sender = await asyncio.wait_for(heard.get(), 10)
+    finally:
+        await other.close()
+    # Others wake on it; this process's own listener knows the name and does not wake twice.
+    assert sender == client.app[NOTIFIER].sender == client.app[LISTENER].own_sender

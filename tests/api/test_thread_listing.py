@@ -7,7 +7,7 @@ from moderation import sites
 from moderation.signing import Signer
 from moderation.site_settings import SiteSettings
 from tests.conftest import REPLIES_CAP
-from tests.factories import drain
+from tests.factories import drain, post_comment
 
 
 async def seed_thread(client, pool, site, thread: str, top_level: int) -> list[str]:
@@ -91,12 +91,10 @@ async def test_pending_and_rejected_comments_are_not_listed(make_client, pool, s
 
 
 async def post(client, site, thread, body, parent_id=None) -> dict:
-    payload = {"body": body, "commenter": {"name": "reader"}}
-    if parent_id:
-        payload["parent_id"] = parent_id
-    response = await client.post(f"/v1/sites/{site}/threads/{thread}/comments", json=payload)
-    assert response.status == 202, await response.text()
-    return await response.json()
+    """One reader posting (not a new reader each time, as post_comment's default)."""
+    replying = {"parent_id": parent_id} if parent_id else {}
+    return await post_comment(client, site, thread, text=body, commenter={"name": "reader"},
+                              **replying)
 
 
 async def seed_replies(client, pool, site, thread: str, replies: int) -> tuple[str, list[str]]:

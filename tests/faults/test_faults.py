@@ -10,7 +10,6 @@ then kill or signal it."""
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ import pytest
 
 from moderation import database, sites
 from tests.conftest import make_config
+from tests.test_observability import metric
 from tests.faults.helpers import (EmbeddedPostgres, Process,
                                   assert_each_decided_once_or_still_queued, decided_count,
                                   diagnose, item_states, listeners, lock_waiters, seed_backlog,
@@ -329,8 +329,7 @@ async def lock_waiters_at_least(conn, n: int) -> bool:
 async def accepting_at_least(session, api: Process, n: int) -> bool:
     async with session.get(f"{api.base}/metrics") as response:
         metrics = await response.text()
-    found = re.search(r"^moderation_comments_accepting (\S+)$", metrics, re.MULTILINE)
-    return found is not None and float(found[1]) >= n
+    return metric(metrics, "moderation_comments_accepting") >= n
 
 
 async def test_sigterm_to_worker_finishes_its_batch_then_exits(pg, conn, procs, tmp_path):

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test system bench clean
+.PHONY: install run check test system bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ system:
 		  $(APT_INSTALL) --no-install-recommends docker-compose >/dev/null; } || \
 		echo "docker-compose not installed (as root: make system): the compose file is checked without it"
 
-test: system install
+# Lint and types first: they take seconds and name the line that is wrong.
+check: install
+	$(VENV)/bin/ruff check moderation tests bench
+	$(VENV)/bin/mypy
+
+test: system install check
 	$(PY) -m pytest
 
 bench: install

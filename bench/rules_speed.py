@@ -22,17 +22,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from moderation import pipeline
-from moderation.default_wordlists import BANNED, SUSPECT
-from moderation.normalize import word_forms
+from moderation.judging import pipeline
+from moderation.review.learned_spam import spam_probability
 from moderation.rules import banned_words, links, rules_for, shouting, suspect_words, toxicity
 from moderation.rules.base import Item, RuleContext, SiteView
 from moderation.rules.commenter import History
-from moderation.learned_spam import spam_probability
-from moderation.rules.comment_facts import Earlier, Likeness
-from moderation.rules.comment_facts import Evidence
-from moderation.site_settings import SiteSettings
-from moderation.wordlists import compile_wordlist
+from moderation.rules.facts.comments import Earlier, Evidence, Likeness
+from moderation.sites.settings import SiteSettings
+from moderation.text.default_wordlists import BANNED, SUSPECT
+from moderation.text.normalize import word_forms
+from moderation.text.wordlists import compile_wordlist
 
 SENTENCES = [
     "I think the author makes some good points about the budget.",
@@ -125,9 +124,9 @@ def run_micro(n: int) -> None:
 
 
 async def run_fact_loaders(n: int, stored: int, batch: int, explain: bool) -> None:
-    from moderation import database
     from moderation.config import Config
-    from moderation.fingerprint import text_hash
+    from moderation.db import pool as database
+    from moderation.text.fingerprint import text_hash
 
     config = Config(secret_key="bench-secret-key-0123456789")
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,7 +158,7 @@ async def run_fact_loaders(n: int, stored: int, batch: int, explain: bool) -> No
             sample = items[-2000:]
             print(f"fact loaders over {stored:,} stored comments, {len(sample):,} judged:")
             if explain:
-                from moderation.rules import comment_facts
+                from moderation.rules.facts import comments as comment_facts
                 part = sample[-batch:]
                 plan = await conn.fetch(
                     "EXPLAIN (ANALYZE, BUFFERS) " + comment_facts.COMMENT_FACTS,

@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cpu import cpu_s, machine_s, postgres_cpu_s, postmaster_of  # noqa: E402
-from moderation import database  # noqa: E402
+from moderation.db import pool as database  # noqa: E402
+
 
 def post_lua(body: str, per_request: str = "") -> str:
     """A wrk script POSTing JSON comments; `body` is a Lua expression of `counter` (1, 2, ...),

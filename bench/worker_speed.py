@@ -20,12 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cpu import postgres_cpu_s, postmaster_of  # noqa: E402
-from moderation import database, sites  # noqa: E402
-from moderation.clock import utcnow  # noqa: E402
-from moderation.config import Config  # noqa: E402
-from moderation.pipeline import warm_up  # noqa: E402
-from moderation.worker import Worker  # noqa: E402
+from bench.cpu import postgres_cpu_s, postmaster_of
+from moderation.clock import utcnow
+from moderation.config import Config
+from moderation.db import pool as database
+from moderation.judging.pipeline import warm_up
+from moderation.queue.worker import Worker
+from moderation.sites import store as sites
 
 SEED = """
 WITH t AS (INSERT INTO threads (site_id, thread)

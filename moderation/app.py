@@ -7,28 +7,44 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+import asyncpg
 from aiohttp import web
 
-from moderation import database
-from moderation.accepting import accepter_ctx
-# Importing the API modules registers their endpoints.
-from moderation.api import (admin, comments, meta, moderate_page, pages, ratings,  # noqa: F401
-                            review, wordlists)
-from moderation.api.ratings import RATING_READS, RatingReads
-from moderation.api.middlewares import api_middleware, preflight
-from moderation.api.registry import ENDPOINTS
-from moderation.app_keys import (CLOCK, CONFIG, DATABASE_URL, LISTENER, NOTIFIER, POOL, SIGNER,
-                                 SITES, WORKER_POOL, WORKERS)
 from moderation.clock import utcnow
+
+# Importing the API modules registers their endpoints.
+from moderation.comments import handlers as comment_handlers
+from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
-from moderation.demo import demo_origins, ensure_demo_site
-from moderation.front_cache import FRONT_CACHE, FrontCache
+from moderation.db import pool as database
+from moderation.identity.signing import Signer
+from moderation.judging.pipeline import warm_up
 from moderation.observability import METRICS, Metrics
-from moderation.pipeline import warm_up
-from moderation.signing import Signer
-from moderation.server import server_options
-from moderation.sites import SiteDirectory
-from moderation.worker import JobListener, Notifier, Worker, worker_name
+from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
+from moderation.ratings import handlers as rating_handlers
+from moderation.ratings.handlers import RATING_READS, RatingReads
+from moderation.review import handlers as review_handlers  # noqa: F401
+from moderation.sites import handlers as site_handlers  # noqa: F401
+from moderation.sites import wordlist_handlers  # noqa: F401
+from moderation.sites.demo import demo_origins, ensure_demo_site
+from moderation.sites.store import SiteDirectory
+from moderation.web import meta, moderate_page, pages  # noqa: F401
+from moderation.web.keys import (
+    CLOCK,
+    CONFIG,
+    DATABASE_URL,
+    LISTENER,
+    NOTIFIER,
+    POOL,
+    SIGNER,
+    SITES,
+    WORKER_POOL,
+    WORKERS,
+)
+from moderation.web.middlewares import api_middleware, preflight
+from moderation.web.registry import ENDPOINTS
+from moderation.web.server import server_options
+from moderation.web.shared_answers import FRONT_CACHE, FrontCache
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +68,12 @@ async def workers_ctx(app: web.Application):
     # The workers' own connections: their plans are renewed every second
     # (database.WORKER_STATEMENT_LIFETIME_S), and a backlog being worked never takes the
     # connections that requests wait for.
-    pool = None
+    pool: asyncpg.Pool | None = None
     if config.workers:
         await warm_up()  # before the pool: a failure here leaves nothing open
         pool = app[WORKER_POOL] = await database.create_pool(app[DATABASE_URL], config, "worker")
     workers = [Worker(pool, config, app[CLOCK], worker_name(i), metrics=app[METRICS])
-               for i in range(config.workers)]
+               for i in range(config.workers)] if pool is not None else []
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
     tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier")]
@@ -78,8 +94,9 @@ async def workers_ctx(app: web.Application):
 
 # The widget's calls, most frequent first: every article view reads its author's rating and the
 # thread's first page; posting is rarer.
-HOT_PATHS = (ratings.AUTHOR_PATH + "/rating", comments.THREAD_PATH, comments.COUNTS_PATH,
-             comments.COMMENT_PATH)
+HOT_PATHS = (rating_handlers.AUTHOR_PATH + "/rating", comment_handlers.THREAD_PATH,
+             comment_handlers.COUNTS_PATH,
+             comment_handlers.COMMENT_PATH)
 
 
 def route_order(path: str, audience: str) -> tuple[int, int]:
@@ -113,7 +130,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
                           middlewares=[api_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock
-    app[SIGNER] = Signer(config.secret_key)
+    app[SIGNER] = Signer(config.require_secret_key())
     app[RATING_READS] = RatingReads.from_config(config)
     app[FRONT_CACHE] = FrontCache()
     app[METRICS] = Metrics()

@@ -7,10 +7,18 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from moderation import database, migrations, observability, queue, sites
+from moderation import observability
 from moderation.clock import utcnow
 from moderation.config import Config, ConfigError, load_config
+from moderation.db import migrations
+from moderation.db import pool as database
+from moderation.queue import jobs as queue
+from moderation.sites import store as sites
+
+if TYPE_CHECKING:
+    from moderation.queue.worker import Worker
 
 
 def setup_logging(config: Config) -> None:
@@ -41,17 +49,22 @@ def run_long(config: Config, main) -> None:
 
 def cmd_serve(config: Config, args) -> int:
     from moderation.app import create_app
-    from moderation.server import serve
+    from moderation.web.server import serve
 
-    # Like web.run_app, plus the request limits of moderation.server (slow clients, JSON errors).
+    # Like web.run_app, plus the request limits of moderation.web.server (slow clients, JSON errors).
     run_long(config, serve(create_app(config), config.host, config.port, shutdown_timeout=10))
     return 0
 
 
+def stop_all(workers: list[Worker]) -> None:
+    for worker in workers:
+        worker.stop()
+
+
 def cmd_worker(config: Config, args) -> int:
     """Workers alone, for scaling out; stops gracefully on SIGTERM or SIGINT."""
-    from moderation.pipeline import warm_up
-    from moderation.worker import JobListener, Worker, worker_name
+    from moderation.judging.pipeline import warm_up
+    from moderation.queue.worker import JobListener, Worker, worker_name
 
     async def run() -> None:
         url = database.database_url(config)
@@ -62,7 +75,7 @@ def cmd_worker(config: Config, args) -> int:
         listener = asyncio.create_task(JobListener(url, config, workers).run())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: [w.stop() for w in workers])
+            loop.add_signal_handler(sig, stop_all, workers)
         logging.getLogger("moderation").info("%d workers running", len(workers))
         await asyncio.gather(*(w.run() for w in workers))
         listener.cancel()
@@ -166,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
     set_sso.add_argument("--secret", help="use this secret (32+ characters) instead of a new one")
     set_sso.set_defaults(run=cmd_site_set_sso)
 
-    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True)
     tcreate = token.add_parser("create", help="create a token; prints it on the last line")
     tcreate.add_argument("--site", required=True)
     tcreate.add_argument("--role", choices=("admin", "moderator"), required=True)

@@ -24,7 +24,8 @@ class Config(BaseSettings):
         "event loop of `serve` and `worker`: uvloop (faster sockets, for HTTP and PostgreSQL) "
         "or the standard library's"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = Field(default="json", description="one JSON object per line, or text")
+    log_format: Literal["json", "text"] = Field(default="json",
+                                               description="one JSON object per line, or text")
     access_log: bool = Field(default=True, description="one log line per request, with its request id")
     secret_key: str | None = Field(default=None, min_length=16, description=(
         "hashes IP addresses, signs edit tokens and cursors; required with DATABASE_URL"))
@@ -49,7 +50,8 @@ class Config(BaseSettings):
     db_timeout_s: float = Field(default=5.0, gt=0, le=120,
                                 description="connect and pool-acquire timeout; past it a request gets 503")
     batch_size: int = Field(default=100, ge=1, le=1000, description="jobs a worker claims at once")
-    lease_s: float = Field(default=30.0, gt=0, le=3600, description="a claimed job returns to the queue after this")
+    lease_s: float = Field(default=30.0, gt=0, le=3600,
+                           description="a claimed job returns to the queue after this")
     poll_interval_s: float = Field(default=2.0, gt=0, le=600,
                                    description="fallback poll when no NOTIFY arrives")
     max_attempts: int = Field(default=5, ge=1, le=100, description="tries before a job goes to dead")
@@ -84,7 +86,12 @@ class Config(BaseSettings):
             raise ValueError("must start with postgresql://")
         return url or None
 
-    def with_secret(self) -> "Config":
+    def require_secret_key(self) -> str:
+        if not self.secret_key:
+            raise ConfigError("SECRET_KEY is not set (Config.with_secret fills it in)")
+        return self.secret_key
+
+    def with_secret(self) -> Config:
         """Fills in SECRET_KEY: a remote database needs one set; the embedded one keeps its own."""
         if self.secret_key:
             return self

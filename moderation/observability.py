@@ -116,7 +116,7 @@ def route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def request_id_for(request: web.Request) -> str:
+def request_id_for(request: web.BaseRequest) -> str:
     """The caller's X-Request-Id when it looks like one, else a new id; kept on the request."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if given and GOOD_REQUEST_ID.match(given) else new_request_id()

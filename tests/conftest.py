@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from moderation import database, sites
 from moderation.app import create_app
 from moderation.config import Config
-from moderation.front_cache import FRONT_CACHE, FrontCache
-from moderation.server import LimitedAppRunner
+from moderation.db import pool as database
+from moderation.sites import store as sites
+from moderation.web.server import LimitedAppRunner
+from moderation.web.shared_answers import FRONT_CACHE, FrontCache
 
 SECRET = "test-secret-key-0123456789"
 

@@ -24,7 +24,7 @@ async def post_comment(client, site: str, thread: str = "article-1", **extra):
 def make_worker(pool, name: str = "test-drain", **config):
     """A rule worker on the test configuration, run by hand (run_once) rather than as a task."""
     from moderation.clock import utcnow
-    from moderation.worker import Worker
+    from moderation.queue.worker import Worker
     from tests.conftest import make_config
 
     return Worker(pool, make_config(**config), utcnow, name)

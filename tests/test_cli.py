@@ -7,7 +7,7 @@ import os
 import sys
 import uuid
 
-from moderation.signing import token_hash
+from moderation.identity.signing import token_hash
 
 
 async def run_cli(database_url: str, *args: str, **env: str) -> tuple[int, str, str]:

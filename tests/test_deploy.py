@@ -112,8 +112,8 @@ def test_api_health_check_asks_readyz_on_its_port():
     check = " ".join(api["healthcheck"]["test"])
     assert f"127.0.0.1:{api['environment']['PORT']}/readyz" in check
     assert api["healthcheck"]["retries"] >= 1
-    from moderation.api.registry import ENDPOINTS
     import moderation.app  # noqa: F401  (registers every endpoint)
+    from moderation.web.registry import ENDPOINTS
 
     assert any(ep.path == "/readyz" and ep.method == "GET" for ep in ENDPOINTS)
 

@@ -93,7 +93,7 @@ async def test_metrics_need_the_metrics_token_when_one_is_set(make_client):
 
 
 async def test_database_sessions_are_named_by_process_role(client):
-    from moderation.app_keys import POOL, WORKER_POOL
+    from moderation.web.keys import POOL, WORKER_POOL
 
     app = client.server.app
     assert await app[POOL].fetchval("SELECT current_setting('application_name')") == \

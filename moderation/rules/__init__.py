@@ -1,7 +1,9 @@
 """The ordered list of rules: the one place that says which rules run, and in what order."""
 
 from moderation.rules import (
+    banned_rater,
     banned_words,
+    brigading,
     commenter,
     duplicate,
     flood,
@@ -9,11 +11,11 @@ from moderation.rules import (
     learned_spam,
     length,
     links,
+    rating_flood,
     shouting,
     suspect_words,
     toxicity,
 )
-from moderation.rules import banned_rater, brigading, rating_flood
 from moderation.rules.base import Rule
 
 # Cheap, certain checks first; a reject from them makes the rest informational only.

@@ -8,7 +8,7 @@ The ban is read with the other rating rules' facts (rules/rating_facts.py).
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.rating_facts import load_facts
+from moderation.rules.facts.ratings import load_facts
 
 NAME = "banned_rater"
 

@@ -3,7 +3,7 @@
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.wordlists import matched_entries
+from moderation.text.wordlists import matched_entries
 
 NAME = "banned_words"
 

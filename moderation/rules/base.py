@@ -60,7 +60,7 @@ class Item:
     score: int | None = None
     verified: bool = False
     signals: Mapping[str, Any] = field(default_factory=dict)
-    # The stored fingerprint of the body (moderation.fingerprint.text_hash) when the item was
+    # The stored fingerprint of the body (moderation.text.fingerprint.text_hash) when the item was
     # read from the database; None means "compute it".
     text_hash: int | None = None
 
@@ -74,7 +74,7 @@ class SiteView:
     """What rules may know about the site: its settings and compiled word lists."""
 
     site_id: str
-    settings: Any  # moderation.site_settings.SiteSettings (kept untyped to avoid an import cycle)
+    settings: Any  # moderation.sites.settings.SiteSettings (kept untyped to avoid an import cycle)
     # Every rule's effective parameters, parsed once per settings version.
     params: Mapping[str, RuleParams] = field(default_factory=dict)
     # Compiled word lists by name ("banned", "suspect"), built once per list version.

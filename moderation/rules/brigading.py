@@ -6,7 +6,7 @@ so one early rating does not read as a high rate); the burst is the last hour. A
 when they had not rated anything on the site before the burst began. Raters with history are
 never held by this rule, and a burst must reach `min_burst` ratings, so the first ratings of a
 new author and a busy day for a popular one are approved. One rating per rater and author needs
-no rule: a newer rating replaces the older one when it is approved (moderation.ratings). The burst
+no rule: a newer rating replaces the older one when it is approved (moderation.ratings.store). The burst
 and the baseline are read with the other rating rules' facts (rules/rating_facts.py).
 """
 
@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.rating_facts import BASELINE_S, load_facts
+from moderation.rules.facts.ratings import BASELINE_S, load_facts
 
 NAME = "brigading"
 MIN_BASELINE_S = 86_400

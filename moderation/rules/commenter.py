@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.comment_facts import History, load_facts
+from moderation.rules.facts.comments import History, load_facts
 
 NAME = "commenter"
 

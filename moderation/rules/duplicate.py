@@ -1,6 +1,6 @@
 """duplicate: the same text again from one commenter, or blasted across threads → reject.
 
-Texts are compared after normalization (moderation.normalize), so case, spacing, leetspeak and
+Texts are compared after normalization (moderation.text.normalize), so case, spacing, leetspeak and
 look-alike letters do not make a copy new. From the same commenter or IP, near-duplicates count
 too: word-and-pair shingles with a Jaccard similarity of at least `near_similarity` (one changed
 word in twelve still matches). Across commenters, the stored `text_hash` finds exact copies in
@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.comment_facts import Likeness, load_facts
+from moderation.rules.facts.comments import Likeness, load_facts
 
 NAME = "duplicate"
 

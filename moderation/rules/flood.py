@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.comment_facts import load_facts
+from moderation.rules.facts.comments import load_facts
 
 NAME = "flood"
 

@@ -1,7 +1,7 @@
 """learned_spam: this site's own spam classifier, learned from its moderators' decisions → hold.
 
 Neutral until the site's moderators have rejected and approved at least `min_training` comments
-each; then a comment scoring over `threshold` (0..1, see moderation.learned_spam) is held.
+each; then a comment scoring over `threshold` (0..1, see moderation.review.learned_spam) is held.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.comment_facts import Evidence, load_facts
+from moderation.rules.facts.comments import Evidence, load_facts
 
 NAME = "learned_spam"
 

@@ -1,7 +1,7 @@
 """links: too many links, links through URL shorteners or to spam-favoured top-level domains
 (hold), or to a blocked domain (reject).
 
-Links are read from the folded text (moderation.normalize.fold), so "раypal.com" written with
+Links are read from the folded text (moderation.text.normalize.fold), so "раypal.com" written with
 Cyrillic letters is paypal.com and "ｅｘａｍｐｌｅ。ｃｏｍ" is example.com. Bare domains count
 ("example.com/x", "www.foo.biz"), but only with a known top-level domain, and a two-letter one
 that is also a word ("no.it", "so.am") only with a scheme, "www." or a path: a missing space
@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from moderation.normalize import fold
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.text.normalize import fold
 
 NAME = "links"
 

@@ -2,9 +2,9 @@
 
 A rater rating many authors in an hour, or one address sending the ratings of many "readers",
 is how stars are stuffed; so is one address rating the same author again and again under fresh
-browser fingerprints (`max_per_ip_author` a day). An office or a household behind one address sends a handful, which the
-defaults leave alone. The history is read for a day back at most, so `window_s` ≤ 86400, with the
-other rating rules' facts (rules/rating_facts.py).
+browser fingerprints (`max_per_ip_author` a day). An office or a household behind one address
+sends a handful, which the defaults leave alone. The history is read for a day back at most, so
+`window_s` ≤ 86400, with the other rating rules' facts (rules/facts/ratings.py).
 """
 
 from typing import Literal
@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.rules.rating_facts import LOOKBACK_S, RECENT_CAP, load_facts
+from moderation.rules.facts.ratings import LOOKBACK_S, RECENT_CAP, load_facts
 
 NAME = "rating_flood"
 

@@ -27,8 +27,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from moderation.normalize import normalize
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.text.normalize import normalize
 
 NAME = "toxicity"
 
@@ -101,17 +101,18 @@ class ToxicityModel:
         weights = self.weights
         counts = Counter(_TOKEN.findall(text.lower()))
         german = len(_GERMAN_MARKERS.intersection(counts)) >= 2
-        rows = []
+        rows: list[tuple[float, ...]] = []
         for word, count in counts.items():
             row = None if german and word in _GERMAN_FALSE_FRIENDS else weights.get(word)
             if row is not None:
                 rows.append(row if count == 1 else (count * count * row[0],
                                                     *(count * w for w in row[1:])))
         if not rows:
-            scores, norm = [0.0] * len(self.intercepts), 1.0
+            scores: list[float] = [0.0] * len(self.intercepts)
+            norm = 1.0
         else:
             # Column sums in C: squared idf (the l2 norm), then each fold's linear score.
-            squared, *scores = map(sum, zip(*rows))
+            squared, *scores = map(math.fsum, zip(*rows))
             norm = math.sqrt(squared)
         total = 0.0
         for score, intercept, (a, b) in zip(scores, self.intercepts, self.calibration):

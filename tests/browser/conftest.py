@@ -13,9 +13,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright
 
-from moderation.demo import ensure_demo_site
-from moderation.site_settings import SiteSettings
-from moderation import sites
+from moderation.sites import store as sites
+from moderation.sites.demo import ensure_demo_site
+from moderation.sites.settings import SiteSettings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -6,9 +6,9 @@ import asyncio
 import gzip
 import re
 
-from moderation import sites
 from moderation.config import Config
-from moderation.demo import DEMO_SITE, MAX_ORIGINS, demo_origins, ensure_demo_site
+from moderation.sites import store as sites
+from moderation.sites.demo import DEMO_SITE, MAX_ORIGINS, demo_origins, ensure_demo_site
 
 GZIP_BUDGET = 20 * 1024
 

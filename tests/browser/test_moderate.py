@@ -6,9 +6,9 @@ import re
 
 from playwright.async_api import expect
 
-from moderation import sites
+from moderation.sites import store as sites
 from tests.conftest import wait_for
-from tests.api.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
+from tests.review.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>"><svg onload=alert(3)>'
 

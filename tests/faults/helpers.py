@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from moderation import database
+from moderation.db import pool as database
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fault-test-secret-0123456789"
@@ -119,7 +119,7 @@ class Process:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> "Process":
+    async def start(self) -> Process:
         self._log = open(self.log_path, "ab")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "moderation", self.command, env=self.env, cwd=ROOT,

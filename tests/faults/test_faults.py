@@ -18,13 +18,22 @@ import aiohttp
 import asyncpg
 import pytest
 
-from moderation import database, sites
+from moderation.db import pool as database
+from moderation.sites import store as sites
 from tests.conftest import make_config
+from tests.faults.helpers import (
+    EmbeddedPostgres,
+    Process,
+    assert_each_decided_once_or_still_queued,
+    decided_count,
+    diagnose,
+    item_states,
+    listeners,
+    lock_waiters,
+    seed_backlog,
+    wait_until,
+)
 from tests.test_observability import metric
-from tests.faults.helpers import (EmbeddedPostgres, Process,
-                                  assert_each_decided_once_or_still_queued, decided_count,
-                                  diagnose, item_states, listeners, lock_waiters, seed_backlog,
-                                  wait_until)
 
 SITE = "faults"
 

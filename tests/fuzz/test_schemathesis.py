@@ -21,11 +21,13 @@ import requests  # noqa: E402  (schemathesis depends on it)
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (content_type_conformance,  # noqa: E402
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from moderation import sites  # noqa: E402
+from moderation.sites import store as sites  # noqa: E402
 from tests.factories import post_comment  # noqa: E402
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

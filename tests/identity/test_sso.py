@@ -11,11 +11,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from moderation import cli, sites
+from moderation import cli
 from moderation.errors import ApiError
-from moderation.identity import verify_sso_token
-from moderation.sites import Site
-from moderation.site_settings import SiteSettings
+from moderation.identity.sso import verify_sso_token
+from moderation.sites import store as sites
+from moderation.sites.settings import SiteSettings
+from moderation.sites.store import Site
 from tests.conftest import wait_for
 from tests.factories import comment_body
 from tests.ratings.factories import SSO_SECRET, drain, post_rating, sso_token

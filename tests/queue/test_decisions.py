@@ -7,9 +7,9 @@ import gc
 
 import pytest
 
-from moderation import ratings
-from moderation.pipeline import warm_up
-from moderation.worker import wake_one
+from moderation.judging.pipeline import warm_up
+from moderation.queue.worker import wake_one
+from moderation.ratings import store as ratings
 from tests.conftest import wait_for
 from tests.factories import drain_with, make_worker
 
@@ -183,13 +183,12 @@ async def test_an_update_that_changes_no_count_leaves_the_thread_unlocked(pool, 
         shown = await add_comment(conn, site, "A fine comment.", now, thread="hot")
     count = "SELECT approved_count FROM threads WHERE site_id = $1 AND thread = 'hot'"
     assert await pool.fetchval(count, site) == 1
-    async with pool.acquire() as reporter, pool.acquire() as worker:
-        async with reporter.transaction():
-            await reporter.execute("UPDATE comments SET priority = priority + 1 "
-                                   "WHERE site_id = $1 AND comment_id = $2", site, shown.item_id)
-            async with worker.transaction():  # NOWAIT: fails at once if the thread is locked
-                await worker.execute("SELECT 1 FROM threads WHERE site_id = $1 AND thread = 'hot' "
-                                     "FOR UPDATE NOWAIT", site)
-            await reporter.execute("UPDATE comments SET status = 'rejected' "
-                                   "WHERE site_id = $1 AND comment_id = $2", site, shown.item_id)
+    async with pool.acquire() as reporter, pool.acquire() as worker, reporter.transaction():
+        await reporter.execute("UPDATE comments SET priority = priority + 1 "
+                               "WHERE site_id = $1 AND comment_id = $2", site, shown.item_id)
+        async with worker.transaction():  # NOWAIT: fails at once if the thread is locked
+            await worker.execute("SELECT 1 FROM threads WHERE site_id = $1 AND thread = 'hot' "
+                                 "FOR UPDATE NOWAIT", site)
+        await reporter.execute("UPDATE comments SET status = 'rejected' "
+                               "WHERE site_id = $1 AND comment_id = $2", site, shown.item_id)
     assert await pool.fetchval(count, site) == 0

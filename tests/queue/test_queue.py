@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from moderation import queue
-from moderation.app_keys import LISTENER
+from moderation.queue import jobs as queue
 from moderation.rules.base import Rule, RuleParams
+from moderation.web.keys import LISTENER
 from tests.conftest import wait_for
 from tests.factories import drain_with, make_worker
 
@@ -68,8 +68,8 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
         raise RuntimeError("rule crashed")
 
     broken = Rule("broken", frozenset({"comment"}), RuleParams, explode)
-    monkeypatch.setattr("moderation.pipeline.rules_for", lambda kind: (broken,))
-    monkeypatch.setattr("moderation.site_views.SiteSettings.rule_params",
+    monkeypatch.setattr("moderation.judging.pipeline.rules_for", lambda kind: (broken,))
+    monkeypatch.setattr("moderation.judging.site_views.SiteSettings.rule_params",
                         lambda self: {"broken": RuleParams()})
     await seed(pool, site, 2)
     w = make_worker(pool, "w", max_attempts=2, retry_base_s=0.001, retry_max_s=0.001)
@@ -84,7 +84,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
     assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
                                "AND status = 'pending'", site) == 2
 
-    from moderation import sites as site_store
+    from moderation.sites import store as site_store
     token = await site_store.create_token(pool, site, "admin")
     client = await make_client(workers=0)
     headers = {"Authorization": f"Bearer {token}"}
@@ -109,7 +109,7 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll(make_client, poo
 
 
 def test_a_process_does_not_wake_a_second_worker_for_its_own_notify(pool):
-    from moderation.worker import JobListener
+    from moderation.queue.worker import JobListener
     from tests.conftest import make_config
 
     workers = [make_worker(pool, "a"), make_worker(pool, "b")]
@@ -141,7 +141,7 @@ async def test_an_edit_while_the_old_version_is_judged_applies_only_the_new_one(
 
 
 async def test_a_moderator_deciding_during_the_rules_keeps_the_moderators_decision(pool, site):
-    from moderation import review
+    from moderation.review import store as review
 
     await seed(pool, site, 3)
     async with pool.acquire() as conn:
@@ -166,7 +166,7 @@ async def test_a_moderator_deciding_during_the_rules_keeps_the_moderators_decisi
 async def test_a_new_comment_is_announced_under_its_process_name(make_client, database_url, site):
     import asyncpg
 
-    from moderation.app_keys import NOTIFIER
+    from moderation.web.keys import NOTIFIER
     from tests.factories import post_comment
 
     client = await make_client(workers=1, poll_interval_s=600)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from moderation import ratings
 from moderation.clock import utcnow
+from moderation.ratings import store as ratings
 from moderation.rules.base import Item
 from tests.ratings.factories import assert_aggregates_exact
 

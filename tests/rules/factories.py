@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moderation.rules.base import Item, RuleContext, SiteView
-from moderation.wordlists import compile_wordlist
+from moderation.text.wordlists import compile_wordlist
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 

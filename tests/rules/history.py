@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from moderation.fingerprint import text_hash
 from moderation.rules.base import Item
+from moderation.text.fingerprint import text_hash
 
 INSERT = """
 WITH t AS (INSERT INTO threads (site_id, thread) VALUES ($1, $2) ON CONFLICT DO NOTHING),

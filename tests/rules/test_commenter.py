@@ -9,7 +9,7 @@ import asyncpg
 from moderation.rules import commenter
 from moderation.rules.base import RuleContext
 from moderation.rules.commenter import History
-from moderation.site_settings import SiteSettings
+from moderation.sites.settings import SiteSettings
 from tests.rules.factories import NOW, make_item, make_site
 from tests.rules.history import add_comment
 
@@ -64,7 +64,7 @@ async def test_loader_reads_ban_and_earlier_comments(pool, site):
 async def test_history_is_read_up_to_the_judged_comment_whatever_came_after(pool, site):
     # A backlog judged during a flood: more comments than the history holds arrived after the
     # one being judged, and they must not push its own history out.
-    from moderation.rules import comment_facts
+    from moderation.rules.facts import comments as comment_facts
 
     async with pool.acquire() as conn:
         for hours in (5, 4, 3):
@@ -86,8 +86,8 @@ async def test_history_stays_on_its_index_when_one_commenter_wrote_most_comments
     # A flood from one commenter skews the statistics: a generic plan then took every commenter
     # for as prolific and read all of `comments` for each comment judged. A database of its own,
     # so that the other tests' comments do not dilute the skew.
-    from moderation import migrations
-    from moderation.rules import comment_facts
+    from moderation.db import migrations
+    from moderation.rules.facts import comments as comment_facts
 
     conn = await asyncpg.connect(database_url, database=empty_database)
     try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from moderation.fingerprint import shingles, similarity
 from moderation.rules import duplicate
 from moderation.rules.base import RuleContext
-from moderation.normalize import normalize
-from moderation.rules.comment_facts import Earlier, Likeness
+from moderation.rules.facts.comments import Earlier, Likeness
+from moderation.text.fingerprint import shingles, similarity
+from moderation.text.normalize import normalize
 from tests.rules.factories import NOW, make_item, make_site
 from tests.rules.history import add_comment
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from moderation.rules import flood
-from moderation.rules.comment_facts import WINDOWS
 from moderation.rules.base import RuleContext
+from moderation.rules.facts.comments import WINDOWS
 from tests.rules.factories import NOW, make_item, make_site
 from tests.rules.history import add_comment
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moderation import learned_spam as classifier
+from moderation.review import learned_spam as classifier
 from moderation.rules import learned_spam
 from moderation.rules.base import RuleContext
 from tests.rules.factories import NOW, make_site

@@ -6,7 +6,7 @@ import pytest
 
 from moderation.rules import RULES_BY_NAME, banned_rater, brigading, rating_flood, rules_for
 from moderation.rules.base import RuleContext
-from moderation.site_settings import SiteSettings
+from moderation.sites.settings import SiteSettings
 from tests.rules.factories import NOW, make_item, make_site
 
 

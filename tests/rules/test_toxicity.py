@@ -5,8 +5,8 @@ The set also chose the default threshold: see `test_default_threshold_separates_
 
 import pytest
 
-from moderation.normalize import normalize
 from moderation.rules.toxicity import ToxicityParams, check, hateful_phrase, load_model
+from moderation.text.normalize import normalize
 from tests.rules.factories import make_context
 
 CLEAN = [

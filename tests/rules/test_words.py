@@ -1,8 +1,8 @@
 import pytest
 
-from moderation.default_wordlists import BANNED, SUSPECT
 from moderation.rules import banned_words, suspect_words
-from moderation.wordlists import WordListCache, compile_wordlist
+from moderation.text.default_wordlists import BANNED, SUSPECT
+from moderation.text.wordlists import WordListCache, compile_wordlist
 from tests.rules.factories import make_context, make_site
 
 LIST = compile_wordlist(["fuck*", "cunt", "ass", "dick", "viagra", "spam", "free money",

@@ -1,1 +1,0 @@
-"""HTTP handlers, grouped by audience; each module registers its endpoints with `endpoint`."""

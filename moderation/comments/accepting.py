@@ -1,0 +1,245 @@
+"""Group commit for new comments: the comments of concurrent requests are stored by one statement.
+
+Each request hands its comment to the app's `CommentAccepter` and waits for its own answer, so a
+202 still means the comment and its rule job are committed. There is no timer: a comment that
+arrives while no flush is running is flushed at once (with whatever else arrived in the same turn
+of the event loop); comments arriving while a flush is in flight wait and go together in the
+next one. One flush is in flight at a time, and the next batch fills while it makes its round
+trip: two at once split the same comments into more, smaller statements, for more CPU in the API
+and in PostgreSQL per comment and a lower maximum rate (docs/performance.md). Only a flush that
+has taken longer than `SLOW_FLUSH_S` (a lock wait, a slow disk) lets a second one start beside
+it, so one stuck batch does not hold back every comment of the process.
+
+Per batch that is one pool acquire, one statement and one commit instead of one per comment.
+Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
+unknown parent, a key repeated within the batch — and every row of a batch that fails for another
+reason than the database being down, goes through the single-row `comments.accept` instead, so
+each request gets exactly the answer it got before. `/metrics` shows how many comments are
+waiting to be stored (`moderation_comments_accepting`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+from aiohttp import web
+from prometheus_client import Gauge
+
+from moderation.comments import store as comments
+from moderation.comments.store import NewComment
+from moderation.errors import DATABASE_DOWN
+from moderation.observability import METRICS
+from moderation.text.fingerprint import text_hash
+from moderation.web.keys import ACCEPTER, NOTIFIER, POOL
+
+log = logging.getLogger(__name__)
+
+# comments.INSERT_COMMENT for many rows, answering which input rows (by ordinal) it stored.
+# The rows come as one JSON array of arrays: far cheaper for asyncpg to send than an array per
+# column. Comment ids are drawn before the insert so each stored row can be matched to its
+# request. The insert runs in one key order in every batch: two batches holding the same
+# Idempotency-Keys then wait for each other instead of deadlocking.
+ACCEPT_BATCH = """
+WITH input AS MATERIALIZED (
+    SELECT r->>0 AS site_id, r->>1 AS thread, r->>2 AS url, r->>3 AS title, r->>4 AS commenter,
+           r->>5 AS name, r->>6 AS email, (r->>7)::boolean AS verified,
+           (r->>8)::bigint AS parent_id, r->>9 AS body, decode(r->>10, 'hex') AS ip_hash,
+           nullif(r->11, 'null') AS signals, r->>12 AS idempotency_key,
+           (r->>13)::bigint AS text_hash, ordinal
+      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS given (r, ordinal)
+), new_threads AS (
+    INSERT INTO threads (site_id, thread, url, title)
+    SELECT DISTINCT ON (site_id, thread) site_id, thread, url, title
+      FROM input ORDER BY site_id, thread, ordinal
+    ON CONFLICT (site_id, thread) DO NOTHING
+), new_commenters AS (
+    INSERT INTO commenters (site_id, commenter, name, email, verified)
+    SELECT DISTINCT ON (site_id, commenter) site_id, commenter, name, email, verified
+      FROM input ORDER BY site_id, commenter, ordinal
+    ON CONFLICT (site_id, commenter) DO NOTHING
+), rooted AS MATERIALIZED (
+    -- Only a reply looks up its parent, one primary key lookup each: a join here could be
+    -- planned as a scan of all comments per batch.
+    SELECT i.*, CASE WHEN i.parent_id IS NOT NULL THEN (
+               SELECT coalesce(parent.root_id, parent.comment_id) FROM comments parent
+                WHERE parent.site_id = i.site_id AND parent.comment_id = i.parent_id
+                  AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
+      FROM input i
+), placed AS MATERIALIZED (
+    SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
+                  AS comment_id
+      FROM rooted WHERE parent_id IS NULL OR root_id IS NOT NULL
+), comment AS (
+    INSERT INTO comments (site_id, comment_id, thread, parent_id, root_id, commenter, author_name,
+                          verified, body, ip_hash, signals, idempotency_key, text_hash, created_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT site_id, comment_id, thread, parent_id, root_id, commenter, name, verified, body,
+           ip_hash, signals, idempotency_key, text_hash,
+           -- Separate requests keep separate times, as they had one statement each: the flood
+           -- rule counts only comments before each one, so a burst in one batch still counts.
+           now() + ordinal * interval '1 microsecond'
+      FROM placed ORDER BY site_id, commenter, idempotency_key, ordinal
+    ON CONFLICT (site_id, commenter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING site_id, comment_id, version, created_at
+), job AS (
+    INSERT INTO jobs (site_id, kind, item_id, item_version)
+    SELECT site_id, 'comment', comment_id, version FROM comment
+)
+SELECT placed.ordinal, comment.comment_id, comment.created_at
+  FROM comment JOIN placed USING (site_id, comment_id)"""
+
+MAX_BATCH = 200
+MAX_FLUSHES = 2  # in flight at once, the second only beside a slow one
+SLOW_FLUSH_S = 0.05
+
+Accepted = tuple[int, datetime]
+Waiter = tuple[NewComment, "asyncio.Future[Accepted]"]
+
+
+def batch_rows(batch: list[Waiter]) -> list[tuple]:
+    """The rows of ACCEPT_BATCH's JSON parameter (the pool's jsonb codec encodes them)."""
+    return [(new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter, new.name,
+             new.email, new.verified, new.parent_id, new.body,
+             new.ip_hash.hex() if new.ip_hash is not None else None, new.signals,
+             new.idempotency_key, text_hash(new.body))
+            for new, _ in batch]
+
+
+def answer(future: asyncio.Future, result: Accepted) -> None:
+    if not future.done():  # done: its request was cancelled (the client went away)
+        future.set_result(result)
+
+
+def fail(future: asyncio.Future, error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+class CommentAccepter:
+    """Stores comments in batches; `accept` answers when the caller's comment is committed."""
+
+    def __init__(self, pool: asyncpg.Pool, on_committed: Callable[[], None],
+                 max_batch: int = MAX_BATCH, max_flushes: int = MAX_FLUSHES,
+                 slow_flush_s: float = SLOW_FLUSH_S) -> None:
+        self.pool = pool
+        self.on_committed = on_committed  # wakes the rule workers
+        self.max_batch = max_batch
+        self.max_flushes = max_flushes
+        self.slow_flush_s = slow_flush_s
+        self.in_progress = 0  # accept calls not answered yet, for /metrics
+        self._waiting: list[Waiter] = []
+        self._flushes: dict[asyncio.Task, float] = {}  # in flight, with the time each started
+        self._collecting = False  # a flush has started but not yet taken its batch
+        self._recheck: asyncio.TimerHandle | None = None
+
+    async def accept(self, new: NewComment) -> Accepted:
+        """(comment id, created_at) once the comment and its job are committed; a retry with the
+        same Idempotency-Key gets the original. Raises what `comments.accept` would raise."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((new, future))
+        self._start_flush()
+        self.in_progress += 1
+        try:
+            return await future  # cancelled with its request: the batch goes on without it
+        finally:
+            self.in_progress -= 1
+
+    async def drain(self) -> None:
+        """Waits until every comment handed in is stored or answered (on shutdown)."""
+        while self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+
+    def _start_flush(self) -> None:
+        if not self._waiting or self._collecting or len(self._flushes) >= self.max_flushes:
+            return
+        loop = asyncio.get_running_loop()
+        if self._flushes:  # another one beside it only once it is slow
+            slow_at = min(self._flushes.values()) + self.slow_flush_s
+            if loop.time() < slow_at:
+                if self._recheck is None:
+                    self._recheck = loop.call_at(slow_at, self._recheck_slow)
+                return
+        self._collecting = True
+        task = asyncio.create_task(self._flush(), name="accept-comments")
+        self._flushes[task] = loop.time()
+        task.add_done_callback(self._flush_done)  # also if cancelled before it ran
+
+    def _recheck_slow(self) -> None:
+        self._recheck = None
+        self._start_flush()
+
+    def _flush_done(self, task: asyncio.Task) -> None:
+        self._flushes.pop(task, None)
+
+    async def _flush(self) -> None:
+        # Runs a turn of the event loop after it was started: the requests that arrived meanwhile
+        # join this batch.
+        self._collecting = False
+        batch = [(new, future) for new, future in self._waiting[:self.max_batch]
+                 if not future.done()]
+        del self._waiting[:self.max_batch]
+        self._start_flush()  # more than one batch waiting
+        try:
+            if batch:
+                await self._store(batch)
+        finally:
+            for _, future in batch:
+                if not future.done():  # only if this task was cancelled: never leave a waiter
+                    future.cancel()
+            current = asyncio.current_task()
+            if current is not None:
+                self._flushes.pop(current, None)
+            self._start_flush()
+
+    async def _store(self, batch: list[Waiter]) -> None:
+        try:
+            rows = await self.pool.fetch(ACCEPT_BATCH, batch_rows(batch))
+        except DATABASE_DOWN as exc:
+            for _, future in batch:
+                fail(future, exc)
+            return
+        except Exception:
+            # One row the database refuses fails the whole statement: find it one by one.
+            log.warning("a batch of %d comments failed; storing them one by one", len(batch),
+                        exc_info=True)
+            await self._store_one_by_one(batch)
+            return
+        stored = {row["ordinal"]: (row["comment_id"], row["created_at"]) for row in rows}
+        left = []
+        for ordinal, (new, future) in enumerate(batch, 1):
+            if ordinal in stored:
+                answer(future, stored[ordinal])
+            else:
+                left.append((new, future))
+        if rows:
+            self.on_committed()
+        if left:
+            await self._store_one_by_one(left)
+
+    async def _store_one_by_one(self, batch: list[Waiter]) -> None:
+        """The single-row path: a retry's original, 409 for a reused key, 422 for an unknown
+        parent, or the row's own database error."""
+        waiting = [(new, future) for new, future in batch if not future.done()]
+        await asyncio.gather(*(self._store_one(new, future) for new, future in waiting))
+        if waiting:
+            self.on_committed()
+
+    async def _store_one(self, new: NewComment, future: asyncio.Future) -> None:
+        try:
+            answer(future, await comments.accept(self.pool, new))
+        except Exception as exc:
+            fail(future, exc)
+
+
+async def accepter_ctx(app: web.Application):
+    """The app's CommentAccepter, on the pool of database_ctx; drained before the pool closes."""
+    accepter = CommentAccepter(app[POOL], lambda: app[NOTIFIER].poke())
+    app[ACCEPTER] = accepter
+    Gauge("moderation_comments_accepting", "comments received and not yet answered (being stored)",
+          registry=app[METRICS].registry).set_function(lambda: accepter.in_progress)
+    yield
+    await accepter.drain()

@@ -1,0 +1,270 @@
+"""Public comment endpoints: post, read, edit, delete, list a thread, count threads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.comments import store as comments
+from moderation.errors import ApiError, not_found
+from moderation.identity.sso import resolve_commenter
+from moderation.web.http import (
+    client_ip,
+    find_site,
+    item_id,
+    json_bytes_response,
+    json_response,
+    parse_body,
+    parse_query,
+    slug_param,
+)
+from moderation.web.keys import ACCEPTER, CLOCK, CONFIG, NOTIFIER, POOL, SIGNER
+from moderation.web.models import (
+    CommentAccepted,
+    CommentEdit,
+    CommentIn,
+    CommentStatus,
+    Counts,
+    OwnCommentOut,
+    ReplyPage,
+    Slug,
+    ThreadPage,
+)
+from moderation.web.registry import endpoint
+from moderation.web.shared_answers import share_for
+
+THREAD_PATH = "/v1/sites/{site}/threads/{thread}/comments"
+COMMENT_PATH = "/v1/sites/{site}/comments/{id}"
+REPLIES_PATH = COMMENT_PATH + "/replies"
+COUNTS_PATH = "/v1/sites/{site}/counts"
+
+
+class ThreadQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sort: Literal["oldest", "newest"] = "oldest"
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class RepliesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class CountsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    thread: Annotated[list[Slug], Field(min_length=1, max_length=100)]
+
+
+def thread_slug(request: web.Request) -> str:
+    return slug_param(request, "thread")
+
+
+@endpoint("POST", THREAD_PATH, "Submit a comment; it is stored and queued for the rules",
+          "public", request=CommentIn, responses={202: CommentAccepted},
+          errors=(400, 401, 404, 409, 413, 415, 422, 503), headers=("Idempotency-Key",))
+async def post_comment(request: web.Request) -> web.Response:
+    app = request.app
+    site = await find_site(request)
+    thread = thread_slug(request)
+    body = await parse_body(request, CommentIn)
+    signer = app[SIGNER]
+    ip_hash = signer.ip_hash(client_ip(request))
+    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
+                                  app[CLOCK]())
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters")
+    new = comments.NewComment(
+        site.site_id, thread, body.thread_url, body.thread_title, commenter.key, commenter.name,
+        commenter.email, commenter.verified, parent_id(body.parent_id), body.body, ip_hash,
+        form_signals(body), idempotency_key)
+    # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
+    comment_id, created_at = await app[ACCEPTER].accept(new)
+    return json_response({"id": str(comment_id), "status": "pending", "thread": thread,
+                          "created_at": created_at,
+                          "edit_token": signer.edit_token(site.site_id, "comment", comment_id)},
+                         status=202)
+
+
+MAX_BIGINT = 2**63 - 1
+
+
+def parent_id(raw: str | None) -> int | None:
+    """Ids are bigints: a larger one (the API allows 19 digits) names no comment."""
+    if raw is None:
+        return None
+    value = int(raw)
+    if value > MAX_BIGINT:
+        raise comments.unknown_parent()
+    return value
+
+
+def form_signals(body: CommentIn) -> dict | None:
+    """The honeypot field and form time, for the rules; None when the form sent neither."""
+    if body.website is None and body.elapsed_ms is None:
+        return None
+    return {k: v for k, v in (("website", body.website), ("elapsed_ms", body.elapsed_ms))
+            if v is not None}
+
+
+def comment_out(row, thread: str | None = None) -> dict:
+    return {"id": str(row["comment_id"]), "thread": thread or row["thread"],
+            "parent_id": str(row["parent_id"]) if row["parent_id"] else None,
+            "author": {"name": row["author_name"], "verified": row["verified"]},
+            "body": row["body"], "created_at": row["created_at"], "edited_at": row["edited_at"]}
+
+
+def own_edit_token(request: web.Request, site_id: str, comment_id: int) -> bool:
+    return request.app[SIGNER].check_edit_token(site_id, "comment", comment_id,
+                                                request.headers.get("X-Edit-Token"))
+
+
+@endpoint("GET", COMMENT_PATH, "An approved comment, or your own in any state with X-Edit-Token",
+          "public", responses={200: OwnCommentOut}, errors=(404, 503), headers=("X-Edit-Token",))
+async def get_comment(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    comment_id = item_id(request)
+    row = await comments.fetch(request.app[POOL], site.site_id, comment_id)
+    if row is None or row["status"] == "deleted":
+        raise not_found("comment")
+    if row["status"] != "approved" and not own_edit_token(request, site.site_id, comment_id):
+        raise not_found("comment")
+    return json_response({**comment_out(row), "status": row["status"]})
+
+
+def require_edit_token(request: web.Request, site_id: str, comment_id: int) -> None:
+    if not request.headers.get("X-Edit-Token"):
+        raise ApiError(401, "edit_token_required", "send the comment's edit token as X-Edit-Token")
+    if not own_edit_token(request, site_id, comment_id):
+        raise ApiError(403, "invalid_edit_token", "this edit token is not for this comment")
+
+
+@endpoint("PATCH", COMMENT_PATH, "Edit your comment within the edit window; it is checked again",
+          "public", request=CommentEdit, responses={202: CommentStatus},
+          errors=(400, 401, 403, 404, 409, 415, 422, 503), headers=("X-Edit-Token",))
+async def edit_comment(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    comment_id = item_id(request)
+    require_edit_token(request, site.site_id, comment_id)
+    body = await parse_body(request, CommentEdit)
+    await comments.edit(request.app[POOL], site.site_id, comment_id, body.body,
+                        site.settings.edit_window_s, request.app[CLOCK]())
+    request.app[NOTIFIER].poke()
+    return json_response({"id": str(comment_id), "status": "pending"}, status=202)
+
+
+@endpoint("DELETE", COMMENT_PATH, "Delete your comment", "public",
+          responses={200: CommentStatus}, errors=(401, 403, 404, 503), headers=("X-Edit-Token",))
+async def delete_comment(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    comment_id = item_id(request)
+    require_edit_token(request, site.site_id, comment_id)
+    await comments.delete(request.app[POOL], site.site_id, comment_id)
+    return json_response({"id": str(comment_id), "status": "deleted"})
+
+
+def encode_cursor(request: web.Request, listing: str, created_at: datetime,
+                  comment_id: int) -> str:
+    """A signed position in one listing: a thread page's sort order, or one comment's replies."""
+    micros = int(created_at.timestamp() * 1_000_000)
+    return request.app[SIGNER].sign_cursor(f"{listing}|{micros}|{comment_id}")
+
+
+def decode_cursor(request: web.Request, cursor: str, listing: str) -> tuple[datetime, int]:
+    payload = request.app[SIGNER].open_cursor(cursor)
+    parts = payload.split("|") if payload else []
+    if len(parts) != 3 or parts[0] != listing:
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this listing gave out")
+    micros, comment_id = int(parts[1]), int(parts[2])
+    return datetime.fromtimestamp(micros / 1_000_000, timezone.utc), comment_id
+
+
+def replies_listing(root_id: int) -> str:
+    """Replies cursors name their comment: one comment's cursor cannot page another's replies."""
+    return f"replies:{root_id}"
+
+
+@endpoint("GET", THREAD_PATH, "Approved top-level comments of a thread with their replies",
+          "public", query=ThreadQuery, responses={200: ThreadPage}, errors=(400, 404, 422, 503))
+async def list_thread(request: web.Request) -> web.Response:
+    return shared_page(request, await render_thread_page(request))
+
+
+def shared_page(request: web.Request, body: bytes) -> web.Response:
+    """A rendered page of public comments, shared between its readers for PAGE_CACHE_S."""
+    return share_for(request, json_bytes_response(body), request.app[CONFIG].page_cache_s)
+
+
+async def render_thread_page(request: web.Request) -> bytes:
+    site = await find_site(request)
+    thread = thread_slug(request)
+    query = parse_query(request, ThreadQuery)
+    after = decode_cursor(request, query.cursor, query.sort) if query.cursor else None
+    rows, total = await comments.page(request.app[POOL], site.site_id, thread, query.sort,
+                                      query.limit, request.app[CONFIG].replies_per_comment, after)
+    tops = [row for row in rows if not row["is_reply"]]
+    replies: dict[int, list] = {row["comment_id"]: [] for row in tops}
+    for row in rows:
+        if row["is_reply"]:
+            replies[row["root_id"]].append(row)
+    if query.sort == "newest":  # replies read oldest first under either order
+        for shown in replies.values():
+            shown.reverse()
+    items = [thread_item(request, thread, top, replies[top["comment_id"]]) for top in tops]
+    last = tops[-1] if tops else None
+    next_cursor = (encode_cursor(request, query.sort, last["created_at"], last["comment_id"])
+                   if last is not None and len(items) == query.limit else None)
+    return orjson.dumps({"thread": thread, "total": total, "items": items,
+                         "next_cursor": next_cursor})
+
+
+def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
+    """A top-level comment with its first replies and, when more exist, where to read on."""
+    item = comment_out(top, thread)
+    item["replies"] = [comment_out(reply, thread) for reply in shown]
+    item["reply_count"] = top["reply_count"]
+    # More than shown means the cap was filled, so `shown` has a last reply to continue after.
+    item["replies_cursor"] = (encode_cursor(request, replies_listing(top["comment_id"]),
+                                            shown[-1]["created_at"], shown[-1]["comment_id"])
+                              if top["reply_count"] > len(shown) else None)
+    return item
+
+
+@endpoint("GET", REPLIES_PATH, "Approved replies of a top-level comment, oldest first",
+          "public", query=RepliesQuery, responses={200: ReplyPage}, errors=(400, 404, 422, 503))
+async def list_replies(request: web.Request) -> web.Response:
+    return shared_page(request, await render_replies_page(request))
+
+
+async def render_replies_page(request: web.Request) -> bytes:
+    site = await find_site(request)
+    root_id = item_id(request)
+    query = parse_query(request, RepliesQuery)
+    listing = replies_listing(root_id)
+    after = decode_cursor(request, query.cursor, listing) if query.cursor else None
+    # One more than asked tells whether another page exists, so no cursor leads to an empty one.
+    rows = await comments.replies(request.app[POOL], site.site_id, root_id, query.limit + 1,
+                                  after)
+    if rows is None:
+        raise not_found("comment")
+    shown = rows[:query.limit]
+    next_cursor = (encode_cursor(request, listing, shown[-1]["created_at"],
+                                 shown[-1]["comment_id"])
+                   if len(rows) > query.limit else None)
+    return orjson.dumps({"comment": str(root_id), "items": [comment_out(r) for r in shown],
+                         "next_cursor": next_cursor})
+
+
+@endpoint("GET", COUNTS_PATH, "Approved comment counts for up to 100 threads",
+          "public", query=CountsQuery, responses={200: Counts}, errors=(404, 422, 503))
+async def thread_counts(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    query = parse_query(request, CountsQuery, lists=("thread",))
+    return json_response({"counts": await comments.counts(request.app[POOL], site.site_id,
+                                                          query.thread)})

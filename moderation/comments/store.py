@@ -1,0 +1,318 @@
+"""Comments: accepting, reading, editing and deleting them, and the SQL that does it.
+
+Accepting a comment is one statement: thread and commenter created on first sight, the comment
+and its rule job inserted together, so the 202 means both are committed. Requests accept through
+`moderation.comments.accepting`, which stores concurrent comments with one batch statement of the same
+shape and falls back to `accept` here for each row the batch did not store (retries, unknown
+parents, a row the database refuses).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from moderation.errors import ApiError, not_found
+from moderation.queue import jobs as queue
+from moderation.text.fingerprint import text_hash
+
+if TYPE_CHECKING:
+    from moderation.judging.pipeline import Judgement
+
+INSERT_COMMENT = """
+WITH new_thread AS (
+    INSERT INTO threads (site_id, thread, url, title) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (site_id, thread) DO NOTHING
+), new_commenter AS (
+    INSERT INTO commenters (site_id, commenter, name, email, verified) VALUES ($1, $5, $6, $7, $8)
+    ON CONFLICT (site_id, commenter) DO NOTHING
+), parent AS (
+    SELECT coalesce(root_id, comment_id) AS root_id FROM comments
+     WHERE site_id = $1 AND comment_id = $9 AND thread = $2 AND status <> 'deleted'
+), comment AS (
+    INSERT INTO comments (site_id, thread, parent_id, root_id, commenter, author_name, verified,
+                          body, ip_hash, signals, idempotency_key, text_hash)
+    SELECT $1, $2, $9, (SELECT root_id FROM parent), $5, $6, $8, $10, $11, $12, $13, $14
+     WHERE $9::bigint IS NULL OR EXISTS (SELECT FROM parent)
+    ON CONFLICT (site_id, commenter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING site_id, comment_id, version, created_at
+), job AS (
+    INSERT INTO jobs (site_id, kind, item_id, item_version)
+    SELECT site_id, 'comment', comment_id, version FROM comment
+)
+SELECT comment_id, created_at FROM comment"""
+
+# What an Idempotency-Key already stands for, to answer a retry with the same comment.
+SELECT_BY_IDEMPOTENCY_KEY = """
+SELECT comment_id, created_at, thread, body, parent_id FROM comments
+ WHERE site_id = $1 AND commenter = $2 AND idempotency_key = $3"""
+
+SELECT_COMMENT = """
+SELECT comment_id, thread, parent_id, author_name, verified, body, status, created_at, edited_at,
+       version
+  FROM comments WHERE site_id = $1 AND comment_id = $2"""
+
+# A new version goes back through the rules; a job still running on the old version finds the
+# version changed and applies nothing.
+EDIT_COMMENT = """
+WITH edited AS (
+    UPDATE comments SET body = $3, version = version + 1, revision = revision + 1,
+                        status = 'pending', edited_at = now(),
+                        decided_at = NULL, text_hash = $5
+     WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
+    RETURNING site_id, comment_id, version, status
+), job AS (
+    INSERT INTO jobs (site_id, kind, item_id, item_version)
+    SELECT site_id, 'comment', comment_id, version FROM edited
+), audit AS (
+    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    SELECT site_id, 'comment', comment_id, 'commenter', 'edit', $4, 'pending', '' FROM edited
+)
+SELECT comment_id FROM edited"""
+
+DELETE_COMMENT = """
+WITH deleted AS (
+    UPDATE comments SET status = 'deleted', body = '', author_name = '', ip_hash = NULL,
+                        signals = NULL, text_hash = NULL, decided_at = now()
+     WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
+    RETURNING site_id, comment_id
+), audit AS (
+    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    SELECT site_id, 'comment', comment_id, 'commenter', 'delete', $3, 'deleted', '' FROM deleted
+)
+SELECT comment_id FROM deleted"""
+
+PAGE_COLUMNS = "comment_id, parent_id, root_id, author_name, verified, body, created_at, edited_at"
+REPLY_COLUMNS = ", ".join(f"r.{c}" for c in PAGE_COLUMNS.split(", "))
+# Replies shown under each top-level comment of a thread page, oldest first; the rest are paged
+# with GET …/comments/{id}/replies. One comment with thousands of replies must not make every
+# read of its article's page carry them all.
+# Each top-level comment's first replies are one short scan of comments_replies (a LATERAL with a
+# LIMIT); only a comment that fills its cap has all its replies counted (an index-only scan).
+PAGE_TEMPLATE = f"""
+WITH page AS (
+    SELECT {PAGE_COLUMNS} FROM comments
+     WHERE site_id = $1 AND thread = $2 AND status = 'approved' AND parent_id IS NULL {{after}}
+     ORDER BY created_at {{direction}}, comment_id {{direction}} LIMIT $3
+), replies AS (
+    SELECT {REPLY_COLUMNS} FROM page p CROSS JOIN LATERAL (
+        SELECT {PAGE_COLUMNS} FROM comments
+         WHERE site_id = $1 AND root_id = p.comment_id AND status = 'approved'
+         ORDER BY created_at, comment_id LIMIT $4) r
+), shown AS (
+    SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
+), rows AS (
+    SELECT false AS is_reply, p.*,
+           CASE WHEN s.shown = $4 THEN (
+               SELECT count(*) FROM comments c
+                WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
+           ELSE coalesce(s.shown, 0) END AS reply_count
+      FROM page p LEFT JOIN shown s ON s.root_id = p.comment_id
+    UNION ALL
+    SELECT true, *, NULL FROM replies
+)
+SELECT rows.*, (SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2) AS total
+  FROM rows ORDER BY is_reply, created_at {{direction}}, comment_id {{direction}}"""
+
+
+def page_query(sort: str, after_cursor: bool) -> str:
+    direction, compare = ("ASC", ">") if sort == "oldest" else ("DESC", "<")
+    after = f"AND (created_at, comment_id) {compare} ($5, $6)" if after_cursor else ""
+    return PAGE_TEMPLATE.format(after=after, direction=direction)
+
+
+PAGE_QUERIES = {(sort, after): page_query(sort, after)
+                for sort in ("oldest", "newest") for after in (False, True)}
+
+# Replies of one approved top-level comment, oldest first, after a keyset cursor. The LEFT JOIN
+# tells "no such top-level comment" (no row) from "no more replies" (one row of NULLs).
+REPLIES_TEMPLATE = f"""
+SELECT r.* FROM comments top LEFT JOIN LATERAL (
+    SELECT thread, {PAGE_COLUMNS} FROM comments
+     WHERE site_id = $1 AND root_id = top.comment_id AND status = 'approved' {{after}}
+     ORDER BY created_at, comment_id LIMIT $3) r ON true
+ WHERE top.site_id = $1 AND top.comment_id = $2 AND top.status = 'approved'
+   AND top.parent_id IS NULL"""
+REPLIES_QUERIES = {
+    False: REPLIES_TEMPLATE.format(after=""),
+    True: REPLIES_TEMPLATE.format(after="AND (created_at, comment_id) > ($4, $5)"),
+}
+
+SELECT_TOTAL = "SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2"
+SELECT_COUNTS = """
+SELECT thread, approved_count FROM threads WHERE site_id = $1 AND thread = ANY($2::text[])"""
+
+# The rule workers' side (moderation.queue.kinds): one statement finishes a claimed batch's
+# comment jobs and applies their decisions, with their verdicts, audit rows and review priorities;
+# one statement is one transaction, so it needs no BEGIN and COMMIT of its own.
+# - A job is finished only while this worker still holds it (moderation.queue.jobs.FINISH, $1..$4),
+#   and a decision applies only to the comment version judged, while it is still pending: each
+#   decision takes effect once.
+# - Decisions ($5..$8) and verdicts ($9..$14) are keyed by job id (one identity across sites).
+# - A held comment's review priority is its rules' scores plus its thread's weight (busy threads
+#   are seen by more readers), counting the approvals this statement adds to the thread.
+# - Rows are found directly whatever the statistics say, as in queue.CLAIM and queue.FINISH:
+#   comments by primary-key probes, with status compared by IS NOT DISTINCT FROM, which no
+#   review index can serve.
+APPLY_DECISIONS = f"""
+WITH finished AS ({queue.FINISH}
+), decided AS MATERIALIZED (
+    SELECT f.site_id, f.job_id, f.item_id AS comment_id, f.item_version AS version, d.status,
+           d.priority, d.reason, c.thread
+      FROM finished f
+      JOIN unnest($5::bigint[], $6::text[], $7::float8[], $8::text[])
+           AS d(job_id, status, priority, reason) ON d.job_id = f.job_id
+     CROSS JOIN LATERAL (
+           SELECT c.thread FROM comments c
+            WHERE c.site_id = f.site_id AND c.comment_id = f.item_id
+              AND c.version = f.item_version AND c.status IS NOT DISTINCT FROM 'pending') c
+), weights AS MATERIALIZED (
+    SELECT t.site_id, t.thread,
+           (least(t.approved_count + d.approvals, 200) / 400.0)::float8 AS weight
+      FROM (SELECT site_id, thread, count(*) FILTER (WHERE status = 'approved') AS approvals
+              FROM decided GROUP BY site_id, thread
+            HAVING bool_or(status = 'held')) d
+      JOIN threads t ON t.site_id = d.site_id AND t.thread = d.thread
+), applied AS (
+    UPDATE comments c
+       SET status = d.status, revision = c.revision + 1, decided_at = now(),
+           priority = CASE WHEN d.status = 'held' THEN d.priority + coalesce(w.weight, 0)
+                           ELSE c.priority END
+      FROM decided d
+      LEFT JOIN weights w ON w.site_id = d.site_id AND w.thread = d.thread
+     WHERE c.site_id = d.site_id AND c.comment_id = d.comment_id AND c.version = d.version
+       AND c.status IS NOT DISTINCT FROM 'pending'
+    RETURNING d.job_id, c.site_id, c.comment_id, c.version, c.status, d.reason
+), verdicts AS (
+    INSERT INTO verdicts (site_id, kind, item_id, item_version, rule, action, score, reason,
+                          details)
+    SELECT a.site_id, 'comment', a.comment_id, a.version, v.rule, v.action, v.score, v.reason,
+           v.details
+      FROM unnest($9::bigint[], $10::text[], $11::text[], $12::real[], $13::text[], $14::jsonb[])
+           AS v(job_id, rule, action, score, reason, details)
+      JOIN applied a ON a.job_id = v.job_id
+    ON CONFLICT DO NOTHING
+), audit AS (
+    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    SELECT site_id, 'comment', comment_id, 'rules', 'decide', 'pending', status, reason
+      FROM applied
+)
+SELECT f.job_id, a.status FROM finished f LEFT JOIN applied a ON a.job_id = f.job_id"""
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    site_id: str
+    thread: str
+    thread_url: str | None
+    thread_title: str | None
+    commenter: str
+    name: str
+    email: str | None
+    verified: bool
+    parent_id: int | None
+    body: str
+    ip_hash: bytes | None
+    signals: dict[str, Any] | None
+    idempotency_key: str | None
+
+
+async def accept(conn, new: NewComment) -> tuple[int, datetime]:
+    """Stores the comment with its rule job; returns (id, created_at). Retries return the original."""
+    row = await conn.fetchrow(
+        INSERT_COMMENT, new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter,
+        new.name, new.email, new.verified, new.parent_id, new.body, new.ip_hash, new.signals,
+        new.idempotency_key, text_hash(new.body))
+    if row is not None:
+        return row["comment_id"], row["created_at"]
+    if new.idempotency_key is not None:
+        earlier = await conn.fetchrow(SELECT_BY_IDEMPOTENCY_KEY, new.site_id, new.commenter,
+                                      new.idempotency_key)
+        if earlier is not None:
+            if (earlier["thread"], earlier["body"], earlier["parent_id"]) != \
+                    (new.thread, new.body, new.parent_id):
+                raise ApiError(409, "idempotency_key_reused",
+                               "this Idempotency-Key was already used for a different comment")
+            return earlier["comment_id"], earlier["created_at"]
+    raise unknown_parent()
+
+
+def unknown_parent() -> ApiError:
+    return ApiError(422, "validation_failed", "the request has invalid fields",
+                    [{"field": "parent_id", "message": "no such comment in this thread",
+                      "type": "unknown_parent"}])
+
+
+async def fetch(conn, site_id: str, comment_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(SELECT_COMMENT, site_id, comment_id)
+
+
+async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: int,
+               now: datetime) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchrow(SELECT_COMMENT + " FOR UPDATE", site_id, comment_id)
+        if current is None or current["status"] == "deleted":
+            raise not_found("comment")
+        if current["status"] == "rejected":
+            # Otherwise an edit would send a rejected comment back through the rules.
+            raise ApiError(409, "comment_rejected", "a rejected comment cannot be edited")
+        if now - current["created_at"] > timedelta(seconds=edit_window_s):
+            raise ApiError(403, "edit_window_closed",
+                           f"comments can be edited for {edit_window_s} seconds after posting")
+        await conn.execute(EDIT_COMMENT, site_id, comment_id, body, current["status"],
+                           text_hash(body))
+
+
+async def delete(pool, site_id: str, comment_id: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchrow(SELECT_COMMENT + " FOR UPDATE", site_id, comment_id)
+        if current is None or current["status"] == "deleted":
+            raise not_found("comment")
+        await conn.execute(DELETE_COMMENT, site_id, comment_id, current["status"])
+
+
+async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
+               after: tuple[datetime, int] | None) -> tuple[list[asyncpg.Record], int]:
+    """One page of top-level comments, each with its reply_count and its first replies (at most
+    `replies_cap`), and the thread's approved total."""
+    query = PAGE_QUERIES[(sort, after is not None)]
+    args = (site_id, thread, limit, replies_cap, *(after or ()))
+    rows = await conn.fetch(query, *args)
+    total = rows[0]["total"] if rows else await conn.fetchval(SELECT_TOTAL, site_id, thread)
+    return rows, total or 0
+
+
+async def replies(conn, site_id: str, root_id: int, limit: int,
+                  after: tuple[datetime, int] | None) -> list[asyncpg.Record] | None:
+    """Up to `limit` approved replies of an approved top-level comment after the cursor, oldest
+    first; None when there is no such comment."""
+    args = (site_id, root_id, limit, *after) if after else (site_id, root_id, limit)
+    rows = await conn.fetch(REPLIES_QUERIES[after is not None], *args)
+    if not rows:
+        return None
+    return [row for row in rows if row["comment_id"] is not None]
+
+
+async def counts(conn, site_id: str, threads: list[str]) -> dict[str, int]:
+    found = {row["thread"]: row["approved_count"]
+             for row in await conn.fetch(SELECT_COUNTS, site_id, threads)}
+    return {thread: found.get(thread, 0) for thread in threads}
+
+
+async def apply_decisions(conn, jobs: list[asyncpg.Record],
+                          judged: dict[int, Judgement]) -> tuple[int, list[Judgement]]:
+    """Finishes the claimed comment jobs and applies the judgements (by job id) of those still
+    held and pending: (how many jobs it finished, the judgements applied)."""
+    judgements = list(judged.values())
+    verdicts = [(job_id, v) for job_id, j in judged.items() for v in j.stored_verdicts]
+    rows = await conn.fetch(
+        APPLY_DECISIONS, *queue.finish_arguments(jobs), list(judged),
+        [j.status for j in judgements], [j.priority for j in judgements],
+        [j.reason for j in judgements], [job_id for job_id, _ in verdicts],
+        [v.rule for _, v in verdicts], [v.action for _, v in verdicts],
+        [v.score for _, v in verdicts], [v.reason for _, v in verdicts],
+        [dict(v.details) if v.details else None for _, v in verdicts])
+    return len(rows), [judged[r["job_id"]] for r in rows if r["status"] is not None]

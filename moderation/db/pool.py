@@ -1,0 +1,104 @@
+"""Connecting to PostgreSQL: the configured server, or the embedded one in DATA_DIR."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+from asyncpg.pool import PoolConnectionProxy
+
+log = logging.getLogger(__name__)
+
+# What queries run on: a connection of its own, or one lent by a pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+# Keeps the embedded server's handle alive for the life of the process.
+_embedded_servers: dict[Path, Any] = {}
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Starts (or joins) the embedded PostgreSQL whose data lives in data_dir/pg."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset and falls back to /tmp, which is fine.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    pgdata = (data_dir / "pg").resolve()
+    server: Any = _embedded_servers.get(pgdata)
+    if server is None:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _embedded_servers[pgdata] = server
+    return server.get_uri()
+
+
+def stop_embedded() -> None:
+    """Stops every embedded PostgreSQL this process started (benchmarks, at their end)."""
+    server: Any
+    for server in list(_embedded_servers.values()):
+        server.cleanup()
+    _embedded_servers.clear()
+
+
+def database_url(config) -> str:
+    return config.database_url or embedded_url(config.data_dir)
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=lambda v: orjson.dumps(v).decode(),
+                              decoder=orjson.loads, schema="pg_catalog")
+
+
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Pool connections never LISTEN, lock or SET, so the reset round trip on release is skipped."""
+
+
+def session_settings(role: str) -> dict[str, str]:
+    """Named connections: pg_stat_activity shows which process (and what for) holds each one."""
+    return {"application_name": f"moderation {role}"}
+
+
+# How long a worker connection keeps a prepared statement, and so its cached plan. The workers'
+# statements read `jobs`, whose size swings from empty to a backlog and back within seconds, and
+# tables a new site fills from nothing. PostgreSQL caches a generic plan after five executions
+# and keeps it until the tables are analyzed again: one made while `jobs` was small (a Seq Scan
+# for the finishing DELETE) then scanned the whole queue for every batch, and at 1,100 comments/s
+# the queue never caught up (7-11 ms of PostgreSQL CPU per statement). Preparing again every
+# second bounds that; planning every batch instead cost 2-3 ms of CPU per batch, a third of
+# PostgreSQL's share of a decision (docs/performance.md).
+WORKER_STATEMENT_LIFETIME_S = 1
+
+
+async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
+    min_size, max_size = config.pool_min_size, config.pool_max_size
+    if role == "worker":  # each rule worker holds one connection for its batch, and no more
+        max_size = max(1, config.workers)
+        min_size = min(min_size, max_size)
+    return await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size,
+        timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
+        init=init_connection, reset=keep_session, server_settings=session_settings(role),
+        max_cached_statement_lifetime=WORKER_STATEMENT_LIFETIME_S if role == "worker" else 300)
+
+
+async def connect(url: str, config, role: str = "cli") -> asyncpg.Connection:
+    conn = await asyncpg.connect(url, timeout=config.db_timeout_s,
+                                 server_settings=session_settings(role))
+    await init_connection(conn)
+    return conn
+
+
+async def migrate_database(url: str, config):
+    """Applies pending migrations over a short-lived connection; returns what it applied."""
+    from moderation.db.migrations import migrate
+
+    conn = await connect(url, config, "migrate")
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

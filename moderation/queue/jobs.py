@@ -1,0 +1,186 @@
+"""The durable rule queue: claiming jobs with a lease, finishing them, retrying and burying them.
+
+Every statement here is fenced by the job's attempt number: a worker whose lease ran out and whose
+job was claimed again can no longer finish or fail it, so each decision is applied once.
+"""
+
+from __future__ import annotations
+
+import random
+
+import asyncpg
+
+from moderation.judging import site_views
+from moderation.rules.base import Item
+
+CHANNEL = "moderation_jobs"
+
+# Claims up to $1 claimable jobs and sets their lease; with each job, in the same statement, what
+# judging it needs first: its item while that is still the pending version claimed (the item
+# columns are NULL otherwise), and the versions of its site's settings and word lists
+# (moderation.judging.site_views: read with every batch, so a change reaches every worker at once).
+# Every row is found directly whatever the statistics say (a fresh table has none): the locked
+# jobs by their ctid, the items by primary-key probes, with status compared by IS NOT DISTINCT
+# FROM (the same for a NOT NULL column) because an indexable `status = 'pending'` let the planner
+# walk a review index through every pending row, ~1 ms a probe. The ctid returned is the claimed
+# row version's, for FINISH.
+CLAIM = f"""
+WITH next AS (
+    SELECT site_id, job_id, ctid FROM jobs
+     WHERE status IN ('queued', 'running') AND available_at <= now()
+     ORDER BY available_at
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, claimed_by = $2,
+                      available_at = now() + make_interval(secs => $3)
+      FROM next
+     WHERE j.ctid = ANY (ARRAY(SELECT ctid FROM next))
+       AND j.site_id = next.site_id AND j.job_id = next.job_id
+    RETURNING j.site_id, j.job_id, j.kind, j.item_id, j.item_version, j.attempts, j.ctid
+), site_versions AS MATERIALIZED (
+    SELECT s.site_id, {site_views.VERSIONS}
+     WHERE s.site_id IN (SELECT site_id FROM claimed)
+)
+SELECT j.site_id, j.job_id, j.kind, j.item_id, j.item_version, j.attempts, j.ctid,
+       i.created_at, i.person, i.ip_hash, i.verified, i.thread, i.parent_id, i.body, i.signals,
+       i.text_hash, i.author, i.score, v.settings_version, v.banned_version, v.suspect_version
+  FROM claimed j
+  LEFT JOIN LATERAL (
+      SELECT c.created_at, c.commenter AS person, c.ip_hash, c.verified, c.thread, c.parent_id,
+             c.body, c.signals, c.text_hash, NULL::text AS author, NULL::smallint AS score
+        FROM comments c
+       WHERE j.kind = 'comment' AND c.site_id = j.site_id AND c.comment_id = j.item_id
+         AND c.version = j.item_version AND c.status IS NOT DISTINCT FROM 'pending'
+      UNION ALL
+      SELECT r.created_at, r.rater, r.ip_hash, r.verified, NULL, NULL, '', NULL, NULL, r.author,
+             r.score
+        FROM ratings r
+       WHERE j.kind = 'rating' AND r.site_id = j.site_id AND r.rating_id = j.item_id
+         AND r.version = j.item_version AND r.status IS NOT DISTINCT FROM 'pending'
+  ) i ON true
+  LEFT JOIN site_versions v ON v.site_id = j.site_id"""
+
+# Removes the jobs this worker still holds (same attempt); returns those it removed, with their
+# items (moderation.comments.store.APPLY_DECISIONS applies decisions to these only). The rows are
+# found by the ctid of the version the claim wrote ($4), a TID scan of the batch alone (the
+# planner would rather scan the whole queue than probe its key 100 times). A job updated since
+# was claimed again or failed: its newer version fails the ctid check and stays. Key and attempt
+# are still compared (by position in the arrays), for a slot that vacuum freed and a new job took;
+# status by IS NOT DISTINCT FROM, or the planner walks jobs_claimable instead.
+FINISH = """
+DELETE FROM jobs j
+ WHERE j.ctid = ANY ($4::tid[])
+   AND j.site_id = ($1::text[])[array_position($2::bigint[], j.job_id)]
+   AND j.attempts = ($3::int[])[array_position($2::bigint[], j.job_id)]
+   AND j.status IS NOT DISTINCT FROM 'running'
+RETURNING j.site_id, j.job_id, j.item_id, j.item_version"""
+
+# Puts a failed job back with a delay, or to 'dead' once it is out of attempts.
+FAIL = """
+UPDATE jobs SET status = CASE WHEN attempts >= $4 THEN 'dead' ELSE 'queued' END,
+                available_at = now() + make_interval(secs => $5), last_error = $6
+ WHERE site_id = $1 AND job_id = $2 AND attempts = $3 AND status = 'running'
+RETURNING status"""
+
+# The verdicts and the audit row of each decision that took effect, in one statement. (Comment
+# decisions store theirs in moderation.comments.store.APPLY_DECISIONS, together with the decision.)
+RECORD = """
+WITH verdicts AS (
+    INSERT INTO verdicts (site_id, kind, item_id, item_version, rule, action, score, reason,
+                          details)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[],
+                         $7::real[], $8::text[], $9::jsonb[])
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+SELECT site_id, kind, item_id, $14, 'decide', 'pending', to_status, reason
+  FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $15::text[])
+       AS a(site_id, kind, item_id, to_status, reason)"""
+
+LIST_DEAD = """
+SELECT job_id, kind, item_id, attempts, last_error, created_at FROM jobs
+ WHERE site_id = $1 AND status = 'dead' ORDER BY created_at LIMIT $2"""
+
+RETRY_DEAD = """
+UPDATE jobs SET status = 'queued', attempts = 0, available_at = now(), last_error = NULL
+ WHERE site_id = $1 AND status = 'dead' AND ($2::bigint IS NULL OR job_id = $2)
+RETURNING job_id"""
+
+QUEUE_DEPTH = """
+SELECT count(*) AS depth, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest_s
+  FROM jobs WHERE status IN ('queued', 'running')"""
+
+
+def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
+    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
+    return min(max_s, base_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+
+
+async def claim(conn, limit: int, worker: str, lease_s: float) -> list[asyncpg.Record]:
+    """Claimed jobs, each with its pending item's columns and its site's versions (CLAIM)."""
+    return await conn.fetch(CLAIM, limit, worker, lease_s)
+
+
+def item_of(job: asyncpg.Record) -> Item | None:
+    """The item a claimed job stands for, as the rules see it; None when it is no longer pending."""
+    if job["created_at"] is None:
+        return None
+    return Item(kind=job["kind"], site_id=job["site_id"], item_id=job["item_id"],
+                version=job["item_version"], created_at=job["created_at"],
+                commenter=job["person"], ip_hash=job["ip_hash"], thread=job["thread"],
+                parent_id=job["parent_id"], body=job["body"], author=job["author"],
+                score=job["score"], verified=job["verified"], signals=job["signals"] or {},
+                text_hash=job["text_hash"])
+
+
+def finish_arguments(jobs: list[asyncpg.Record]) -> tuple[list, list, list, list]:
+    """FINISH's $1..$4 for claimed jobs."""
+    return ([j["site_id"] for j in jobs], [j["job_id"] for j in jobs],
+            [j["attempts"] for j in jobs], [j["ctid"] for j in jobs])
+
+
+async def finish(conn, jobs: list[asyncpg.Record]) -> set[tuple[str, int]]:
+    rows = await conn.fetch(FINISH, *finish_arguments(jobs))
+    return {(r["site_id"], r["job_id"]) for r in rows}
+
+
+async def record(conn, decided: list, actor: str) -> None:
+    """Stores the verdicts worth a row (Judgement.stored_verdicts) and one audit row per
+    decision."""
+    if not decided:
+        return
+    verdicts = [(j.item, v) for j in decided for v in j.stored_verdicts]
+    await conn.execute(
+        RECORD, [i.site_id for i, _ in verdicts], [i.kind for i, _ in verdicts],
+        [i.item_id for i, _ in verdicts], [i.version for i, _ in verdicts],
+        [v.rule for _, v in verdicts], [v.action for _, v in verdicts],
+        [v.score for _, v in verdicts], [v.reason for _, v in verdicts],
+        [dict(v.details) if v.details else None for _, v in verdicts],
+        [j.item.site_id for j in decided], [j.item.kind for j in decided],
+        [j.item.item_id for j in decided], [j.status for j in decided], actor,
+        [j.reason for j in decided])
+
+
+async def fail(conn, job: asyncpg.Record, error: str, max_attempts: int, base_s: float,
+               max_s: float) -> str | None:
+    delay = backoff_s(job["attempts"], base_s, max_s)
+    return await conn.fetchval(FAIL, job["site_id"], job["job_id"], job["attempts"],
+                               max_attempts, delay, error[:2000])
+
+
+async def notify(conn, sender: str) -> None:
+    """Wakes the workers listening anywhere; `sender` names the notifying process."""
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, sender)
+
+
+async def list_dead(conn, site_id: str, limit: int = 100) -> list[asyncpg.Record]:
+    return await conn.fetch(LIST_DEAD, site_id, limit)
+
+
+async def retry_dead(conn, site_id: str, job_id: int | None = None) -> int:
+    return len(await conn.fetch(RETRY_DEAD, site_id, job_id))
+
+
+async def depth(conn) -> asyncpg.Record:
+    return await conn.fetchrow(QUEUE_DEPTH)

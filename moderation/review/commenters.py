@@ -1,0 +1,159 @@
+"""Commenters as moderators see them: history, counts, trust, bans; and privacy export and erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from moderation.errors import not_found
+from moderation.ratings import store as ratings
+from moderation.rules.commenter import is_trusted
+
+SELECT_COMMENTER = """
+SELECT commenter, name, email, verified, banned_until, ban_reason, created_at FROM commenters
+ WHERE site_id = $1 AND commenter = $2"""
+
+COUNTS = """
+SELECT 'comment' AS kind, status, count(*) AS n FROM comments
+ WHERE site_id = $1 AND commenter = $2 GROUP BY status
+UNION ALL
+SELECT 'rating', status, count(*) FROM ratings WHERE site_id = $1 AND rater = $2 GROUP BY status"""
+
+RECENT_COMMENTS = """
+SELECT comment_id, thread, body, status, created_at FROM comments
+ WHERE site_id = $1 AND commenter = $2 ORDER BY created_at DESC LIMIT $3"""
+
+# A rater who never commented has no commenters row yet; a ban creates it.
+BAN_NEW = """
+INSERT INTO commenters (site_id, commenter, name, banned_until, ban_reason)
+VALUES ($1, $2, $2, coalesce($3::timestamptz, 'infinity'), $4)
+ON CONFLICT (site_id, commenter) DO UPDATE
+   SET banned_until = EXCLUDED.banned_until, ban_reason = EXCLUDED.ban_reason
+RETURNING banned_until"""
+
+UNBAN = """
+UPDATE commenters SET banned_until = NULL, ban_reason = NULL WHERE site_id = $1 AND commenter = $2
+RETURNING commenter"""
+
+AUDIT_PERSON = """
+INSERT INTO audit (site_id, kind, commenter, actor, action, to_status, reason)
+VALUES ($1, 'commenter', $2, $3, $4, $5, $6)"""
+
+EXPORT_COMMENTS = """
+SELECT comment_id, thread, parent_id, author_name, body, status, created_at, edited_at
+  FROM comments WHERE site_id = $1 AND commenter = $2 ORDER BY created_at"""
+EXPORT_RATINGS = """
+SELECT rating_id, author, score, status, created_at FROM ratings
+ WHERE site_id = $1 AND rater = $2 ORDER BY created_at"""
+EXPORT_REPORTS = """
+SELECT comment_id, reason, note, created_at FROM reports
+ WHERE site_id = $1 AND reporter = $2 ORDER BY created_at"""
+
+# Erasure: replies to the person's comments stay, detached; counts follow by trigger.
+ERASE_COMMENTS = "DELETE FROM comments WHERE site_id = $1 AND commenter = $2 RETURNING comment_id"
+# Each reply to an erased comment becomes a top-level comment, and the comments below it move
+# under it, however deep: otherwise they would keep an erased root that no page loads.
+DETACH_REPLIES = """
+WITH RECURSIVE erased AS (
+    SELECT comment_id FROM comments WHERE site_id = $1 AND commenter = $2
+), moved (comment_id, new_root) AS (
+    SELECT c.comment_id, c.comment_id FROM comments c
+     WHERE c.site_id = $1 AND c.parent_id IN (SELECT comment_id FROM erased) AND c.commenter <> $2
+    UNION ALL
+    SELECT c.comment_id, m.new_root FROM comments c JOIN moved m ON c.parent_id = m.comment_id
+     WHERE c.site_id = $1 AND c.commenter <> $2
+)
+UPDATE comments c
+   SET parent_id = CASE WHEN c.comment_id = m.new_root THEN NULL ELSE c.parent_id END,
+       root_id = CASE WHEN c.comment_id = m.new_root THEN NULL ELSE m.new_root END
+  FROM moved m WHERE c.site_id = $1 AND c.comment_id = m.comment_id"""
+ERASE_VERDICTS = """
+DELETE FROM verdicts WHERE site_id = $1 AND kind = 'comment' AND item_id = ANY($2::bigint[])"""
+FORGET_IN_AUDIT = "UPDATE audit SET commenter = NULL WHERE site_id = $1 AND commenter = $2"
+ERASE_REPORTS = "DELETE FROM reports WHERE site_id = $1 AND reporter = $2"
+ERASE_COMMENTER = "DELETE FROM commenters WHERE site_id = $1 AND commenter = $2"
+
+
+async def profile(conn, site_id: str, commenter: str, trust_after: int, recent: int = 50) -> dict:
+    row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
+    counts = await conn.fetch(COUNTS, site_id, commenter)
+    if row is None and not counts:
+        raise not_found("commenter")
+    by_kind: dict[str, dict[str, int]] = {"comment": {}, "rating": {}}
+    for c in counts:
+        by_kind[c["kind"]][c["status"]] = c["n"]
+    comments = by_kind["comment"]
+    history = await conn.fetch(RECENT_COMMENTS, site_id, commenter, recent)
+    return {
+        "id": commenter, "name": row["name"] if row else None,
+        "verified": row["verified"] if row else commenter.startswith("sso:"),
+        "first_seen": row["created_at"] if row else None,
+        "counts": by_kind,
+        "trusted": is_trusted(comments.get("approved", 0), comments.get("rejected", 0),
+                              trust_after),
+        "ban": ban_state(row),
+        "recent_comments": [{"id": str(h["comment_id"]), "thread": h["thread"], "body": h["body"],
+                             "status": h["status"], "created_at": h["created_at"]} for h in history],
+    }
+
+
+def ban_state(row) -> dict | None:
+    if row is None or row["banned_until"] is None:
+        return None
+    permanent = row["banned_until"].year == 9999  # PostgreSQL's 'infinity'
+    return {"until": None if permanent else row["banned_until"], "permanent": permanent,
+            "reason": row["ban_reason"]}
+
+
+async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason: str,
+              moderator: str) -> None:
+    """Bans until a time, or for good when `until` is None."""
+    await conn.execute(BAN_NEW, site_id, commenter, until, reason)
+    await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "ban", "banned", reason)
+
+
+async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
+    found = await conn.fetchval(UNBAN, site_id, commenter)
+    if found:
+        await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "unban", "unbanned", "")
+    return bool(found)
+
+
+async def export(conn, site_id: str, commenter: str) -> dict:
+    row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
+    comments = await conn.fetch(EXPORT_COMMENTS, site_id, commenter)
+    rated = await conn.fetch(EXPORT_RATINGS, site_id, commenter)
+    if row is None and not comments and not rated:
+        raise not_found("commenter")
+    return {
+        "commenter": {"id": commenter, "name": row["name"] if row else None,
+                      "email": row["email"] if row else None,
+                      "verified": row["verified"] if row else False,
+                      "created_at": row["created_at"] if row else None},
+        "comments": [{"id": str(c["comment_id"]), "thread": c["thread"],
+                      "parent_id": str(c["parent_id"]) if c["parent_id"] else None,
+                      "name": c["author_name"], "body": c["body"], "status": c["status"],
+                      "created_at": c["created_at"], "edited_at": c["edited_at"]} for c in comments],
+        "ratings": [{"id": str(r["rating_id"]), "author": r["author"], "score": r["score"],
+                     "status": r["status"], "created_at": r["created_at"]} for r in rated],
+        "reports": [{"comment_id": str(r["comment_id"]), "reason": r["reason"], "note": r["note"],
+                     "created_at": r["created_at"]}
+                    for r in await conn.fetch(EXPORT_REPORTS, site_id, commenter)],
+    }
+
+
+async def erase(conn, site_id: str, commenter: str, actor: str) -> dict:
+    """Deletes the person's data; thread counts and rating aggregates stay exact."""
+    async with conn.transaction():
+        await conn.execute(DETACH_REPLIES, site_id, commenter)
+        comments = await conn.fetch(ERASE_COMMENTS, site_id, commenter)
+        await conn.execute(ERASE_VERDICTS, site_id, [c["comment_id"] for c in comments])
+        await conn.execute(FORGET_IN_AUDIT, site_id, commenter)
+        rated = await ratings.erase_rater(conn, site_id, commenter)
+        await conn.execute(ERASE_REPORTS, site_id, commenter)
+        found = await conn.execute(ERASE_COMMENTER, site_id, commenter)
+        if not comments and not rated and found.endswith(" 0"):
+            raise not_found("commenter")
+        # The audit keeps that an erasure happened, not whose: the key itself is personal data.
+        await conn.execute(AUDIT_PERSON, site_id, None, actor, "erase", "erased",
+                           f"erased {len(comments)} comments and {rated} ratings")
+    return {"comments": len(comments), "ratings": rated}

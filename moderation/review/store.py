@@ -1,0 +1,321 @@
+"""The moderators' review queue: listing with reasons, claims, decisions, priorities, rule precision.
+
+Comments and ratings share one flow; `KINDS` says where each kind lives. A decision is applied to
+the revision the moderator saw: if another moderator (or a report) changed the item since, the
+decision is refused with the current state, and repeating a decision already made is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from moderation.errors import ApiError, not_found
+from moderation.ratings import store as ratings
+from moderation.review import learned_spam
+from moderation.rules.commenter import is_trusted
+
+
+@dataclass(frozen=True)
+class KindTable:
+    table: str
+    id_column: str
+    person_column: str
+
+
+KINDS = {
+    "comment": KindTable("comments", "comment_id", "commenter"),
+    "rating": KindTable("ratings", "rating_id", "rater"),
+}
+
+# Filters shared by both kinds: a rule that held or rejected the current version, and claims.
+RULE_FILTER = """
+   AND ($4::text IS NULL OR EXISTS (
+        SELECT FROM verdicts v
+         WHERE v.site_id = i.site_id AND v.kind = '{kind}' AND v.item_id = i.{id}
+           AND v.item_version = i.version AND v.rule = $4 AND v.action <> 'allow'))
+   AND ($5::boolean OR NOT EXISTS (
+        SELECT FROM claims cl
+         WHERE cl.site_id = i.site_id AND cl.kind = '{kind}' AND cl.item_id = i.{id}
+           AND cl.expires_at > now() AND cl.moderator <> $6))"""
+
+ORDERS = {
+    "oldest": ("i.created_at ASC, i.{id} ASC", "(i.created_at, i.{id}) > ($7::timestamptz, $8::bigint)"),
+    "priority": ("i.priority DESC, i.{id} DESC", "(i.priority, i.{id}) < ($7::real, $8::bigint)"),
+}
+
+COLUMNS = {
+    "comment": """i.comment_id AS id, i.thread, i.parent_id, i.author_name, i.commenter AS person,
+                  i.body, NULL::smallint AS score, NULL AS author, i.verified""",
+    "rating": """i.rating_id AS id, NULL AS thread, NULL::bigint AS parent_id, NULL AS author_name,
+                 i.rater AS person, NULL AS body, i.score, i.author, i.verified""",
+}
+
+LIST_TEMPLATE = """
+SELECT {columns}, i.status, i.version, i.revision, i.priority, i.created_at,
+       (SELECT cl.moderator FROM claims cl
+         WHERE cl.site_id = i.site_id AND cl.kind = '{kind}' AND cl.item_id = i.{id}
+           AND cl.expires_at > now()) AS claimed_by
+  FROM {table} i
+ WHERE i.site_id = $1 AND i.status = $2 {rule_filter} {after}
+ ORDER BY {order}
+ LIMIT $3"""
+
+
+def list_query(kind: str, order: str, after: bool) -> str:
+    spec = KINDS[kind]
+    order_by, keyset = ORDERS[order]
+    return LIST_TEMPLATE.format(
+        columns=COLUMNS[kind], kind=kind, id=spec.id_column, table=spec.table,
+        rule_filter=RULE_FILTER.format(kind=kind, id=spec.id_column),
+        after=("AND " + keyset.format(id=spec.id_column)) if after else "",
+        order=order_by.format(id=spec.id_column))
+
+
+LIST_QUERIES = {(kind, order, after): list_query(kind, order, after)
+                for kind in KINDS for order in ORDERS for after in (False, True)}
+
+VERDICTS_OF = """
+SELECT v.item_id, v.rule, v.action, v.score, v.reason, v.details
+  FROM unnest($3::bigint[], $4::int[]) AS i(item_id, version)
+  JOIN verdicts v ON v.site_id = $1 AND v.kind = $2 AND v.item_id = i.item_id
+                 AND v.item_version = i.version
+ ORDER BY v.item_id, v.rule"""
+
+REPORTS_OF = """
+SELECT comment_id, reason, note, created_at FROM reports
+ WHERE site_id = $1 AND comment_id = ANY($2::bigint[]) ORDER BY created_at"""
+
+PEOPLE_SUMMARY = """
+SELECT person, status, count(*) AS n FROM (
+    SELECT commenter AS person, status FROM comments
+     WHERE site_id = $1 AND $2 = 'comment' AND commenter = ANY($3::text[])
+    UNION ALL
+    SELECT rater, status FROM ratings
+     WHERE site_id = $1 AND $2 = 'rating' AND rater = ANY($3::text[])) s
+ GROUP BY person, status"""
+
+BANS_OF = """
+SELECT commenter, banned_until FROM commenters
+ WHERE site_id = $1 AND commenter = ANY($2::text[]) AND banned_until > now()"""
+
+CLAIM = """
+INSERT INTO claims (site_id, kind, item_id, moderator, expires_at)
+SELECT $1, $2, $3, $4, now() + make_interval(secs => $5)
+ON CONFLICT (site_id, kind, item_id) DO UPDATE
+   SET moderator = EXCLUDED.moderator, expires_at = EXCLUDED.expires_at
+ WHERE claims.expires_at <= now() OR claims.moderator = EXCLUDED.moderator
+RETURNING moderator, expires_at"""
+
+CLAIM_HOLDER = """
+SELECT moderator, expires_at FROM claims
+ WHERE site_id = $1 AND kind = $2 AND item_id = $3 AND expires_at > now()"""
+
+RELEASE_CLAIM = "DELETE FROM claims WHERE site_id = $1 AND kind = $2 AND item_id = $3"
+
+MODERATED = """
+SELECT EXISTS (SELECT FROM audit WHERE site_id = $1 AND kind = 'comment' AND item_id = $2
+                                   AND actor LIKE 'moderator:%')"""
+
+AUDIT_DECISION = """
+INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+
+SET_PRIORITY = """
+UPDATE {table} i SET priority = p.priority
+  FROM unnest($1::text[], $2::bigint[], $3::real[]) AS p(site_id, item_id, priority)
+ WHERE i.site_id = p.site_id AND i.{id} = p.item_id"""
+
+RULE_STATS = """
+WITH flagged AS (
+    SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
+     WHERE v.site_id = $1 AND v.action <> 'allow' AND v.created_at > now() - interval '30 days'
+), moderated AS (
+    SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit
+     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND created_at > now() - interval '30 days'
+     ORDER BY kind, item_id, audit_id DESC
+)
+SELECT f.rule, f.action, count(*) AS flagged, count(m.item_id) AS reviewed,
+       count(*) FILTER (WHERE m.to_status = 'approved') AS overturned
+  FROM flagged f LEFT JOIN moderated m ON m.kind = f.kind AND m.item_id = f.item_id
+ GROUP BY f.rule, f.action ORDER BY f.rule, f.action"""
+
+
+def moderator_name(token) -> str:
+    return f"moderator:{token.label}"
+
+
+async def list_items(conn, site_id: str, kind: str, status: str, rule: str | None, order: str,
+                     limit: int, include_claimed: bool, moderator: str,
+                     after: tuple[Any, int] | None, trust_after: int) -> list[dict]:
+    query = LIST_QUERIES[(kind, order, after is not None)]
+    args = [site_id, status, limit, rule, include_claimed, moderator]
+    if after is not None:
+        args += list(after)
+    rows = await conn.fetch(query, *args)
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    verdicts = await conn.fetch(VERDICTS_OF, site_id, kind, ids, [r["version"] for r in rows])
+    reports = await conn.fetch(REPORTS_OF, site_id, ids) if kind == "comment" else []
+    people = sorted({r["person"] for r in rows})
+    summary = await conn.fetch(PEOPLE_SUMMARY, site_id, kind, people)
+    bans = {b["commenter"]: b["banned_until"] for b in await conn.fetch(BANS_OF, site_id, people)}
+    return [queue_item(kind, row, verdicts, reports, summary, bans, trust_after) for row in rows]
+
+
+def queue_item(kind: str, row, verdicts, reports, summary, bans, trust_after: int) -> dict:
+    counts = {s["status"]: s["n"] for s in summary if s["person"] == row["person"]}
+    item = {
+        "kind": kind, "id": str(row["id"]), "status": row["status"], "revision": row["revision"],
+        # Exact, not rounded: the next page's cursor is built from it.
+        "priority": row["priority"], "created_at": row["created_at"],
+        "claimed_by": row["claimed_by"],
+        "verdicts": [{"rule": v["rule"], "action": v["action"], "score": v["score"],
+                      "reason": v["reason"], "details": v["details"] or {}}
+                     for v in verdicts if v["item_id"] == row["id"]],
+        "commenter": {"id": row["person"], "verified": row["verified"], "counts": counts,
+                      "trusted": is_trusted(counts.get("approved", 0), counts.get("rejected", 0),
+                                            trust_after),
+                      "banned_until": bans.get(row["person"])},
+    }
+    if kind == "comment":
+        item.update(thread=row["thread"], parent_id=str(row["parent_id"]) if row["parent_id"] else None,
+                    author_name=row["author_name"], body=row["body"],
+                    reports=[{"reason": r["reason"], "note": r["note"], "created_at": r["created_at"]}
+                             for r in reports if r["comment_id"] == row["id"]])
+    else:
+        item.update(author=row["author"], score=row["score"], reports=[])
+    return item
+
+
+async def claim(conn, site_id: str, kind: str, item_id: int, moderator: str,
+                seconds: float) -> asyncpg.Record:
+    await current(conn, site_id, kind, item_id)  # 404 for an unknown item
+    row = await conn.fetchrow(CLAIM, site_id, kind, item_id, moderator, seconds)
+    if row is None:
+        holder = await conn.fetchrow(CLAIM_HOLDER, site_id, kind, item_id)
+        raise ApiError(409, "claimed", f"{holder['moderator']} is looking at this item",
+                       [{"claimed_by": holder["moderator"], "expires_at": holder["expires_at"].isoformat()}])
+    return row
+
+
+# An item's state as a decision or claim sees it, per kind, with and without a row lock.
+CURRENT = {
+    "comment": "SELECT status, revision, commenter AS person, body FROM comments "
+               "WHERE site_id = $1 AND comment_id = $2",
+    "rating": "SELECT status, revision, rater AS person FROM ratings "
+              "WHERE site_id = $1 AND rating_id = $2",
+}
+
+DECIDE_COMMENT = """
+UPDATE comments SET status = $3, revision = revision + 1, decided_at = now()
+ WHERE site_id = $1 AND comment_id = $2"""
+
+# A rating's status goes through ratings.apply_statuses (aggregates); only its revision here.
+BUMP_RATING_REVISION = """
+UPDATE ratings SET revision = revision + 1 WHERE site_id = $1 AND rating_id = $2"""
+
+
+async def current(conn, site_id: str, kind: str, item_id: int, lock: bool = False) -> asyncpg.Record:
+    query = CURRENT[kind] + (" FOR UPDATE" if lock else "")
+    row = await conn.fetchrow(query, site_id, item_id)
+    if row is None or row["status"] == "deleted":
+        raise not_found(kind)
+    return row
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    item_id: int
+    status: str
+    revision: int
+    changed: bool
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "id": str(self.item_id), "status": self.status,
+                "revision": self.revision, "changed": self.changed}
+
+
+TARGET = {"approve": "approved", "reject": "rejected"}
+
+
+async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reason: str,
+                 revision: int | None, moderator: str, ban: bool = False) -> Outcome:
+    """One moderator decision inside the caller's transaction."""
+    target = TARGET[action]
+    if kind == "rating":
+        # The workers lock the site's rating totals before ratings; the same order here.
+        await conn.execute(ratings.LOCK_SITES, [site_id])
+    row = await current(conn, site_id, kind, item_id, lock=True)
+    if row["status"] == target or (kind == "rating" and action == "approve" and row["status"] == "replaced"):
+        return Outcome(kind, item_id, row["status"], row["revision"], False)
+    if revision is not None and revision != row["revision"]:
+        raise ApiError(409, "stale_decision", "this item changed since you saw it",
+                       [{"status": row["status"], "revision": row["revision"]}])
+    if kind == "rating":
+        changed = await ratings.apply_statuses(conn, [ratings.StatusChange(site_id, item_id, target)])
+        status = changed[0]["status"] if changed else target
+        await conn.execute(BUMP_RATING_REVISION, site_id, item_id)
+    else:
+        status = target
+        await conn.execute(DECIDE_COMMENT, site_id, item_id, target)
+        if row["status"] in TARGET.values() and await conn.fetchval(MODERATED, site_id, item_id):
+            # A moderator reversing a moderator: the classifier forgets the first lesson.
+            await learned_spam.untrain(conn, site_id, row["body"],
+                                       is_spam=row["status"] == "rejected")
+        await learned_spam.train(conn, site_id, row["body"], is_spam=target == "rejected")
+    await conn.execute(AUDIT_DECISION, site_id, kind, item_id, moderator, action, row["status"],
+                       status, reason)
+    await conn.execute(RELEASE_CLAIM, site_id, kind, item_id)
+    if ban:
+        from moderation.review import commenters
+        await commenters.ban(conn, site_id, row["person"], None, reason or "banned by a moderator",
+                             moderator)
+    return Outcome(kind, item_id, status, row["revision"] + 1, True)
+
+
+async def set_priorities(conn, kind: str, scores: list[tuple[str, int, float]]) -> None:
+    """Held items' review priorities, (site, item, priority) each, in one statement. (A held
+    comment gets its own, with its thread's weight, in the statement that decides it:
+    moderation.comments.store.APPLY_DECISIONS.)"""
+    if not scores:
+        return
+    spec = KINDS[kind]
+    site_ids, item_ids, priorities = zip(*scores)
+    await conn.execute(SET_PRIORITY.format(table=spec.table, id=spec.id_column),
+                       list(site_ids), list(item_ids), list(priorities))
+
+
+async def rule_stats(conn, site_id: str) -> list[dict]:
+    return [{"rule": r["rule"], "action": r["action"], "flagged": r["flagged"],
+             "reviewed": r["reviewed"], "overturned": r["overturned"],
+             "overturn_rate": round(r["overturned"] / r["reviewed"], 3) if r["reviewed"] else None}
+            for r in await conn.fetch(RULE_STATS, site_id)]
+
+
+def person_items_query(kind: str) -> str:
+    spec = KINDS[kind]
+    return (f"SELECT {spec.id_column} AS id FROM {spec.table} WHERE site_id = $1 AND "
+            f"{spec.person_column} = $2 AND status IN ('pending', 'held', 'approved') "
+            f"ORDER BY {spec.id_column}")
+
+
+async def items_of(conn, site_id: str, kind: str, person: str) -> list[int]:
+    return [r["id"] for r in await conn.fetch(person_items_query(kind), site_id, person)]
+
+
+
+
+AUDIT_PAGE = """
+SELECT audit_id, kind, item_id, commenter, actor, action, from_status, to_status, reason, created_at
+  FROM audit WHERE site_id = $1 AND ($2::bigint IS NULL OR audit_id < $2)
+ ORDER BY audit_id DESC LIMIT $3"""
+
+
+async def audit_page(conn, site_id: str, before: int | None, limit: int) -> list[asyncpg.Record]:
+    """Newest first; `before` is the last audit id of the previous page."""
+    return await conn.fetch(AUDIT_PAGE, site_id, before, limit)

@@ -1,0 +1,173 @@
+"""Request and response models of the public and moderation API; /openapi.json is built from them.
+
+Responses list their fields explicitly (as Isso does): internal data such as IP hashes, emails,
+scores and rule details never reaches a public answer by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,18}$")]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class CommenterIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    email: Email | None = None
+
+
+class CommentIn(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+    commenter: CommenterIn | None = Field(default=None, description="required unless sso_token is given")
+    parent_id: ItemId | None = None
+    sso_token: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    thread_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    thread_title: Annotated[str, StringConstraints(max_length=300)] | None = None
+    website: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description="honeypot: a hidden form field that people leave empty")
+    elapsed_ms: Annotated[int, Field(ge=0, le=10**9)] | None = Field(
+        default=None, description="how long the comment form was open before sending")
+
+
+class CommentEdit(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+
+
+class CommentAccepted(BaseModel):
+    id: str
+    status: Literal["pending"]
+    thread: str
+    created_at: datetime
+    edit_token: str = Field(description="lets the commenter see, edit and delete this comment")
+
+
+class CommentAuthor(BaseModel):
+    name: str
+    verified: bool
+
+
+class CommentOut(BaseModel):
+    id: str
+    thread: str
+    parent_id: str | None
+    author: CommentAuthor
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class OwnCommentOut(CommentOut):
+    status: Literal["pending", "approved", "held", "rejected"]
+
+
+class CommentWithReplies(CommentOut):
+    replies: list[CommentOut] = Field(
+        description="its first approved replies (at most REPLIES_PER_COMMENT, 100 by default), "
+                    "oldest first, nested by parent_id")
+    reply_count: int = Field(description="its approved replies in all, shown here or not")
+    replies_cursor: str | None = Field(
+        description="the cursor for GET …/comments/{id}/replies that continues after the replies "
+                    "shown here; null when all are shown")
+
+
+class ThreadPage(BaseModel):
+    thread: str
+    total: int = Field(description="approved comments in the thread, replies included")
+    items: list[CommentWithReplies]
+    next_cursor: str | None
+
+
+class ReplyPage(BaseModel):
+    comment: str = Field(description="the top-level comment these replies belong to")
+    items: list[CommentOut] = Field(description="approved replies, oldest first")
+    next_cursor: str | None
+
+
+class CommentStatus(BaseModel):
+    id: str
+    status: Literal["pending", "deleted"]
+
+
+class Counts(BaseModel):
+    counts: dict[str, int]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict] = []
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    database: bool
+    pending_migrations: list[str]
+
+
+# Author ratings (moderation.ratings.handlers).
+
+class RaterIn(Strict):
+    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="the widget's stable random id for this browser; with the IP, the anonymous rater")
+
+
+class RatingIn(Strict):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    rater: RaterIn | None = None
+    sso_token: Annotated[str, StringConstraints(max_length=4096)] | None = Field(
+        default=None, description="the site's signed token: a verified rater, one rating per account")
+
+
+class RatingAccepted(BaseModel):
+    id: str
+    status: Literal["pending"]
+
+
+class RatingConfidence(BaseModel):
+    low: float
+    high: float
+
+
+class AuthorRating(BaseModel):
+    author: str
+    count: int = Field(description="approved ratings, one per rater")
+    average: float | None
+    bayesian_average: float | None = Field(description="shrunk toward the site's mean (docs/ratings.md)")
+    histogram: dict[Literal["1", "2", "3", "4", "5"], int]
+    confidence: RatingConfidence | None = Field(description="95 % interval of the mean score")
+
+
+class AuthorRatings(BaseModel):
+    ratings: dict[str, AuthorRating]
+
+
+class AggregateRatingLd(BaseModel):
+    """schema.org AggregateRating as JSON-LD, for the site's article page."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    context: str = Field(alias="@context")
+    type: str = Field(alias="@type")
+    itemReviewed: dict
+    ratingValue: float
+    ratingCount: int
+    bestRating: int
+    worstRating: int

@@ -1,0 +1,64 @@
+"""The rules dry-run: counts of changed decisions under a proposal, and nothing written."""
+
+from __future__ import annotations
+
+from moderation.sites import store as sites
+from tests.factories import make_worker
+from tests.judging.test_site_views import post
+from tests.queue.test_queue import seed
+from tests.web.test_auth_and_cors import bearer
+
+
+async def snapshot(pool, site):
+    return (await pool.fetch("SELECT comment_id, status, version FROM comments WHERE site_id = $1 "
+                             "ORDER BY comment_id", site),
+            await pool.fetchval("SELECT count(*) FROM audit WHERE site_id = $1", site),
+            await pool.fetchval("SELECT count(*) FROM verdicts WHERE site_id = $1", site),
+            await pool.fetchval("SELECT count(*) FROM wordlists WHERE site_id = $1", site),
+            await pool.fetchrow("SELECT settings, settings_version FROM sites WHERE site_id = $1",
+                                site))
+
+
+async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make_client, pool,
+                                                                            site):
+    await seed(pool, site, 0)
+    for body in ("zorblax is everywhere in this thread", "the zorblax again, said differently",
+                 "A calm and ordinary remark about the budget.", "Another calm one about trams.",
+                 "buy viagra here please"):
+        await post(pool, site, body)
+    worker = make_worker(pool, "w")
+    assert await worker.run_once() == 5
+    client = await make_client(workers=0)
+    token = await sites.create_token(pool, site, "admin")
+    before = await snapshot(pool, site)
+
+    url = f"/v1/sites/{site}/rules/dry-run"
+    response = await client.post(url, json={"wordlists": {"banned": ["zorblax"]}},
+                                 headers=bearer(token))
+    assert response.status == 200, await response.text()
+    result = await response.json()
+    assert result["replayed"] == 5
+    assert result["by_change"] == {"approved->rejected": 2, "rejected->approved": 1}
+    assert result["changed"] == 3
+    example = next(e for e in result["examples"] if e["after"] == "rejected")
+    assert "zorblax" in example["body"]
+    assert example["verdicts"][0]["rule"] == "banned_words"
+
+    held = await client.post(url, json={"settings": {"premoderation": "all"}, "limit": 3},
+                             headers=bearer(token))
+    result = await held.json()
+    assert result["replayed"] == 3 and result["by_change"] == {"approved->held": 2}
+    assert (await client.post(url, json={}, headers=bearer(token))).status == 200
+    assert await snapshot(pool, site) == before
+
+
+async def test_dry_run_validates_and_needs_an_admin(make_client, pool, site):
+    client = await make_client(workers=0)
+    url = f"/v1/sites/{site}/rules/dry-run"
+    admin = await sites.create_token(pool, site, "admin")
+    moderator = await sites.create_token(pool, site, "moderator")
+    assert (await client.post(url, json={}, headers=bearer(moderator))).status == 403
+    for bad in ({"limit": 0}, {"settings": {"rules": {"nope": {}}}},
+                {"wordlists": {"banned": [""]}}, {"wordlists": {"other": []}}):
+        response = await client.post(url, json=bad, headers=bearer(admin))
+        assert response.status == 422, bad

@@ -1,0 +1,346 @@
+"""The moderators' API: queue, claims, decisions, reports, commenters, audit, rule precision."""
+
+from __future__ import annotations
+
+from moderation.sites import store as sites
+from moderation.sites.settings import SiteSettings
+from tests.factories import drain
+
+HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def decide_all(pool) -> None:
+    await drain(pool)
+
+
+async def post(client, site, text: str, name: str = "Reader", thread: str = "t", **extra) -> dict:
+    response = await client.post(f"/v1/sites/{site}/threads/{thread}/comments",
+                                 json={"body": text, "commenter": {"name": name}, **extra})
+    assert response.status == 202, await response.text()
+    return await response.json()
+
+
+async def setup_site(pool, site, **settings) -> tuple[str, str]:
+    await sites.save_settings(pool, site, SiteSettings(
+        rules={"flood": {"enabled": False}, "duplicate": {"enabled": False}}, **settings))
+    return (await sites.create_token(pool, site, "moderator", "mona"),
+            await sites.create_token(pool, site, "admin", "ada"))
+
+
+async def queue(client, site, token, query: str = "") -> list[dict]:
+    response = await client.get(f"/v1/sites/{site}/queue?{query}", headers=bearer(token))
+    assert response.status == 200, await response.text()
+    return (await response.json())["items"]
+
+
+async def test_held_comment_is_listed_with_its_reasons(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = await post(client, site, HELD_TEXT, name="Troll")
+    await post(client, site, "A calm and considered remark.")
+    await decide_all(pool)
+    items = await queue(client, site, mod)
+    assert [i["id"] for i in items] == [held["id"]]
+    item = items[0]
+    assert item["body"] == HELD_TEXT and item["status"] == "held" and item["kind"] == "comment"
+    suspect = next(v for v in item["verdicts"] if v["rule"] == "suspect_words")
+    assert suspect["action"] == "hold" and "idiot*" in suspect["details"]["matched"]
+    assert item["commenter"]["counts"] == {"held": 1}
+    assert item["priority"] > 0
+    assert await queue(client, site, mod, "rule=suspect_words") == items
+    assert await queue(client, site, mod, "rule=links") == []
+    assert [i["id"] for i in await queue(client, site, mod, "order=priority")] == [held["id"]]
+
+
+async def test_approving_publishes_and_repeating_is_harmless(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = await post(client, site, HELD_TEXT, thread="pub")
+    await decide_all(pool)
+    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
+    first = await client.post(url, json={"action": "approve", "reason": "fair criticism"},
+                              headers=bearer(mod))
+    assert first.status == 200
+    decided = await first.json()
+    assert decided["status"] == "approved" and decided["changed"] is True
+    again = await (await client.post(url, json={"action": "approve"}, headers=bearer(mod))).json()
+    assert again["changed"] is False and again["status"] == "approved"
+    page = await (await client.get(f"/v1/sites/{site}/threads/pub/comments")).json()
+    assert [i["id"] for i in page["items"]] == [held["id"]]
+    assert await queue(client, site, mod) == []
+    audit = await (await client.get(f"/v1/sites/{site}/audit", headers=bearer(mod))).json()
+    actors = [(a["actor"], a["to_status"]) for a in audit["items"]]
+    assert actors[:2] == [("moderator:mona", "approved"), ("rules", "held")]
+
+
+async def test_second_moderator_deciding_a_stale_revision_gets_409(make_client, pool, site):
+    client = await make_client(workers=0)
+    mona, _ = await setup_site(pool, site)
+    max_ = await sites.create_token(pool, site, "moderator", "max")
+    held = await post(client, site, HELD_TEXT)
+    await decide_all(pool)
+    seen = (await queue(client, site, mona))[0]["revision"]
+    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
+    ok = await client.post(url, json={"action": "reject", "revision": seen}, headers=bearer(mona))
+    assert ok.status == 200
+    late = await client.post(url, json={"action": "approve", "revision": seen}, headers=bearer(max_))
+    assert late.status == 409
+    body = await late.json()
+    assert body["error"]["code"] == "stale_decision"
+    assert body["error"]["details"][0]["status"] == "rejected"
+
+
+async def test_claims_hide_items_from_other_moderators_until_they_expire(make_client, pool, site):
+    client = await make_client(workers=0)
+    mona, _ = await setup_site(pool, site)
+    max_ = await sites.create_token(pool, site, "moderator", "max")
+    held = await post(client, site, HELD_TEXT)
+    await decide_all(pool)
+    claim_url = f"/v1/sites/{site}/queue/comment/{held['id']}/claim"
+    claimed = await client.post(claim_url, headers=bearer(mona))
+    assert claimed.status == 200 and (await claimed.json())["claimed_by"] == "moderator:mona"
+    assert await queue(client, site, max_) == []
+    assert len(await queue(client, site, mona)) == 1
+    assert len(await queue(client, site, max_, "include_claimed=true")) == 1
+    taken = await client.post(claim_url, headers=bearer(max_))
+    assert taken.status == 409
+    await pool.execute("UPDATE claims SET expires_at = now() - interval '1 s' WHERE site_id = $1",
+                       site)
+    assert len(await queue(client, site, max_)) == 1
+    assert (await client.post(claim_url, headers=bearer(max_))).status == 200
+
+
+async def test_report_threshold_sends_a_comment_back_to_review(make_client, pool, site):
+    client = await make_client(workers=0, trust_forwarded_for=True)
+    mod, _ = await setup_site(pool, site, report_threshold=2)
+    published = await post(client, site, "A perfectly ordinary comment.")
+    await decide_all(pool)
+    url = f"/v1/sites/{site}/comments/{published['id']}/reports"
+
+    async def report(reader_ip: str, reason: str = "abuse", **extra):
+        return await client.post(url, json={"reason": reason, **extra},
+                                 headers={"X-Forwarded-For": reader_ip})
+
+    for _ in range(2):  # the same reader twice counts once
+        assert (await report("203.0.113.1")).status == 202
+    assert await queue(client, site, mod) == []
+    await report("203.0.113.2", "spam", note="ad")
+    items = await queue(client, site, mod)
+    assert [i["id"] for i in items] == [published["id"]]
+    assert sorted(r["reason"] for r in items[0]["reports"]) == ["abuse", "spam"]
+    assert (await client.get(f"/v1/sites/{site}/comments/{published['id']}")).status == 404
+
+    # A moderator keeps it: the reports before that decision are answered, new ones count anew.
+    await client.post(f"/v1/sites/{site}/queue/comment/{published['id']}/decision",
+                      json={"action": "approve"}, headers=bearer(mod))
+    await report("203.0.113.3")
+    assert await queue(client, site, mod) == []
+    await report("203.0.113.4")
+    assert [i["id"] for i in await queue(client, site, mod)] == [published["id"]]
+
+    assert (await report("203.0.113.5", "boring")).status == 422
+    assert (await report("203.0.113.5", fingerprint="one-of-many")).status == 422
+    unknown = await client.post(f"/v1/sites/{site}/comments/999999/reports", json={"reason": "spam"})
+    assert unknown.status == 404
+
+
+async def test_bulk_decisions_and_rejecting_everything_from_one_commenter(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site, premoderation="all")
+    a = await post(client, site, "first held comment", name="A")
+    b = await post(client, site, "second held comment", name="B")
+    spammer = [await post(client, site, f"spam number {n}", name="Spammer") for n in range(3)]
+    await decide_all(pool)
+    url = f"/v1/sites/{site}/queue/decisions"
+    bulk = await client.post(url, json={"action": "reject", "items": [
+        {"id": a["id"]}, {"id": b["id"]}, {"id": "999999"}]}, headers=bearer(mod))
+    results = (await bulk.json())["results"]
+    assert [r.get("status") for r in results] == ["rejected", "rejected", None]
+    assert results[2]["error"]["code"] == "not_found"
+    person = (await queue(client, site, mod))[0]["commenter"]["id"]
+    everything = await client.post(url, json={"action": "reject", "commenter": person,
+                                              "ban_commenter": True}, headers=bearer(mod))
+    assert sorted(r["id"] for r in (await everything.json())["results"]) == \
+        sorted(s["id"] for s in spammer)
+    assert await queue(client, site, mod) == []
+    profile = await (await client.get(f"/v1/sites/{site}/commenters/{person}",
+                                      headers=bearer(mod))).json()
+    assert profile["counts"]["comment"] == {"rejected": 3}
+    assert profile["ban"]["permanent"] is True
+
+
+async def test_banned_commenter_is_rejected_until_unbanned(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    first = await post(client, site, "Hello from a regular.", name="Regular")
+    await decide_all(pool)
+    person = (await queue(client, site, mod, "status=approved"))[0]["commenter"]["id"]
+    ban_url = f"/v1/sites/{site}/commenters/{person}/ban"
+    banned = await client.post(ban_url, json={"duration_s": 3600, "reason": "insults"},
+                               headers=bearer(mod))
+    assert banned.status == 200
+    assert (await banned.json())["ban"]["reason"] == "insults"
+    second = await post(client, site, "Hello again from a regular.", name="Regular")
+    await decide_all(pool)
+    assert (await client.get(f"/v1/sites/{site}/comments/{second['id']}")).status == 404
+    assert (await client.delete(ban_url, headers=bearer(mod))).status == 200
+    third = await post(client, site, "Back and behaving.", name="Regular")
+    await decide_all(pool)
+    assert (await client.get(f"/v1/sites/{site}/comments/{third['id']}")).status == 200
+    assert first["id"]
+
+
+async def test_export_and_erase_are_admin_only_and_keep_counts_exact(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, admin = await setup_site(pool, site)
+    await post(client, site, "Mine, to be erased.", name="Leaving", thread="x")
+    await post(client, site, "Someone else's comment.", name="Staying", thread="x")
+    await decide_all(pool)
+    items = await queue(client, site, mod, "status=approved")
+    person = next(i["commenter"]["id"] for i in items if i["author_name"] == "Leaving")
+    export_url = f"/v1/sites/{site}/commenters/{person}/export"
+    assert (await client.get(export_url, headers=bearer(mod))).status == 403
+    exported = await (await client.get(export_url, headers=bearer(admin))).json()
+    assert [c["body"] for c in exported["comments"]] == ["Mine, to be erased."]
+    erase_url = f"/v1/sites/{site}/commenters/{person}"
+    assert (await client.delete(erase_url, headers=bearer(mod))).status == 403
+    erased = await client.delete(erase_url, headers=bearer(admin))
+    assert (await erased.json())["erased"] == {"comments": 1, "ratings": 0}
+    counts = await (await client.get(f"/v1/sites/{site}/counts?thread=x")).json()
+    assert counts == {"counts": {"x": 1}}
+    assert (await client.get(export_url, headers=bearer(admin))).status == 404
+
+
+async def test_rule_stats_count_overturned_holds(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = [await post(client, site, HELD_TEXT + f" {n}", name=f"R{n}") for n in range(2)]
+    await decide_all(pool)
+    for item, action in zip(held, ("approve", "reject")):
+        await client.post(f"/v1/sites/{site}/queue/comment/{item['id']}/decision",
+                          json={"action": action}, headers=bearer(mod))
+    stats = await (await client.get(f"/v1/sites/{site}/rules/stats", headers=bearer(mod))).json()
+    suspect = next(r for r in stats["rules"] if r["rule"] == "suspect_words")
+    assert (suspect["flagged"], suspect["reviewed"], suspect["overturned"]) == (2, 2, 1)
+    assert suspect["overturn_rate"] == 0.5
+
+
+async def test_moderator_decisions_train_learned_spam(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = await post(client, site, HELD_TEXT)
+    await decide_all(pool)
+    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
+                      json={"action": "reject"}, headers=bearer(mod))
+    totals = await pool.fetchrow("SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1",
+                                 site)
+    assert (totals["spam_count"], totals["ham_count"]) == (1, 0)
+    # Reversed by a moderator: the classifier forgets the first lesson and learns the second.
+    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
+                      json={"action": "approve"}, headers=bearer(mod))
+    totals = await pool.fetchrow("SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1",
+                                 site)
+    assert (totals["spam_count"], totals["ham_count"]) == (0, 1)
+
+
+async def test_another_sites_moderator_gets_404_everywhere(client, new_site, pool):
+    mine, theirs = await new_site(), await new_site()
+    token = await sites.create_token(pool, theirs, "admin")
+    for method, path in [("GET", "queue"), ("POST", "queue/comment/1/decision"),
+                         ("POST", "queue/comment/1/claim"), ("POST", "queue/decisions"),
+                         ("GET", "commenters/anon:x"), ("POST", "commenters/anon:x/ban"),
+                         ("GET", "commenters/anon:x/export"), ("DELETE", "commenters/anon:x"),
+                         ("GET", "audit"), ("GET", "rules/stats")]:
+        response = await client.request(method, f"/v1/sites/{mine}/{path}", headers=bearer(token),
+                                        json={})
+        assert response.status == 404, (method, path, response.status)
+    assert (await client.get(f"/v1/sites/{mine}/queue")).status == 401
+
+
+async def test_erasing_a_verified_reader_corrects_the_rating_aggregate(make_client, pool, site):
+    from tests.ratings.factories import SSO_SECRET, post_rating, sso_token
+    client = await make_client(workers=0)
+    _, admin = await setup_site(pool, site)
+    await sites.set_sso_secret(pool, site, SSO_SECRET)
+    await post_rating(client, site, author="kj", score=5, sso_token=sso_token(sub="leaver"))
+    await post_rating(client, site, author="kj", score=3, sso_token=sso_token(sub="stayer"))
+    await post(client, site, "Signed in and commenting.", sso_token=sso_token(sub="leaver"))
+    await decide_all(pool)
+    before = await (await client.get(f"/v1/sites/{site}/authors/kj/rating")).json()
+    assert (before["count"], before["average"]) == (2, 4.0)
+    erased = await client.delete(f"/v1/sites/{site}/commenters/sso:leaver", headers=bearer(admin))
+    assert (await erased.json())["erased"] == {"comments": 1, "ratings": 1}
+    after = await (await client.get(f"/v1/sites/{site}/authors/kj/rating")).json()
+    assert (after["count"], after["average"], after["histogram"]["5"]) == (1, 3.0, 0)
+
+
+async def test_an_edit_makes_earlier_views_stale_and_a_rejection_final(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = await post(client, site, HELD_TEXT)
+    await decide_all(pool)
+    seen = (await queue(client, site, mod))[0]["revision"]
+    edited = await client.patch(f"/v1/sites/{site}/comments/{held['id']}",
+                                json={"body": HELD_TEXT + "!"},
+                                headers={"X-Edit-Token": held["edit_token"]})
+    assert edited.status == 202
+    await decide_all(pool)
+    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
+    stale = await client.post(url, json={"action": "approve", "revision": seen}, headers=bearer(mod))
+    assert stale.status == 409
+    await client.post(url, json={"action": "reject"}, headers=bearer(mod))
+    undo = await client.patch(f"/v1/sites/{site}/comments/{held['id']}", json={"body": "Nice."},
+                              headers={"X-Edit-Token": held["edit_token"]})
+    assert undo.status == 409 and (await undo.json())["error"]["code"] == "comment_rejected"
+
+
+async def test_bulk_reject_and_ban_bans_each_items_commenter(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = [await post(client, site, HELD_TEXT + f" {n}", name=f"Troll {n}") for n in range(2)]
+    await decide_all(pool)
+    people = [i["commenter"]["id"] for i in await queue(client, site, mod)]
+    await client.post(f"/v1/sites/{site}/queue/decisions", headers=bearer(mod), json={
+        "action": "reject", "ban_commenter": True, "items": [{"id": h["id"]} for h in held]})
+    for person in people:
+        profile = await (await client.get(f"/v1/sites/{site}/commenters/{person}",
+                                          headers=bearer(mod))).json()
+        assert profile["ban"]["permanent"] is True
+
+
+async def test_paging_by_priority_loses_no_item(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    held = [await post(client, site, HELD_TEXT + f" number {n}", name=f"R{n}") for n in range(5)]
+    await decide_all(pool)
+    seen, cursor = [], None
+    while True:
+        query = "order=priority&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = await (await client.get(f"/v1/sites/{site}/queue?{query}",
+                                       headers=bearer(mod))).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(h["id"] for h in held)
+
+
+async def test_erasing_a_commenter_keeps_deeper_replies_visible(make_client, pool, site):
+    client = await make_client(workers=0)
+    _, admin = await setup_site(pool, site)
+    a = await post(client, site, "The erased person's comment.", name="Leaving", thread="deep")
+    b = await post(client, site, "A reply to it.", name="B", thread="deep", parent_id=a["id"])
+    c = await post(client, site, "A reply to the reply.", name="C", thread="deep",
+                   parent_id=b["id"])
+    await decide_all(pool)
+    person = await pool.fetchval("SELECT commenter FROM comments WHERE site_id = $1 AND "
+                                 "comment_id = $2", site, int(a["id"]))
+    await client.delete(f"/v1/sites/{site}/commenters/{person}", headers=bearer(admin))
+    page = await (await client.get(f"/v1/sites/{site}/threads/deep/comments")).json()
+    assert page["total"] == 2
+    assert [i["id"] for i in page["items"]] == [b["id"]]
+    assert [r["id"] for r in page["items"][0]["replies"]] == [c["id"]]

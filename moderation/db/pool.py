@@ -63,14 +63,9 @@ def session_settings(role: str) -> dict[str, str]:
     return {"application_name": f"moderation {role}"}
 
 
-# How long a worker connection keeps a prepared statement, and so its cached plan. The workers'
-# statements read `jobs`, whose size swings from empty to a backlog and back within seconds, and
-# tables a new site fills from nothing. PostgreSQL caches a generic plan after five executions
-# and keeps it until the tables are analyzed again: one made while `jobs` was small (a Seq Scan
-# for the finishing DELETE) then scanned the whole queue for every batch, and at 1,100 comments/s
-# the queue never caught up (7-11 ms of PostgreSQL CPU per statement). Preparing again every
-# second bounds that; planning every batch instead cost 2-3 ms of CPU per batch, a third of
-# PostgreSQL's share of a decision (docs/performance.md).
+# How long a worker connection keeps a prepared statement, and so its cached plan: `jobs` swings
+# from empty to a backlog within seconds, and a generic plan made while it was empty scans all of
+# it later (docs/decisions/0003-worker-plans-renewed-every-second.md).
 WORKER_STATEMENT_LIFETIME_S = 1
 
 

@@ -6,12 +6,13 @@ import asyncio
 import gc
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from moderation.rules import RULES, rules_for
 from moderation.rules.base import Item, Rule, RuleContext, RuleParams, SiteView, Verdict
+from moderation.text.spans import phrase_spans
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,12 @@ class Judgement:
     @property
     def stored_verdicts(self) -> tuple[Verdict, ...]:
         """The verdicts worth a row: an allow without a score says nothing the absence of a row
-        does not, which keeps a decision to a few verdict rows instead of one per rule."""
+        does not, which keeps a decision to a few verdict rows instead of one per rule. The
+        evidence behind a published comment is not kept: it is what moderators read on the items
+        that wait for them (or were rejected), and every comment has some."""
+        if self.status == "approved":
+            return tuple(v for v in self.verdicts
+                         if v.action != "allow" or (v.score and not v.category))
         return tuple(v for v in self.verdicts if v.action != "allow" or v.score)
 
 
@@ -53,17 +59,41 @@ def decide(verdicts: Sequence[Verdict]) -> str:
 
 def judge(item: Item, site: SiteView, params: Mapping[str, RuleParams],
           rules: Sequence[Rule], facts: Mapping[str, Any], now: datetime) -> Judgement:
-    ctx = RuleContext(item=item, site=site, now=now, facts=facts)
-    verdicts = tuple(rule.check(ctx, params[rule.name]) for rule in rules
-                     if params[rule.name].enabled)
-    return Judgement(item, decide(verdicts), verdicts)
+    verdicts: list[Verdict] = []
+    ctx = RuleContext(item=item, site=site, now=now, facts=facts, verdicts=verdicts)
+    for rule in rules:
+        if params[rule.name].enabled:
+            verdicts.append(rule.check(ctx, params[rule.name]))
+    status = decide(verdicts)
+    if status != "approved":
+        explain(ctx, rules)
+    return Judgement(item, status, tuple(verdicts))
+
+
+def explain(ctx: RuleContext, rules: Sequence[Rule]) -> None:
+    """Adds what a moderator reads to the verdicts that count: the rules' explanations, and the
+    spans of their phrases in the body as written."""
+    by_name = {rule.name: rule for rule in rules}
+    verdicts = ctx.verdicts
+    assert isinstance(verdicts, list)
+    for n, verdict in enumerate(verdicts):
+        if verdict.action == "allow" and verdict.points <= 0:
+            continue
+        rule = by_name.get(verdict.rule)
+        details = dict(verdict.details)
+        if rule is not None and rule.explain is not None:
+            details.update(rule.explain(ctx, verdict))
+        phrases = details.pop("phrases", None)
+        if phrases:
+            details["spans"] = phrase_spans(ctx.item.body, phrases)
+        if details != verdict.details:
+            verdicts[n] = replace(verdict, details=details)
 
 
 async def warm_up(rules: Sequence[Rule] = RULES) -> None:
     """Loads the rules' models in a thread, so the first items are not slow and the loop never
-    blocks; then takes everything loaded so far out of the garbage collector's reach (gc.freeze):
-    a full collection traversed the model and its libraries, ~100k objects, and stalled the
-    process for 50-70 ms, every comment in flight with it."""
+    blocks; then takes everything loaded so far out of the garbage collector's reach (gc.freeze),
+    so that full collections do not walk the models' objects with every comment in flight."""
     for rule in rules:
         if rule.warm_up is not None:
             await asyncio.to_thread(rule.warm_up)

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
-from moderation.rules.links import find_links
+from moderation.text.links import find_links
 from moderation.text.normalize import normalize
 
 MAX_TOKENS = 200
@@ -57,6 +57,19 @@ SELECT t.site_id, t.token, t.spam_count, t.ham_count
 UNION ALL
 SELECT site_id, NULL, spam_count, ham_count FROM spam_totals WHERE site_id = ANY($3::text[])"""
 
+# The lessons of every site whose admins share them (rules.learned_spam.share): token counts
+# summed over those sites, never a comment. A site that stops sharing drops out at once.
+SELECT_SHARED_COUNTS = """
+WITH sharing AS (
+    SELECT site_id FROM sites WHERE settings #>> '{rules,learned_spam,share}' = 'true'
+)
+SELECT t.token, sum(t.spam_count)::bigint AS spam_count, sum(t.ham_count)::bigint AS ham_count
+  FROM sharing s JOIN spam_tokens t ON t.site_id = s.site_id AND t.token = ANY($1::text[])
+ GROUP BY t.token
+UNION ALL
+SELECT NULL, coalesce(sum(spam_count), 0)::bigint, coalesce(sum(ham_count), 0)::bigint
+  FROM sharing s JOIN spam_totals USING (site_id)"""
+
 
 def tokens(text: str) -> list[str]:
     """The distinct tokens of a comment: normalized words, word pairs, linked domains, and the
@@ -98,6 +111,16 @@ async def counts(conn, keys: Iterable[tuple[str, str]], site_ids: Iterable[str]
     per_token = {(r["site_id"], r["token"]): (r["spam_count"], r["ham_count"])
                  for r in rows if r["token"] is not None}
     totals = {r["site_id"]: (r["spam_count"], r["ham_count"]) for r in rows if r["token"] is None}
+    return per_token, totals
+
+
+async def shared_counts(conn, wanted: Iterable[str]
+                        ) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
+    """(spam, ham) per token over every sharing site, and their decisions in all."""
+    rows = await conn.fetch(SELECT_SHARED_COUNTS, list(wanted))
+    per_token = {r["token"]: (r["spam_count"], r["ham_count"]) for r in rows
+                 if r["token"] is not None}
+    totals = next(((r["spam_count"], r["ham_count"]) for r in rows if r["token"] is None), (0, 0))
     return per_token, totals
 
 

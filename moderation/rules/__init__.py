@@ -4,6 +4,7 @@ from moderation.rules import (
     banned_rater,
     banned_words,
     brigading,
+    combined,
     commenter,
     duplicate,
     flood,
@@ -14,6 +15,7 @@ from moderation.rules import (
     rating_flood,
     shouting,
     suspect_words,
+    threats,
     toxicity,
 )
 from moderation.rules.base import Rule
@@ -29,9 +31,12 @@ RULES: tuple[Rule, ...] = (
     suspect_words.RULE,
     shouting.RULE,
     flood.RULE,
+    threats.RULE,
+    # The models: last, so a reject above them makes their cost informational.
     learned_spam.RULE,
-    # The only rule with a model: last, so a reject above it makes its cost informational.
     toxicity.RULE,
+    # Adds up the evidence of the rules above: always the last comment rule.
+    combined.RULE,
     # Ratings: a ban is certain; floods before bursts. One per rater is replacement, not a rule.
     banned_rater.RULE,
     rating_flood.RULE,

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.text.spans import entry_phrases
 from moderation.text.wordlists import matched_entries
 
 NAME = "banned_words"
@@ -17,7 +18,7 @@ def check(ctx: RuleContext, params: BannedWordsParams) -> Verdict:
     if not matched:
         return Verdict(NAME, "allow")
     return Verdict(NAME, params.action, 1.0, "banned: " + ", ".join(matched[:5]),
-                   {"matched": matched})
+                   {"matched": matched, "phrases": entry_phrases(matched)})
 
 
 RULE = Rule(NAME, frozenset({"comment"}), BannedWordsParams, check)

@@ -1,4 +1,11 @@
-"""The one interface every rule implements: a frozen context in, a verdict out.
+"""The one interface every rule implements: a read-only context in, a verdict out.
+
+Two kinds of verdict. A hard one (`hold` or `reject`) decides alone: a ban, the honeypot, a banned
+word. Evidence is an `allow` that carries `points` for a category (`spam`, `abuse`, or `any` for
+both): log-odds that the item belongs there. The `combined` rule, last in the list, adds up the
+points of each category and holds the item when a sum reaches the site's threshold, so a shouted
+"GREAT GOAL!!!" (a few points of evidence) is published while a spam model that is unsure and a
+link through a shortener together are held.
 
 A rule never writes to the database. When it needs history (how many comments this commenter
 sent in the last minute), it names an async `load_facts` that reads what the whole claimed batch
@@ -17,6 +24,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 Action = Literal["allow", "hold", "reject"]
+Category = Literal["spam", "abuse", "any", ""]
 ItemKind = Literal["comment", "rating"]
 
 
@@ -26,20 +34,27 @@ class RuleParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    action: Literal["hold", "reject"] = "hold"
+    # `score` (rules that give evidence) adds points for the combined rule instead of deciding.
+    action: Literal["score", "hold", "reject"] = "hold"
 
 
 # Values, never changed after they are made, but not frozen=True: a worker makes about twenty of
-# these per comment, and a frozen dataclass costs three times as much to create (1.9 against
-# 0.6 µs for a Verdict; 13 % of a worker's CPU went to those constructors).
+# these per comment, and frozen dataclasses cost three times as much to create
+# (docs/decisions/0001-plain-slots-dataclasses.md).
 @dataclass(slots=True)
 class Verdict:
     rule: str
     action: Action
     score: float = 0.0
     reason: str = ""
-    # What the moderator page highlights: matched words, links, spans of the text.
+    # What the moderator page shows: matched words, links, the model's words, and `spans`
+    # ([start, end) code-point offsets into the body) to highlight. A rule names the normalized
+    # words and phrases to highlight under `phrases`; the pipeline finds their spans in the body
+    # only for items that are held or rejected.
     details: Mapping[str, Any] = field(default_factory=dict)
+    # Evidence for the combined score: log-odds points toward a category (see the module doc).
+    category: Category = ""
+    points: float = 0.0
 
 
 @dataclass(slots=True)  # a value, like Verdict
@@ -88,6 +103,8 @@ class RuleContext:
     site: SiteView
     now: datetime
     facts: Mapping[str, Any] = field(default_factory=dict)
+    # The verdicts of the rules before this one, for the combined rule.
+    verdicts: Sequence[Verdict] = ()
 
 
 P = TypeVar("P", bound=RuleParams)
@@ -109,6 +126,17 @@ class Rule(Generic[P]):
     load_facts: FactLoader | None = None
     # Loads what the rule needs once per process (a model), before the first item arrives.
     warm_up: Callable[[], object] | None = None
+    # What a moderator reads beside its verdict (the model's words): asked only for the items
+    # that are held or rejected, which are the only ones a moderator reads.
+    explain: Callable[[RuleContext, Verdict], Mapping[str, Any]] | None = None
 
     def allow(self, reason: str = "") -> Verdict:
         return Verdict(self.name, "allow", 0.0, reason)
+
+
+def evidence(rule: str, category: Category, points: float, reason: str,
+             details: Mapping[str, Any] | None = None) -> Verdict:
+    """An allow that counts toward the combined score; kept (and shown) when it counts."""
+    points = round(points, 2)
+    shown = {**(details or {}), "category": category, "points": points}
+    return Verdict(rule, "allow", points, reason if points else "", shown, category, points)

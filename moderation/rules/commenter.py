@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, evidence
 from moderation.rules.facts.comments import History, load_facts
 
 NAME = "commenter"
@@ -22,6 +22,10 @@ class CommenterParams(RuleParams):
     action: Literal["hold", "reject"] = "hold"
     banned_action: Literal["hold", "reject"] = "reject"
     trusted_after: int = Field(default=5, ge=1, le=10_000)
+    # History as evidence for the combined score (both categories): a trusted commenter's text
+    # is given the benefit of the doubt, one whose comments were mostly rejected is not.
+    trusted_points: float = Field(default=-1.0, ge=-20.0, le=0.0)
+    rejected_points: float = Field(default=1.0, ge=0.0, le=20.0)
 
 
 def is_trusted(approved: int, rejected: int, trusted_after: int) -> bool:
@@ -43,12 +47,15 @@ def check(ctx: RuleContext, params: CommenterParams) -> Verdict:
                        {"ban_reason": history.ban_reason} if history.ban_reason else {})
     settings = ctx.site.settings
     mode = getattr(settings, "premoderation", "off")
-    if mode == "off":
-        return Verdict(NAME, "allow")
     trusted = is_trusted(history.approved, history.rejected, params.trusted_after)
     details = {"approved": history.approved, "rejected": history.rejected, "trusted": trusted}
     if trusted:
-        return Verdict(NAME, "allow", 0.0, "trusted commenter", details)
+        return evidence(NAME, "any", params.trusted_points, "trusted commenter", details)
+    if mode == "off":
+        if history.rejected > history.approved:
+            return evidence(NAME, "any", params.rejected_points,
+                            f"{history.rejected} of their comments rejected", details)
+        return Verdict(NAME, "allow")
     if mode == "all":
         return Verdict(NAME, params.action, 0.5, "premoderation: every comment", details)
     first_n = getattr(settings, "first_n", 1)

@@ -1,7 +1,16 @@
-"""learned_spam: this site's own spam classifier, learned from its moderators' decisions → hold.
+"""learned_spam: how much a comment reads like spam, as evidence for the combined score.
 
-Neutral until the site's moderators have rejected and approved at least `min_training` comments
-each; then a comment scoring over `threshold` (0..1, see moderation.review.learned_spam) is held.
+Three voices, added as log-odds points toward `spam`:
+- the base model shipped with the package (moderation.classifiers: trained offline on public
+  labelled spam and clean text, English and German), from the first comment on;
+- this site's own classifier, learned from its moderators' decisions (moderation.review
+  .learned_spam), once they have rejected and approved `min_training` comments each;
+- with `share` on, what the moderators of every sharing site on this installation taught
+  together: spam campaigns hit many sites at once. Only token counts are pooled; no site sees
+  another's comments, and a site that turns `share` off drops out of the pool at once.
+
+`action: hold` (or `reject`) brings back the old behaviour: the site's classifier alone decides
+over `threshold`.
 """
 
 from __future__ import annotations
@@ -10,29 +19,68 @@ from typing import Literal
 
 from pydantic import Field
 
-from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.classifiers.linear import load_model
+from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, evidence
 from moderation.rules.facts.comments import Evidence, load_facts
 
 NAME = "learned_spam"
 
 
 class LearnedSpamParams(RuleParams):
-    action: Literal["hold", "reject"] = "hold"
-    # Chosen on the SMS collection (bench/rules_quality.py): 91 % of spam, 0.5 % of ham.
+    action: Literal["score", "hold", "reject"] = "score"
+    # For `hold` and `reject`: the site classifier's score (0..1) over which it decides alone.
     threshold: float = Field(default=0.8, gt=0.5, lt=1.0)
     min_training: int = Field(default=20, ge=1, le=100_000)
+    base_model: bool = True
+    # Points of the site's (and the shared) classifier: weight × (score − 0.5), so ±weight/2.
+    site_weight: float = Field(default=2.0, ge=0.0, le=40.0)
+    share: bool = False
+    shared_weight: float = Field(default=4.0, ge=0.0, le=40.0)
 
 
 def check(ctx: RuleContext, params: LearnedSpamParams) -> Verdict:
-    evidence: Evidence | None = ctx.facts.get(NAME)
-    if evidence is None or min(evidence.spam_total, evidence.ham_total) < params.min_training:
-        return Verdict(NAME, "allow", 0.0, "still learning")
-    score = evidence.score
-    if score > params.threshold:
-        return Verdict(NAME, params.action, round(score, 3),
-                       f"like comments this site's moderators rejected ({score:.2f})",
-                       {"probability": round(score, 3), "tokens": list(evidence.tokens)})
-    return Verdict(NAME, "allow", round(score, 3))
+    facts: Evidence | None = ctx.facts.get(NAME)
+    trained = facts is not None and min(facts.spam_total, facts.ham_total) >= params.min_training
+    if params.action != "score":
+        if not trained or facts is None:
+            return Verdict(NAME, "allow", 0.0, "still learning")
+        if facts.score > params.threshold:
+            return Verdict(NAME, params.action, round(facts.score, 3),
+                           f"like comments this site's moderators rejected ({facts.score:.2f})",
+                           {"probability": round(facts.score, 3), "tokens": list(facts.tokens)})
+        return Verdict(NAME, "allow", round(facts.score, 3))
+    parts: dict[str, float] = {}
+    if params.base_model:
+        parts["base"] = load_model().scores(ctx.item.body).logits["spam"]
+    if trained and facts is not None:
+        parts["site"] = params.site_weight * (facts.score - 0.5)
+    shared = facts.shared if facts is not None else None
+    if (params.share and shared is not None
+            and min(shared.spam_total, shared.ham_total) >= params.min_training):
+        parts["shared"] = params.shared_weight * (shared.score - 0.5)
+    points = sum(parts.values())
+    reason = ("reads like spam (" + ", ".join(f"{k} {v:+.1f}" for k, v in parts.items()) + ")"
+              if points > 0 else "")
+    return evidence(NAME, "spam", points, reason, {"parts": _rounded(parts)} if parts else None)
 
 
-RULE = Rule(NAME, frozenset({"comment"}), LearnedSpamParams, check, load_facts)
+def explain(ctx: RuleContext, verdict: Verdict) -> dict:
+    """The words behind the score: the base model's strongest, then the classifiers' tokens."""
+    parts = verdict.details.get("parts", {})
+    words: list[str] = []
+    if parts.get("base", 0) > 0:
+        words += [w for w, _ in load_model().top_words(ctx.item.body, "spam")]
+    facts: Evidence | None = ctx.facts.get(NAME)
+    for found in (facts, facts.shared if facts is not None else None):
+        if found is not None:
+            words += [t for t in found.tokens if not t.startswith(("shape:", "link:"))]
+    words = list(dict.fromkeys(words))[:8]
+    return {"words": words, "phrases": words}
+
+
+def _rounded(parts: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 2) for name, value in parts.items()}
+
+
+RULE = Rule(NAME, frozenset({"comment"}), LearnedSpamParams, check, load_facts,
+            warm_up=load_model, explain=explain)

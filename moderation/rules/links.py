@@ -8,81 +8,40 @@ that is also a word ("no.it", "so.am") only with a scheme, "www." or a path: a m
 after a full stop is not a link. "e.g.", "U.S.", "3.5" and "Mr.Smith" are not links.
 """
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, evidence
+from moderation.text.links import (
+    REFERENCE_DOMAINS,
+    SHORTENERS,
+    SPAMMY_TLDS,
+    find_links,
+    is_reference,
+    listed,
+    plain_domain,
+)
 from moderation.text.normalize import fold
+from moderation.text.spans import text_spans
 
 NAME = "links"
 
-SHORTENERS = frozenset((
-    "bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
-    "cutt.ly", "rb.gy", "shorturl.at", "t.ly", "tiny.cc", "bit.do", "v.gd", "s.id", "rebrand.ly",
-    "shorte.st", "adf.ly", "lnkd.in", "soo.gd", "qr.ae", "clck.ru", "u.to", "x.co", "bl.ink",
-    "short.io", "tr.im", "cli.gs", "po.st", "mcaf.ee", "su.pr", "linktr.ee", "t.me", "wa.me",
-))
-
-_COUNTRY_TLDS = frozenset("""
-ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo br bs bt
-bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm do dz ec ee eg er
-es et eu fi fj fk fm fo fr ga gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht
-hu id ie il im in io iq ir is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr
-ls lt lu lv ly ma mc md me mg mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng
-ni nl no np nr nu nz om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd
-se sg sh si sk sl sm sn so sr ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw
-tz ua ug uk us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw
-""".split())
-# Country domains that are also English or German words: after a full stop with the space left
-# out ("no.It was", "wie es.Da"), they are a typo unless a scheme, "www." or a path says link.
-_WORD_TLDS = frozenset(
-    "ad am as at be by do er es id im in is it la ma me my no pa so to us".split())
-_GENERIC_TLDS = frozenset("""
-com net org edu gov mil int info biz name pro mobi app dev xyz top club online site shop store
-live click link win bid loan loans work tech space website fun icu vip life today news blog page
-cloud digital email money cash casino bet poker porn sex xxx adult dating webcam finance credit
-trade market ltd inc company agency media network best sale deals guru rocks lol party download
-stream racing review faith science cricket men date gdn host press systems solutions services
-cfd sbs cyou accountant
-""".split())
-# Top-level domains that comment spam favours far beyond their share of honest sites (the cheap
-# new gTLDs that abuse reports such as Spamhaus' "most abused TLDs" list year after year, the
-# former free Freenom ones, and the gambling, dating, loan and adult ones). One link to them is
-# held for a moderator, never rejected: a site admin changes the list with `hold_tlds`.
-SPAMMY_TLDS = tuple("""
-xyz top click loan loans win bid icu cfd sbs cyou dating money cash casino bet poker porn sex xxx
-adult webcam download stream racing review faith science cricket men date gdn party accountant
-tk ml ga cf gq
-""".split())
-_TLDS = _COUNTRY_TLDS | _GENERIC_TLDS
-
-# A dot right before a letter: text without one holds no domain, and finding that out is cheap.
-_DOT_LETTER = re.compile(r"\.[a-z]")
-_LINK = re.compile(r"""
-    (?<![\w@.\-/])                       # not the middle of a word, an e-mail address or a path
-    (?P<scheme>https?://)?
-    (?P<host>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24}|xn--[a-z0-9\-]{1,59}))
-    (?![\w\-@])\.?
-    (?::\d{1,5})?
-    (?P<path>[/?\#][^\s<>"'`]*)?
-""", re.VERBOSE)
-# Obfuscated dots: "example[.]com", "example(.)com", "example [dot] com".
-_HIDDEN_DOT = re.compile(r"\s?[\[(\{]\s*(?:\.|dot)\s*[\])\}]\s?")
-_TRAILING = ".,;:!?)]}'\""
-
-
-def _domain(value: str) -> str:
-    """A domain as a site admin may type it ("https://www.Example.com/x") → "example.com"."""
-    host = fold(value.strip()).split("://")[-1].split("/")[0].split(":")[0].strip(".")
-    return host.removeprefix("*.").removeprefix("www.")
-
-
 class LinksParams(RuleParams):
-    action: Literal["hold", "reject"] = "hold"
+    # `score`: shorteners, spam-favoured top-level domains and too many links are evidence of
+    # spam (the points below); `hold` or `reject` decide alone, as before.
+    action: Literal["score", "hold", "reject"] = "score"
     blocked_action: Literal["hold", "reject"] = "reject"
     max_links: int = Field(default=2, ge=0, le=100)
+    shortener_points: float = Field(default=1.5, ge=0.0, le=20.0)
+    tld_points: float = Field(default=1.5, ge=0.0, le=20.0)
+    many_links_points: float = Field(default=1.0, ge=0.0, le=20.0)
+    # Any link at all: spam nearly always carries one, a reader's comment seldom does.
+    link_points: float = Field(default=1.0, ge=0.0, le=20.0)
+    # Every link a reference (REFERENCE_DOMAINS, a public `.gov`, `.edu` or `.ac.*` address, or
+    # the site's `reference_domains`): evidence against spam.
+    reference_domains: tuple[str, ...] = Field(default=REFERENCE_DOMAINS, max_length=10_000)
+    reference_points: float = Field(default=-1.5, ge=-20.0, le=0.0)
     hold_shorteners: bool = True
     blocked_domains: tuple[str, ...] = Field(default=(), max_length=10_000)
     # One link to a domain under one of these top-level domains → `action` (hold).
@@ -90,10 +49,10 @@ class LinksParams(RuleParams):
     # The site's own domains: links to them are not counted.
     allowed_domains: tuple[str, ...] = Field(default=(), max_length=1000)
 
-    @field_validator("blocked_domains", "allowed_domains")
+    @field_validator("blocked_domains", "allowed_domains", "reference_domains")
     @classmethod
     def plain_domains(cls, domains: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(d for d in map(_domain, domains) if d)
+        return tuple(d for d in map(plain_domain, domains) if d)
 
     @field_validator("hold_tlds")
     @classmethod
@@ -101,80 +60,52 @@ class LinksParams(RuleParams):
         return tuple(dict.fromkeys(t for t in (fold(t.strip()).lstrip("*.") for t in tlds) if t))
 
 
-def find_links(text: str) -> list[tuple[str, str]]:
-    """(link as written after folding, host) for every link in the text, in order."""
-    folded = fold(text)
-    if "[" in folded or "(" in folded or "{" in folded:
-        folded = _HIDDEN_DOT.sub(".", folded)
-    if "\n" in folded or "\t" in folded or "\r" in folded:
-        folded = " ".join(folded.split())
-    links: list[tuple[str, str]] = []
-    searched_to = 0
-    # Only the words around a dot followed by a letter are searched: scanning all of the text
-    # with the full pattern costs ten times more.
-    for dot in _DOT_LETTER.finditer(folded):
-        if dot.start() < searched_to:
-            continue
-        start = folded.rfind(" ", 0, dot.start()) + 1
-        end = folded.find(" ", dot.end())
-        searched_to = len(folded) if end == -1 else end
-        for match in _LINK.finditer(folded, start, searched_to):
-            link = _link(match)
-            if link is not None:
-                links.append(link)
-    return links
-
-
-def _link(match: re.Match[str]) -> tuple[str, str] | None:
-    host = match["host"]
-    tld = host.rsplit(".", 1)[1]
-    if tld not in _TLDS and not tld.startswith("xn--"):
-        return None
-    path = (match["path"] or "").rstrip(_TRAILING)
-    if (tld in _WORD_TLDS and not (match["scheme"] or host.startswith("www.") or len(path) > 1)
-            and _listed(host, SHORTENERS) is None):
-        return None
-    return (match["scheme"] or "") + host + path, host.removeprefix("www.")
-
-
-def _listed(host: str, domains: frozenset[str] | tuple[str, ...]) -> str | None:
-    """The entry of `domains` that is the host or one of its parent domains."""
-    labels = host.split(".")
-    for start in range(len(labels) - 1):
-        candidate = ".".join(labels[start:])
-        if candidate in domains:
-            return candidate
-    return None
-
-
 def check(ctx: RuleContext, params: LinksParams) -> Verdict:
-    links = [(link, host) for link, host in find_links(ctx.item.body)
-             if not (params.allowed_domains and _listed(host, params.allowed_domains))]
+    body = ctx.item.body
+    links = [(link, host) for link, host in find_links(body)
+             if not (params.allowed_domains and listed(host, params.allowed_domains))]
     if not links:
         return Verdict(NAME, "allow")
     found = [link for link, _ in links]
     if params.blocked_domains:
-        blocked = sorted({d for _, host in links if (d := _listed(host, params.blocked_domains))})
+        blocked = sorted({d for _, host in links if (d := listed(host, params.blocked_domains))})
         if blocked:
             return Verdict(NAME, params.blocked_action, 1.0,
                            "blocked domain: " + ", ".join(blocked),
-                           {"links": found, "blocked": blocked})
+                           {"links": found, "blocked": blocked, "spans": _spans(body, blocked)})
+    reasons: list[tuple[str, float, dict]] = []
     if params.hold_shorteners:
-        shortened = sorted({d for _, host in links if (d := _listed(host, SHORTENERS))})
+        shortened = sorted({d for _, host in links if (d := listed(host, SHORTENERS))})
         if shortened:
-            return Verdict(NAME, params.action, 0.8,
-                           "link through a URL shortener: " + ", ".join(shortened),
-                           {"links": found, "shorteners": shortened})
+            reasons.append(("link through a URL shortener: " + ", ".join(shortened),
+                            params.shortener_points, {"shorteners": shortened}))
     if params.hold_tlds:
         spammy = sorted({host for _, host in links if host.rsplit(".", 1)[-1] in params.hold_tlds})
         if spammy:
-            return Verdict(NAME, params.action, 0.7,
-                           "link to a top-level domain favoured by spam: " + ", ".join(spammy),
-                           {"links": found, "spam_tlds": spammy})
+            reasons.append(("link to a top-level domain favoured by spam: " + ", ".join(spammy),
+                            params.tld_points, {"spam_tlds": spammy}))
     if len(links) > params.max_links:
-        return Verdict(NAME, params.action, min(1.0, 0.5 + 0.1 * len(links)),
-                       f"{len(links)} links, more than {params.max_links}", {"links": found})
-    return Verdict(NAME, "allow", 0.0, "", {"links": found})
+        reasons.append((f"{len(links)} links, more than {params.max_links}",
+                        params.many_links_points, {}))
+    details: dict = {"links": found, "spans": _spans(body, [h for _, h in links])}
+    for _, _, more in reasons:
+        details.update(more)
+    if params.action != "score":
+        if not reasons:
+            return Verdict(NAME, "allow", 0.0, "", {"links": found})
+        return Verdict(NAME, params.action, min(1.0, 0.6 + 0.1 * len(reasons)),
+                       "; ".join(r for r, _, _ in reasons), details)
+    if not reasons and all(is_reference(host, params.reference_domains) for _, host in links):
+        return evidence(NAME, "spam", params.reference_points, "", {"links": found,
+                                                                   "references": True})
+    points = params.link_points + sum(p for _, p, _ in reasons)
+    reason = "; ".join(r for r, _, _ in reasons) or f"{len(links)} link{'s' * (len(links) > 1)}"
+    return evidence(NAME, "spam", points, reason, details)
+
+
+def _spans(body: str, hosts: list[str]) -> list[list[int]]:
+    """Where the hosts stand in the body (as written, case aside); look-alikes stay unmarked."""
+    return text_spans(body, hosts)
 
 
 RULE = Rule(NAME, frozenset({"comment"}), LinksParams, check)

@@ -1,23 +1,41 @@
-"""suspect_words: the site's suspect list (insults, spam phrases), held for a moderator to read."""
+"""suspect_words: the site's suspect list (insults, spam phrases): evidence, or a hold alone.
+
+With `action: score` (the default) a suspect entry adds `points` toward both spam and abuse, and
+each further entry `more_points`: a comment that also reads as abusive or spammy is held, while
+"Dick Advocaat" or a word quoted to discuss it is published. `hold` brings back the old
+behaviour: any entry holds the comment for a moderator.
+"""
 
 from typing import Literal
 
-from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
+from pydantic import Field
+
+from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, evidence
+from moderation.text.spans import all_quoted, entry_phrases
 from moderation.text.wordlists import matched_entries
 
 NAME = "suspect_words"
 
 
 class SuspectWordsParams(RuleParams):
-    action: Literal["hold", "reject"] = "hold"
+    action: Literal["score", "hold", "reject"] = "score"
+    points: float = Field(default=0.5, ge=0.0, le=20.0)
+    more_points: float = Field(default=0.5, ge=0.0, le=20.0)
 
 
 def check(ctx: RuleContext, params: SuspectWordsParams) -> Verdict:
-    matched = matched_entries(ctx.site.wordlists, "suspect", ctx.item.body)
+    body = ctx.item.body
+    matched = matched_entries(ctx.site.wordlists, "suspect", body)
+    # Words quoted to be discussed ("is 'Lügenpresse' the word of the year?") do not count.
+    matched = [entry for entry in matched if not all_quoted(body, entry_phrases([entry]))]
     if not matched:
         return Verdict(NAME, "allow")
-    return Verdict(NAME, params.action, min(1.0, 0.5 + 0.1 * len(matched)),
-                   "suspect: " + ", ".join(matched[:5]), {"matched": matched})
+    reason = "suspect: " + ", ".join(matched[:5])
+    details = {"matched": matched, "phrases": entry_phrases(matched)}
+    if params.action == "score":
+        return evidence(NAME, "any", params.points + params.more_points * (len(matched) - 1),
+                        reason, details)
+    return Verdict(NAME, params.action, min(1.0, 0.5 + 0.1 * len(matched)), reason, details)
 
 
 RULE = Rule(NAME, frozenset({"comment"}), SuspectWordsParams, check)

@@ -38,7 +38,8 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
     assert response.status == 200, await response.text()
     result = await response.json()
     assert result["replayed"] == 5
-    assert result["by_change"] == {"approved->rejected": 2, "rejected->approved": 1}
+    # Without "viagra" on the banned list the spam model still holds it for a moderator.
+    assert result["by_change"] == {"approved->rejected": 2, "rejected->held": 1}
     assert result["changed"] == 3
     example = next(e for e in result["examples"] if e["after"] == "rejected")
     assert "zorblax" in example["body"]

@@ -47,8 +47,14 @@ async def test_held_comment_is_listed_with_its_reasons(make_client, pool, site):
     assert [i["id"] for i in items] == [held["id"]]
     item = items[0]
     assert item["body"] == HELD_TEXT and item["status"] == "held" and item["kind"] == "comment"
+    # Held by the combined score; the evidence behind it is listed with its points and spans.
+    combined = next(v for v in item["verdicts"] if v["rule"] == "combined")
+    assert combined["action"] == "hold" and combined["details"]["category"] == "abuse"
     suspect = next(v for v in item["verdicts"] if v["rule"] == "suspect_words")
-    assert suspect["action"] == "hold" and "idiot*" in suspect["details"]["matched"]
+    assert suspect["action"] == "allow" and suspect["details"]["points"] > 0
+    assert "idiot*" in suspect["details"]["matched"]
+    start, end = suspect["details"]["spans"][0]
+    assert HELD_TEXT[start:end] == "idiot"
     assert item["commenter"]["counts"] == {"held": 1}
     assert item["priority"] > 0
     assert await queue(client, site, mod, "rule=suspect_words") == items

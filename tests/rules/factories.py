@@ -32,3 +32,22 @@ def make_site(banned: Sequence[str] | None = None, suspect: Sequence[str] | None
 def make_context(body: str = "A perfectly ordinary comment.", site: SiteView | None = None,
                  **item_overrides: Any) -> RuleContext:
     return RuleContext(item=make_item(body, **item_overrides), site=site or make_site(), now=NOW)
+
+
+def default_site() -> SiteView:
+    """A site with every default: settings, rule parameters and the starter word lists."""
+    from moderation.sites.settings import SiteSettings
+    from moderation.text.default_wordlists import BANNED, SUSPECT
+
+    settings = SiteSettings()
+    return SiteView("ustv", settings, settings.rule_params(),
+                    {"banned": compile_wordlist(BANNED, 1), "suspect": compile_wordlist(SUSPECT, 1)})
+
+
+def judge_text(body: str, site: SiteView | None = None, facts: dict | None = None):
+    """The pipeline's judgement of a first comment without history, as a worker makes it."""
+    from moderation.judging.pipeline import judge
+    from moderation.rules import rules_for
+
+    site = site or default_site()
+    return judge(make_item(body), site, site.params, rules_for("comment"), facts or {}, NOW)

@@ -8,8 +8,12 @@ from tests.rules.factories import make_context
     "THIS IS AN OUTRAGE, YOU PEOPLE", "ÄRGER ÜBER DIE STRASSENBAHN", "wow!!!!!!!!!!",
     "nooooooooooo way", "Read this ---------- now",
 ])
-def test_shouting_holds(text):
-    assert check(make_context(text), ShoutingParams()).action == "hold"
+def test_shouting_is_a_little_evidence_by_default_and_holds_when_the_site_asks(text):
+    verdict = check(make_context(text), ShoutingParams())
+    assert verdict.action == "allow" and verdict.category == "any"
+    assert 0 < verdict.points < 1  # never enough alone: enthusiasm is not abuse
+    assert verdict.details.get("spans") or "caps_ratio" in verdict.details
+    assert check(make_context(text), ShoutingParams(action="hold")).action == "hold"
 
 
 @pytest.mark.parametrize("text", [
@@ -17,7 +21,8 @@ def test_shouting_holds(text):
     "Prices rose 1000000000 percent", "Well... maybe!!", "A normal comment, calmly written.",
 ])
 def test_ordinary_text_allows(text):
-    assert check(make_context(text), ShoutingParams()).action == "allow"
+    verdict = check(make_context(text), ShoutingParams())
+    assert (verdict.action, verdict.points) == ("allow", 0.0)
 
 
 def test_ratio_counts_cased_letters_only():
@@ -26,8 +31,9 @@ def test_ratio_counts_cased_letters_only():
 
 
 def test_parameters():
-    params = ShoutingParams(max_caps_ratio=0.9, max_repeat=3)
+    params = ShoutingParams(max_caps_ratio=0.9, max_repeat=3, action="hold")
     verdict = check(make_context("MOSTLY CAPITALS here and there"), params)
     assert verdict.action == "allow"
     verdict = check(make_context("hmmmm"), params)
     assert (verdict.action, verdict.details["repeated"]) == ("hold", "mmmm")
+    assert verdict.details["spans"] == [[1, 5]]

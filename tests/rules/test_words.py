@@ -1,9 +1,11 @@
+from dataclasses import replace
+
 import pytest
 
 from moderation.rules import banned_words, suspect_words
 from moderation.text.default_wordlists import BANNED, SUSPECT
 from moderation.text.wordlists import WordListCache, compile_wordlist
-from tests.rules.factories import make_context, make_site
+from tests.rules.factories import default_site, judge_text, make_context, make_site
 
 LIST = compile_wordlist(["fuck*", "cunt", "ass", "dick", "viagra", "spam", "free money",
                          "Arschloch", "idiot*"], 3)
@@ -59,15 +61,30 @@ def test_banned_words_rejects_with_matched_entries():
     verdict = banned_words.check(make_context("cheap v!agra and s.p.a.m", site),
                                  banned_words.BannedWordsParams())
     assert verdict.action == "reject"
-    assert verdict.details == {"matched": ["viagra", "spam"]}
+    assert verdict.details == {"matched": ["viagra", "spam"], "phrases": ["viagra", "spam"]}
+    site = replace(default_site(), wordlists={"banned": compile_wordlist(["viagra", "spam"], 1)})
+    judged = judge_text("cheap v!agra and s.p.a.m", site)
+    banned = next(v for v in judged.verdicts if v.rule == "banned_words")
+    assert banned.details["spans"] == [[6, 12], [17, 24]]  # "v!agra" and "s.p.a.m" as written
     assert "viagra" in verdict.reason
 
 
-def test_suspect_words_holds():
+def test_suspect_words_are_evidence_for_both_categories():
+    site = make_site(suspect=["idiot*", "click here"])
+    params = suspect_words.SuspectWordsParams()
+    verdict = suspect_words.check(make_context("what idiots", site), params)
+    assert (verdict.action, verdict.category, verdict.points) == ("allow", "any", params.points)
+    assert verdict.details["matched"] == ["idiot*"]
+    two = suspect_words.check(make_context("Idiots, CLICK HERE", site), params)
+    assert two.points == params.points + params.more_points
+    assert two.details["phrases"] == ["idiot*", "click here"]
+
+
+def test_suspect_words_hold_alone_when_the_site_asks():
     site = make_site(suspect=["idiot*"])
     verdict = suspect_words.check(make_context("what idiots", site),
-                                  suspect_words.SuspectWordsParams())
-    assert (verdict.action, verdict.details) == ("hold", {"matched": ["idiot*"]})
+                                  suspect_words.SuspectWordsParams(action="hold"))
+    assert (verdict.action, verdict.details["matched"]) == ("hold", ["idiot*"])
 
 
 def test_rules_allow_without_lists_or_matches():

@@ -57,13 +57,17 @@ SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text
        NULL::timestamptz AS created_at, NULL::bigint AS text_hash, NULL::text AS body,
        m.banned_until, m.ban_reason, h.earlier, h.approved, h.rejected,
        h.in_60 AS commenter_60, h.in_600 AS commenter_600, h.in_3600 AS commenter_3600,
-       p.in_60 AS ip_60, p.in_600 AS ip_600, p.in_3600 AS ip_3600, t.spam_count, t.ham_count
+       p.in_60 AS ip_60, p.in_600 AS ip_600, p.in_3600 AS ip_3600, t.spam_count, t.ham_count,
+       t.shares
   FROM i
   LEFT JOIN LATERAL (
        SELECT m.banned_until, m.ban_reason FROM commenters m
         WHERE m.site_id = i.site_id AND m.commenter = i.commenter LIMIT 1) m ON true
   LEFT JOIN LATERAL (
-       SELECT t.spam_count, t.ham_count FROM spam_totals t WHERE t.site_id = i.site_id LIMIT 1
+       SELECT t.spam_count, t.ham_count, s.settings #>> '{{rules,learned_spam,share}}' = 'true'
+              AS shares
+         FROM sites s LEFT JOIN spam_totals t ON t.site_id = s.site_id
+        WHERE s.site_id = i.site_id LIMIT 1
        ) t ON true
  CROSS JOIN LATERAL (
        SELECT count(*) FILTER (WHERE c.comment_id < i.comment_id
@@ -92,7 +96,7 @@ SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text
           AND x.created_at < i.created_at) p
 UNION ALL
 SELECT i.n, c.same_person, c.comment_id, c.thread, c.created_at, c.text_hash, c.body,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM i
  CROSS JOIN LATERAL (
        (SELECT true AS same_person, c.comment_id, c.thread, c.created_at, c.text_hash, c.body
@@ -157,6 +161,9 @@ class Evidence:
     ham_total: int
     score: float
     tokens: tuple[str, ...]  # the most spammy of the comment's tokens
+    # What every site that shares its lessons taught together (learned_spam `share`), if this
+    # site shares.
+    shared: Evidence | None = None
 
 
 async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[str, dict[tuple, Any]]:
@@ -164,8 +171,7 @@ async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[str, di
     comments = [item for item in items if item.kind == "comment"]
     if not comments:
         return {}
-    # The fingerprint stored with the comment is the one of its body: normalizing every body
-    # again here cost 8 % of a worker (and the rules normalize each one anyway).
+    # The fingerprint stored with the comment is the one of its body: no need to normalize again.
     hashes = [i.text_hash if i.text_hash is not None else text_hash(i.body) for i in comments]
     rows = await conn.fetch(
         COMMENT_FACTS, [i.site_id for i in comments], [i.item_id for i in comments],
@@ -252,22 +258,36 @@ def _comparable(a: str, b: str) -> bool:
 
 
 async def _evidence(conn, comments: list[Item], summaries: dict) -> dict[tuple, Evidence]:
-    """learned_spam's score of each comment of a trained site, from the counts of its tokens."""
+    """learned_spam's scores of each comment: from its site's token counts when the site has
+    learned both spam and ham, and from every sharing site's together when its site shares."""
     # A site whose moderators have not yet decided both spam and ham cannot score anything:
     # its comments skip tokenizing and the token lookup (check() says "still learning").
     trained = [item for n, item in enumerate(comments)
                if item.body and summaries[n]["spam_count"] and summaries[n]["ham_count"]]
-    if not trained:
+    sharing = [item for n, item in enumerate(comments) if item.body and summaries[n]["shares"]]
+    if not trained and not sharing:
         return {}
-    tokens_of = {item.key: learned_spam.tokens(item.body) for item in trained}
-    keys = {(item.site_id, token) for item in trained for token in tokens_of[item.key]}
-    per_token, totals = await learned_spam.counts(conn, keys, {i.site_id for i in trained})
-    facts = {}
-    for item in trained:
-        spam_total, ham_total = totals.get(item.site_id, (0, 0))
-        counts = {token: per_token[(item.site_id, token)] for token in tokens_of[item.key]
-                  if (item.site_id, token) in per_token}
-        # The score does not depend on the site's parameters: computed here, once per item.
-        score, spammy = learned_spam.spam_probability(counts, spam_total, ham_total)
-        facts[item.key] = Evidence(spam_total, ham_total, score, tuple(spammy))
+    tokens_of = {item.key: learned_spam.tokens(item.body) for item in (*trained, *sharing)}
+    facts: dict[tuple, Evidence] = {}
+    if trained:
+        keys = {(item.site_id, token) for item in trained for token in tokens_of[item.key]}
+        per_token, totals = await learned_spam.counts(conn, keys, {i.site_id for i in trained})
+        for item in trained:
+            spam_total, ham_total = totals.get(item.site_id, (0, 0))
+            counts = {token: per_token[(item.site_id, token)] for token in tokens_of[item.key]
+                      if (item.site_id, token) in per_token}
+            # The score does not depend on the site's parameters: computed here, once per item.
+            score, spammy = learned_spam.spam_probability(counts, spam_total, ham_total)
+            facts[item.key] = Evidence(spam_total, ham_total, score, tuple(spammy))
+    if sharing:
+        shared_counts, (spam_total, ham_total) = await learned_spam.shared_counts(
+            conn, {token for item in sharing for token in tokens_of[item.key]})
+        for item in sharing:
+            counts = {t: shared_counts[t] for t in tokens_of[item.key] if t in shared_counts}
+            score, spammy = learned_spam.spam_probability(counts, spam_total, ham_total)
+            shared = Evidence(spam_total, ham_total, score, tuple(spammy))
+            own = facts.get(item.key)
+            facts[item.key] = (Evidence(0, 0, 0.5, (), shared) if own is None
+                               else Evidence(own.spam_total, own.ham_total, own.score, own.tokens,
+                                             shared))
     return facts

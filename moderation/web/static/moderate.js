@@ -372,14 +372,24 @@
       el("span", { className: "muted" }, counts ? " · " + counts : ""));
   }
 
+  // Decisions first, then the evidence that added up to the combined score, strongest first.
   function verdictList(verdicts) {
-    const flagged = verdicts.filter((v) => v.action !== "allow");
-    if (!flagged.length) return null;
+    const points = (v) => (v.details && typeof v.details.points === "number" ? v.details.points : 0);
+    const decided = verdicts.filter((v) => v.action !== "allow");
+    const evidence = verdicts.filter((v) => v.action === "allow" && points(v) > 0)
+      .sort((a, b) => points(b) - points(a));
+    if (!decided.length && !evidence.length) return null;
     return el("ul", { className: "verdicts", "aria-label": "Why it is here" },
-      flagged.map((v) => el("li", { className: "verdict " + v.action },
-        el("strong", {}, v.rule.replace(/_/g, " ")),
-        el("span", { className: "action" }, v.action),
-        v.reason ? el("span", { className: "reason" }, v.reason) : null)));
+      decided.concat(evidence).map((v) => {
+        const words = v.details && Array.isArray(v.details.words) && v.details.words.length
+          ? el("span", { className: "words" }, "words: " + v.details.words.join(", ")) : null;
+        return el("li", { className: "verdict " + v.action },
+          el("strong", {}, v.rule.replace(/_/g, " ")),
+          el("span", { className: "action" }, v.action === "allow"
+            ? "+" + points(v).toFixed(1) + " " + (v.details.category || "") : v.action),
+          v.reason ? el("span", { className: "reason" }, v.reason) : null,
+          words);
+      }));
   }
 
   function reportList(reports) {

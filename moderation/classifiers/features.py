@@ -1,0 +1,91 @@
+"""The features the shipped text models read: one function for training and for judging.
+
+Words come from `normalize` (case, accents, look-alikes, leetspeak and spaced letters undone), so
+"V.I.A.G.R.A" and "viagra" are one feature. On top of words and word pairs, the 4-letter pieces of
+long words carry what a word list cannot: German compounds ("Drecksvolk", "Volksverräter") and
+new spellings. Links are left out of the words: only what kind of link it is (a reference or
+another) is a feature, and the links rule weighs the rest. Shapes say what spam shares whatever
+its words: a phone number, a price, an e-mail address, a messenger, hidden dots, capitals.
+"""
+
+from __future__ import annotations
+
+import re
+
+from moderation.text.letters import caps_ratio
+from moderation.text.links import find_links, is_reference
+from moderation.text.normalize import fold, normalize
+
+MAX_WORD = 30
+# Words at least this long also give their 4-letter pieces.
+PIECES_FROM = 6
+MAX_FEATURES = 400  # a long comment says what it says in its first few hundred
+
+_PHONE = re.compile(r"(?:\+|\b)\d[\d ().\-]{6,}\d")
+_PRICE = re.compile(r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|eur\b|euro\b|usd\b|dollars?\b|k\b)")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[a-z]{2,}")
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w\-]+\.(?:com|net|org|info|biz|xyz|top|click|"
+                   r"site|online|shop|store|io|me|ly|gl|co|ru|de|uk|us|tk|ml|ga|cf|gq)\b")
+_HIDDEN_DOT = re.compile(r"[\[({]\s*(?:\.|dot|punkt)\s*[\])}]|\s(?:dot|punkt)\s")
+_MESSENGER = re.compile(r"\b(?:whats\s?app|telegram|signal|viber|wechat|kik|snapchat|insta(?:gram)?|"
+                        r"tiktok|dm|pm|inbox)\b")
+
+
+def shapes(text: str) -> list[str]:
+    """Shape features of the folded text, each once."""
+    folded = fold(text)
+    found = []
+    if _PHONE.search(folded):
+        found.append("shape:phone")
+    if _PRICE.search(folded):
+        found.append("shape:price")
+    if _EMAIL.search(folded):
+        found.append("shape:email")
+    hosts = [host for _, host in find_links(text)] if "." in text else []
+    if hosts:
+        # What kind of link, not where: the words of a link are left out of the text.
+        kinds = {"link:reference" if is_reference(h) else "link:other" for h in hosts[:5]}
+        found += sorted(kinds)
+        if len(hosts) > 1:
+            found.append("link:several")
+    if _HIDDEN_DOT.search(folded):
+        found.append("shape:hidden_dot")
+    if _MESSENGER.search(folded):
+        found.append("shape:messenger")
+    ratio, letters = caps_ratio(text)
+    if letters >= 12 and ratio > 0.7:
+        found.append("shape:capitals")
+    if "!!!" in text:
+        found.append("shape:exclaims")
+    return found
+
+
+def without_links(text: str) -> str:
+    """The text with its links left out: what a link says (a shortener, a reference, a cheap
+    top-level domain) is the links rule's to weigh, and a model that learned "www" from spam
+    would hold every reader who cites a source."""
+    if "." not in text or not _LINK.search(fold(text)):
+        return text  # the same object: normalize() remembers it for the other rules
+    return _LINK.sub(" ", fold(text))
+
+
+def features(text: str) -> list[str]:
+    """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes."""
+    words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
+             for w in normalize(without_links(text)).split() if len(w) <= MAX_WORD]
+    found = dict.fromkeys(f"w:{w}" for w in words)
+    found.update(dict.fromkeys(f"b:{a} {b}" for a, b in zip(words, words[1:])))
+    for word in words:
+        if len(word) >= PIECES_FROM:
+            bounded = f"<{word}>"
+            found.update(dict.fromkeys(f"p:{bounded[i:i + 4]}" for i in range(len(bounded) - 3)))
+    found.update(dict.fromkeys(shapes(text)))
+    return list(found)[:MAX_FEATURES]
+
+
+def words_of_feature(feature: str) -> list[str]:
+    """The normalized words a feature stands for (for explanations): none for a shape."""
+    kind, _, value = feature.partition(":")
+    if kind in ("w", "b"):
+        return [w for w in value.split() if not w.startswith("#")]
+    return []

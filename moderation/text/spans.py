@@ -1,0 +1,143 @@
+"""Where in the comment as written a normalized word or phrase stands: spans to highlight.
+
+Rules match normalized text ("f.u.c.k" is "fuck"); the moderators' page highlights the original.
+Each token of the body (a run without spaces) is normalized alone and compared; a phrase matches
+consecutive tokens. Spans are [start, end) code-point offsets into the body. Only items that a
+rule flags pay for this, and a body is scanned up to `MAX_SCAN` characters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from moderation.text.normalize import normalize
+
+MAX_SCAN = 10_000
+MAX_SPANS = 20
+MAX_TOKEN = 64
+_TOKEN = re.compile(r"\S+")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _words_of_token(token: str) -> tuple[str, ...]:
+    # Tokens repeat across comments ("the", "article,"): remembered, the cache bounded by count
+    # and each entry by MAX_TOKEN characters.
+    return tuple(normalize(token).split())
+
+
+_last_stream: tuple[str, list[tuple[int, int, str]]] = ("", [])
+
+
+def _stream(body: str) -> list[tuple[int, int, str]]:
+    """(start, end, normalized word) for each word of each whitespace-separated token; the last
+    body's are remembered, since every flagged verdict of a comment asks for them."""
+    global _last_stream
+    if _last_stream[0] is body:
+        return _last_stream[1]
+    found = []
+    for match in _TOKEN.finditer(body, 0, min(len(body), MAX_SCAN)):
+        token = match.group()
+        words = _words_of_token(token) if len(token) <= MAX_TOKEN else tuple(
+            normalize(token).split())
+        if not words:
+            continue
+        # Punctuation around a token is not part of the word ("idiot," → "idiot").
+        start, end = match.start(), match.end()
+        while start < end - 1 and not body[start].isalnum():
+            start += 1
+        while end > start + 1 and not body[end - 1].isalnum():
+            end -= 1
+        for word in words:
+            found.append((start, end, word))
+    _last_stream = (body, found)
+    return found
+
+
+def phrase_spans(body: str, phrases: Iterable[str]) -> list[list[int]]:
+    """Spans of each normalized phrase; a phrase ending in "*" matches words it starts."""
+    by_first: dict[str, list[tuple[list[str], bool]]] = {}
+    prefixes: list[tuple[list[str], bool]] = []
+    for phrase in phrases:
+        words = phrase.rstrip("*").split()
+        if not words:
+            continue
+        prefix = phrase.endswith("*")
+        if prefix and len(words) == 1:
+            prefixes.append((words, True))
+        else:
+            by_first.setdefault(words[0], []).append((words, prefix))
+    if not by_first and not prefixes:
+        return []
+    stream = _stream(body)
+    spans: list[list[int]] = []
+    for i, (start, end, word) in enumerate(stream):
+        candidates = by_first.get(word, [])
+        if prefixes and any(word.startswith(w[0]) for w, _ in prefixes):
+            spans.append([start, end])
+            continue
+        for words, prefix in candidates:
+            following = stream[i:i + len(words)]
+            if len(following) < len(words):
+                continue
+            last = following[-1][2]
+            if all(have == want for (_, _, have), want in zip(following[1:-1], words[1:-1])) and (
+                    last.startswith(words[-1]) if prefix else last == words[-1]):
+                spans.append([start, following[-1][1]])
+                break
+        if len(spans) >= MAX_SPANS:
+            break
+    return _merged(spans)
+
+
+def entry_phrases(entries: Iterable[str]) -> list[str]:
+    """Word-list entries as the site wrote them ("Idiot*", "Kill yourself") as phrases."""
+    return [normalize(e.rstrip("*")) + ("*" if e.endswith("*") else "") for e in entries]
+
+
+def _merged(spans: list[list[int]]) -> list[list[int]]:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def text_spans(body: str, needles: Iterable[str]) -> list[list[int]]:
+    """Spans of literal substrings (links, repeated characters), case-insensitive."""
+    lowered = body[:MAX_SCAN].lower()
+    spans = []
+    for needle in needles:
+        start = lowered.find(needle.lower()) if needle else -1
+        if start >= 0:
+            spans.append([start, start + len(needle)])
+    return _merged(spans)
+
+
+_OPENING = {'"': '"', "“": "”", "„": "“", "«": "»", "»": "«", "‚": "‘", "'": "'", "‘": "’", "‹": "›"}
+
+
+def quoted(body: str, span: list[int]) -> bool:
+    """Whether the span stands inside quotation marks: a word quoted to be discussed ("calling
+    them 'vermin' is wrong"), not said to anyone."""
+    start, end = span
+    before = body[max(0, start - 200):start]
+    for opening, closing in _OPENING.items():
+        at = before.rfind(opening)
+        if at < 0:
+            continue
+        # The quote opened before the span is not closed before it, and closes after it.
+        still_open = closing not in before[at + 1:] or (
+            opening == closing and before.count(opening) % 2 == 1)
+        if still_open and body.find(closing, end, end + 200) >= 0:
+            return True
+    return False
+
+
+def all_quoted(body: str, phrases: Iterable[str]) -> bool:
+    """Whether every place the phrases stand in the body is inside quotation marks."""
+    spans = phrase_spans(body, phrases)
+    return bool(spans) and all(quoted(body, span) for span in spans)

@@ -1,0 +1,51 @@
+"""threats: threats, death wishes, doxxing, incitement and dehumanization hold alone (EN and DE)."""
+
+import pytest
+
+from moderation.rules.threats import ThreatsParams, check, find_threat
+from moderation.text.normalize import normalize
+from tests.rules.factories import judge_text, make_context
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("kill yourself", "self-harm incitement"),
+    ("I know where you live.", "threat"),
+    ("We know which school your kids go to", "threat"),
+    ("It would be a shame if something happened to your car", "threat"),
+    ("Remember what happened in 1938 to people like you", "threat"),
+    ("I will kill you", "threat"),
+    ("I hope your whole family gets cancer", "death wish"),
+    ("people like him deserve to die", "death wish"),
+    ("Everyone email her and tell her what you think", "doxxing"),
+    ("Her home address is 12 Elm Street, go and visit", "doxxing"),
+    ("Someone should teach him a lesson", "incitement"),
+    ("they are all vermin", "dehumanizing"),
+    ("Go back to where you came from", "go back"),
+    ("Ich weiß, wo du wohnst.", "threat"),
+    ("Wir wissen, in welche Schule deine Kinder gehen", "threat"),
+    ("Das wirst du noch bereuen", "threat"),
+    ("Ich hoffe, deine ganze Familie verreckt", "death wish"),
+    ("Solche Politiker gehören an die Wand gestellt", "death wish"),
+    ("Man sollte ihn aufhängen", "incitement"),
+    ("Hier ist seine Privatadresse: Hauptstraße 5", "doxxing"),
+    ("Flüchtlinge sind Tiere", "dehumanizing"),
+])
+def test_threats_are_held_in_both_languages(text, kind):
+    verdict = check(make_context(text), ThreatsParams())
+    assert verdict.action == "hold" and verdict.details["kind"] == kind
+    judged = judge_text(text)
+    assert judged.status == "held"
+    shown = next(v for v in judged.verdicts if v.rule == "threats")
+    assert shown.details["spans"], shown.details
+
+
+@pytest.mark.parametrize("text", [
+    "Rats are a problem in the city", "This will kill the budget", "I hope you enjoy the summer",
+    "They are animal lovers", "we should take care of our elderly", "I hope they do not die",
+    "the killer should get life", "Sie werden sehen, die Preise steigen",
+    "Pass gut auf dich auf!", "Der Müll gehört entsorgt", "His number is 10 this season",
+    "go back to your first point, it was better", "Man sollte die Bilder aufhängen",
+    "The tax should be removed", "I know where you are coming from on this",
+])
+def test_ordinary_text_is_spared(text):
+    assert find_threat(normalize(text)) is None

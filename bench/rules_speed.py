@@ -1,11 +1,13 @@
-"""Items per second through the whole rule pipeline on one core, without and with the model.
+"""Items per second through the whole rule pipeline on one core, without and with the models.
 
 Run: PYTHONPATH=. taskset -c 0 .venv/bin/python bench/rules_speed.py [--micro] [--facts] [--explain]
 
 The checks run over 20,000 in-memory comments with realistic facts (a commenter history, flood
 counts, near-duplicates, a trained learned_spam site's scores), exactly as `pipeline.judge` runs
 them in a worker; what the fact loaders compute (shingles, the classifier's score) is part of the
-fact loading figure. "Without the model" switches toxicity off; learned_spam stays on (its arithmetic is cheap).
+fact loading figure. "Without the models" switches toxicity and learned_spam's base model off.
+The generated texts are a stress mix (most of them stopped, so most are explained with spans);
+"labelled comments" runs every model over the dev split of the labelled corpus instead.
 `--micro` also times normalization and each text rule alone.
 `--facts` also starts the embedded PostgreSQL, stores 100,000 comments (`--stored`) and times the
 rules' batch fact loaders (one query each per batch of 100), which a worker pays once per batch;
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -56,8 +59,10 @@ def bodies(n: int) -> list[str]:
 
 
 def site_view(with_model: bool) -> SiteView:
-    settings = SiteSettings(premoderation="first_n", first_n=2,
-                            rules={} if with_model else {"toxicity": {"enabled": False}})
+    settings = SiteSettings.model_validate({
+        "premoderation": "first_n", "first_n": 2,
+        "rules": {} if with_model else {"toxicity": {"enabled": False},
+                                        "learned_spam": {"base_model": False}}})
     return SiteView("ustv", settings, settings.rule_params(),
                     {"banned": compile_wordlist(BANNED, 1), "suspect": compile_wordlist(SUSPECT, 1)})
 
@@ -76,18 +81,35 @@ def facts_for(rng: random.Random, body: str) -> dict:
     }
 
 
+def labelled_bodies(n: int) -> list[str]:
+    """Texts of the labelled corpus's dev split (training/corpus.py), repeated up to n: comments
+    as they come, three in four of them clean."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from training.corpus import load
+
+    texts = [e.text for e in load() if e.split == "dev"]
+    return [texts[i % len(texts)] for i in range(n)]
+
+
 def run_checks(n: int, with_model: tuple[bool, ...] = (False, True)) -> dict[str, float]:
-    """Prints and returns items/s (wall time) by label: "without the model", "with the model"."""
+    """Prints and returns items/s (wall time) by label: "without the models", "with the models"
+    (the stress mix: most texts stopped), "labelled comments" (every model, the labelled mix)."""
     rng = random.Random(11)
     items = [Item("comment", "ustv", i, 1, NOW, commenter="anon:x", ip_hash=b"ip", thread="t1",
                   body=body) for i, body in enumerate(bodies(n))]
+    labelled = [Item("comment", "ustv", i, 1, NOW, commenter="anon:x", ip_hash=b"ip", thread="t1",
+                     body=body) for i, body in enumerate(labelled_bodies(n))]
     facts = [facts_for(rng, item.body) for item in items]
+    labelled_facts = [facts_for(rng, item.body) for item in labelled]
     rules = rules_for("comment")
     toxicity.load_model()
     results = {}
-    for label, model in (("without the model", False), ("with the model", True)):
+    for label, model in (("without the models", False), ("with the models", True),
+                         ("labelled comments", True)):
         if model not in with_model:
             continue
+        if label == "labelled comments":
+            items, facts = labelled, labelled_facts
         site = site_view(model)
         for item, item_facts in zip(items[:500], facts):  # warm-up
             pipeline.judge(item, site, site.params, rules, item_facts, NOW)

@@ -275,10 +275,13 @@ def bench_rules(n: int) -> list[dict]:
 
     print(f"\n## rules: {n:,} comments through all rules")
     speeds = rules_speed.run_checks(n)
-    without, with_model = speeds["without the model"], speeds["with the model"]
-    return [row("rule pipeline, no model", f"{without:,.0f} items/s", target=">= 5,000 items/s",
-                met=without >= 5000),
-            row("rule pipeline, with model", f"{with_model:,.0f} items/s")]
+    without, with_models = speeds["without the models"], speeds["with the models"]
+    labelled = speeds["labelled comments"]
+    return [row("rule pipeline, no model (stress mix)", f"{without:,.0f} items/s"),
+            row("rule pipeline, every model (stress mix)", f"{with_models:,.0f} items/s",
+                target=">= 5,000 items/s", met=with_models >= 5000),
+            row("rule pipeline, every model (labelled comments)", f"{labelled:,.0f} items/s",
+                target=">= 5,000 items/s", met=labelled >= 5000)]
 
 
 def memory_row(what: str, process: subprocess.Popen) -> dict:

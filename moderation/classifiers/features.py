@@ -10,6 +10,7 @@ its words: a phone number, a price, an e-mail address, a messenger, hidden dots,
 
 from __future__ import annotations
 
+import functools
 import re
 
 from moderation.text.letters import caps_ratio
@@ -69,16 +70,36 @@ def without_links(text: str) -> str:
     return _LINK.sub(" ", fold(text))
 
 
+_last_features: tuple[str, list[str]] = ("", [])
+
+
 def features(text: str) -> list[str]:
-    """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes."""
+    """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes. The
+    last text's are remembered (keyed by the text object): scoring and explaining both ask."""
+    global _last_features
+    if _last_features[0] is text:
+        return _last_features[1]
+    found = _features(text)
+    _last_features = (text, found)
+    return found
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_features(word: str) -> tuple[str, ...]:
+    """A word's own features: the word, and its 4-letter pieces when it is long. Words repeat from
+    comment to comment, so they are remembered (bounded by count; words are at most MAX_WORD)."""
+    if len(word) < PIECES_FROM:
+        return (f"w:{word}",)
+    bounded = f"<{word}>"
+    return (f"w:{word}", *(f"p:{bounded[i:i + 4]}" for i in range(len(bounded) - 3)))
+
+
+def _features(text: str) -> list[str]:
+    linkless = without_links(text)
     words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
-             for w in normalize(without_links(text)).split() if len(w) <= MAX_WORD]
-    found = dict.fromkeys(f"w:{w}" for w in words)
+             for w in normalize(linkless, remember=linkless is text).split() if len(w) <= MAX_WORD]
+    found = dict.fromkeys(f for w in words for f in _word_features(w))
     found.update(dict.fromkeys(f"b:{a} {b}" for a, b in zip(words, words[1:])))
-    for word in words:
-        if len(word) >= PIECES_FROM:
-            bounded = f"<{word}>"
-            found.update(dict.fromkeys(f"p:{bounded[i:i + 4]}" for i in range(len(bounded) - 3)))
     found.update(dict.fromkeys(shapes(text)))
     return list(found)[:MAX_FEATURES]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from moderation.rules import RULES, rules_for
 from moderation.rules.base import Item, Rule, RuleContext, RuleParams, SiteView, Verdict
-from moderation.text.spans import phrase_spans
+from moderation.text.spans import phrase_spans_by_key
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,14 @@ def judge(item: Item, site: SiteView, params: Mapping[str, RuleParams],
           rules: Sequence[Rule], facts: Mapping[str, Any], now: datetime) -> Judgement:
     verdicts: list[Verdict] = []
     ctx = RuleContext(item=item, site=site, now=now, facts=facts, verdicts=verdicts)
+    rejected = False
     for rule in rules:
-        if params[rule.name].enabled:
-            verdicts.append(rule.check(ctx, params[rule.name]))
+        rule_params = params[rule.name]
+        # Once rejected, evidence cannot change the decision: the models are not asked.
+        if rule_params.enabled and not (rejected and rule_params.action == "score"):
+            verdict = rule.check(ctx, rule_params)
+            verdicts.append(verdict)
+            rejected = rejected or verdict.action == "reject"
     status = decide(verdicts)
     if status != "approved":
         explain(ctx, rules)
@@ -76,6 +81,7 @@ def explain(ctx: RuleContext, rules: Sequence[Rule]) -> None:
     by_name = {rule.name: rule for rule in rules}
     verdicts = ctx.verdicts
     assert isinstance(verdicts, list)
+    explained: dict[int, dict] = {}
     for n, verdict in enumerate(verdicts):
         if verdict.action == "allow" and verdict.points <= 0:
             continue
@@ -83,11 +89,15 @@ def explain(ctx: RuleContext, rules: Sequence[Rule]) -> None:
         details = dict(verdict.details)
         if rule is not None and rule.explain is not None:
             details.update(rule.explain(ctx, verdict))
-        phrases = details.pop("phrases", None)
-        if phrases:
-            details["spans"] = phrase_spans(ctx.item.body, phrases)
-        if details != verdict.details:
-            verdicts[n] = replace(verdict, details=details)
+        explained[n] = details
+    # One pass over the body for every verdict's phrases.
+    phrases = {n: details.pop("phrases") for n, details in explained.items()
+               if details.get("phrases")}
+    for n, spans in phrase_spans_by_key(ctx.item.body, phrases).items():
+        explained[n]["spans"] = spans
+    for n, details in explained.items():
+        if details != verdicts[n].details:
+            verdicts[n] = replace(verdicts[n], details=details)
 
 
 async def warm_up(rules: Sequence[Rule] = RULES) -> None:

@@ -93,8 +93,21 @@ def plain_domain(value: str) -> str:
 
 
 
+_last_links: tuple[str, list[tuple[str, str]]] = ("", [])
+
+
 def find_links(text: str) -> list[tuple[str, str]]:
-    """(link as written after folding, host) for every link in the text, in order."""
+    """(link as written after folding, host) for every link in the text, in order. The last
+    text's are remembered (keyed by the text object): the links rule and the model both ask."""
+    global _last_links
+    if _last_links[0] is text:
+        return _last_links[1]
+    links = _find_links(text)
+    _last_links = (text, links)
+    return links
+
+
+def _find_links(text: str) -> list[tuple[str, str]]:
     folded = fold(text)
     if "[" in folded or "(" in folded or "{" in folded:
         folded = _HIDDEN_DOT.sub(".", folded)

@@ -121,8 +121,21 @@ _REPEAT = re.compile(r"([^\W\d_])\1\1+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+_last_fold: tuple[str, str] = ("", "")
+
+
 def fold(text: str) -> str:
-    """Case, accents, compatibility forms, confusables and invisible characters folded away."""
+    """Case, accents, compatibility forms, confusables and invisible characters folded away.
+    The last text's fold is remembered (keyed by the text object): several rules fold it."""
+    global _last_fold
+    if _last_fold[0] is text:
+        return _last_fold[1]
+    folded = _fold(text)
+    _last_fold = (text, folded)
+    return folded
+
+
+def _fold(text: str) -> str:
     if text.isascii():
         return text.encode().translate(_ASCII_FOLD, _ASCII_CONTROLS).decode()
     text = unicodedata.normalize("NFKD", text)
@@ -205,8 +218,11 @@ def word_forms(text: str) -> tuple[str, ...]:
     return forms
 
 
-def normalize(text: str) -> str:
-    """The canonical form of a text: its words, evasions undone, one space apart."""
+def normalize(text: str, remember: bool = True) -> str:
+    """The canonical form of a text: its words, evasions undone, one space apart. With
+    `remember=False` (a word, a piece of a text) the comment being judged stays remembered."""
+    if not remember:
+        return _REPEAT.sub(r"\1\1", " ".join(words_of(_fold(text))))
     memo = _memo(text)
     normalized = memo.normalized
     if normalized is None:

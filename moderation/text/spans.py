@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from moderation.text.normalize import normalize
 
 MAX_SCAN = 10_000
 MAX_SPANS = 20
 MAX_TOKEN = 64
+K = TypeVar("K")
 _TOKEN = re.compile(r"\S+")
 
 
 @functools.lru_cache(maxsize=50_000)
-def _words_of_token(token: str) -> tuple[str, ...]:
-    # Tokens repeat across comments ("the", "article,"): remembered, the cache bounded by count
-    # and each entry by MAX_TOKEN characters.
-    return tuple(normalize(token).split())
+def _token(token: str) -> tuple[int, int, tuple[str, ...]]:
+    """(punctuation before, punctuation after, normalized words) of a token: "idiot," is the word
+    "idiot" one character shorter. Tokens repeat across comments ("the", "article,"), so they are
+    remembered; the cache is bounded by count and each entry by MAX_TOKEN characters."""
+    start, end = 0, len(token)
+    while start < end - 1 and not token[start].isalnum():
+        start += 1
+    while end > start + 1 and not token[end - 1].isalnum():
+        end -= 1
+    return start, len(token) - end, tuple(normalize(token, remember=False).split())
 
 
 _last_stream: tuple[str, list[tuple[int, int, str]]] = ("", [])
@@ -39,16 +47,10 @@ def _stream(body: str) -> list[tuple[int, int, str]]:
     found = []
     for match in _TOKEN.finditer(body, 0, min(len(body), MAX_SCAN)):
         token = match.group()
-        words = _words_of_token(token) if len(token) <= MAX_TOKEN else tuple(
-            normalize(token).split())
-        if not words:
-            continue
-        # Punctuation around a token is not part of the word ("idiot," → "idiot").
-        start, end = match.start(), match.end()
-        while start < end - 1 and not body[start].isalnum():
-            start += 1
-        while end > start + 1 and not body[end - 1].isalnum():
-            end -= 1
+        if len(token) > MAX_TOKEN:
+            continue  # no word of a comment is that long: a run of junk, not worth a highlight
+        lead, trail, words = _token(token)
+        start, end = match.start() + lead, match.end() - trail
         for word in words:
             found.append((start, end, word))
     _last_stream = (body, found)
@@ -57,43 +59,47 @@ def _stream(body: str) -> list[tuple[int, int, str]]:
 
 def phrase_spans(body: str, phrases: Iterable[str]) -> list[list[int]]:
     """Spans of each normalized phrase; a phrase ending in "*" matches words it starts."""
-    by_first: dict[str, list[tuple[list[str], bool]]] = {}
-    prefixes: list[tuple[list[str], bool]] = []
-    for phrase in phrases:
-        words = phrase.rstrip("*").split()
-        if not words:
-            continue
-        prefix = phrase.endswith("*")
-        if prefix and len(words) == 1:
-            prefixes.append((words, True))
-        else:
-            by_first.setdefault(words[0], []).append((words, prefix))
+    return phrase_spans_by_key(body, {0: phrases}).get(0, [])
+
+
+def phrase_spans_by_key(body: str, phrases_by_key: Mapping[K, Iterable[str]]
+                        ) -> dict[K, list[list[int]]]:
+    """phrase_spans for several lists at once, in one pass over the body."""
+    by_first: dict[str, list[tuple[K, list[str], bool]]] = {}
+    prefixes: list[tuple[K, str]] = []
+    for key, phrases in phrases_by_key.items():
+        for phrase in phrases:
+            words = phrase.rstrip("*").split()
+            if not words:
+                continue
+            prefix = phrase.endswith("*")
+            if prefix and len(words) == 1:
+                prefixes.append((key, words[0]))
+            else:
+                by_first.setdefault(words[0], []).append((key, words, prefix))
     if not by_first and not prefixes:
-        return []
+        return {}
     stream = _stream(body)
-    spans: list[list[int]] = []
+    found: dict[K, list[list[int]]] = {}
     for i, (start, end, word) in enumerate(stream):
-        candidates = by_first.get(word, [])
-        if prefixes and any(word.startswith(w[0]) for w, _ in prefixes):
-            spans.append([start, end])
-            continue
-        for words, prefix in candidates:
+        for key, stem in prefixes:
+            if word.startswith(stem):
+                found.setdefault(key, []).append([start, end])
+        for key, words, prefix in by_first.get(word, ()):
             following = stream[i:i + len(words)]
             if len(following) < len(words):
                 continue
             last = following[-1][2]
             if all(have == want for (_, _, have), want in zip(following[1:-1], words[1:-1])) and (
                     last.startswith(words[-1]) if prefix else last == words[-1]):
-                spans.append([start, following[-1][1]])
-                break
-        if len(spans) >= MAX_SPANS:
-            break
-    return _merged(spans)
+                found.setdefault(key, []).append([start, following[-1][1]])
+    return {key: _merged(spans)[:MAX_SPANS] for key, spans in found.items()}
 
 
 def entry_phrases(entries: Iterable[str]) -> list[str]:
     """Word-list entries as the site wrote them ("Idiot*", "Kill yourself") as phrases."""
-    return [normalize(e.rstrip("*")) + ("*" if e.endswith("*") else "") for e in entries]
+    return [normalize(e.rstrip("*"), remember=False) + ("*" if e.endswith("*") else "")
+            for e in entries]
 
 
 def _merged(spans: list[list[int]]) -> list[list[int]]:
@@ -137,7 +143,13 @@ def quoted(body: str, span: list[int]) -> bool:
     return False
 
 
+# Any opening quotation mark; an apostrophe counts only where a word does not go on through it.
+_ANY_QUOTE = re.compile(r"[\"“„«»‹]|(?:^|[\s(])['‘‚]")
+
+
 def all_quoted(body: str, phrases: Iterable[str]) -> bool:
     """Whether every place the phrases stand in the body is inside quotation marks."""
+    if _ANY_QUOTE.search(body) is None:
+        return False
     spans = phrase_spans(body, phrases)
     return bool(spans) and all(quoted(body, span) for span in spans)

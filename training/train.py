@@ -82,7 +82,7 @@ def report(examples: list[Example], path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--c", type=float, default=4.0, help="inverse regularization strength")
+    parser.add_argument("--c", type=float, default=128.0, help="inverse regularization strength")
     parser.add_argument("--min-df", type=int, default=2)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -93,7 +93,7 @@ def main() -> None:
     saved = train(train_set, args.c, args.min_df)
     saved["about"] = {
         "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "command": "python -m training.train" + (f" --c {args.c}" if args.c != 4.0 else ""),
+        "command": "python -m training.train" + (f" --c {args.c}" if args.c != 128.0 else ""),
         "c": args.c, "min_df": args.min_df, "features": len(saved["weights"]),
         "examples": {f"{s}/{label}/{split}": n for (s, label, split), n in sorted(splits.items())},
     }

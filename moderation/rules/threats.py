@@ -193,7 +193,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _COMMON = frozenset("""
 you your yall the and are for that this with all his her him they them she was were have has
 had not but can will would could should shall going gonna get got ich wir du dich dir euch ihr
-sie ihn ihm ihnen der die das den dem des und ist sind seid wie was wer mit auf fur von zum zur
+sie ihn ihm ihnen der das den dem des und ist sind seid wie was wer mit auf fur von zum zur
 ein eine einen dass doch nur noch schon bald alle auch mal who any some one
 """.split())
 _TRIGGERS = [frozenset(w for w in re.findall(r"[a-z]{3,}", pattern.pattern) if w not in _COMMON)

@@ -101,7 +101,7 @@ async def seed_replies(client, pool, site, thread: str, replies: int) -> tuple[s
     """A top-level comment with `replies` replies, every fifth answering the reply before it,
     then a quiet comment with none; all decided. Returns (the comment, its replies in order)."""
     await sites.save_settings(pool, site, SiteSettings(rules={"flood": {"enabled": False}}))
-    top = await post(client, site, thread, "a comment everyone answers")
+    top = await post(client, site, thread, "The council vote was closer than the article suggests.")
     ids = []
     for n in range(replies):
         parent = ids[-1] if n % 5 == 4 else top["id"]

@@ -62,7 +62,7 @@ end
 POST_LUA = post_lua("""'{"body": "A measured comment about the summit, number ' .. counter ..
     '.", "commenter": {"name": "Bench reader"}}'""")
 
-# Every request from its own reader and address (TRUST_FORWARDED_FOR=true on the server), with its
+# Every request from its own reader and address (TRUSTED_PROXIES=127.0.0.1 on the server), with its
 # own text: ordinary comments for the rules, as the latency client sends them.
 DISTINCT_POST_LUA = post_lua(
     """'{"body": "Reader ' .. counter .. ' thinks the summit communique says little new.", ' ..
@@ -423,7 +423,7 @@ def end_to_end_max(options, url: str, env: dict, python: str, commands: list) ->
     with ExitStack() as stack:
         for command, extra in commands:
             stack.enter_context(server(
-                [python, "-m", "moderation", command], {**env, "TRUST_FORWARDED_FOR": "true", **extra},
+                [python, "-m", "moderation", command], {**env, "TRUSTED_PROXIES": "127.0.0.1", **extra},
                 port if command == "serve" else free_port(), "/healthz" if command == "serve" else None))
         asyncio.run(probe(f"http://127.0.0.1:{port}", url))
         started = time.monotonic()
@@ -468,7 +468,7 @@ def latency_run(options, url: str, env: dict, python: str, mode: str, commands: 
     with ExitStack() as stack:
         processes = [stack.enter_context(server(
             [python, "-m", "moderation", command],
-            {**env, "TRUST_FORWARDED_FOR": "true", **extra}, port if command == "serve"
+            {**env, "TRUSTED_PROXIES": "127.0.0.1", **extra}, port if command == "serve"
             else free_port(), "/healthz" if command == "serve" else None))
             for command, extra in commands]
         base_url = f"http://127.0.0.1:{port}"

@@ -29,7 +29,9 @@ from moderation.sites import wordlist_handlers  # noqa: F401
 from moderation.sites.demo import demo_origins, ensure_demo_site
 from moderation.sites.store import SiteDirectory
 from moderation.web import meta, moderate_page, pages  # noqa: F401
+from moderation.web.addresses import ClientAddresses, parse_networks
 from moderation.web.keys import (
+    CLIENTS,
     CLOCK,
     CONFIG,
     DATABASE_URL,
@@ -131,6 +133,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
     app[CONFIG] = config
     app[CLOCK] = clock
     app[SIGNER] = Signer(config.require_secret_key())
+    app[CLIENTS] = ClientAddresses(parse_networks(config.trusted_proxies))
     app[RATING_READS] = RatingReads.from_config(config)
     app[FRONT_CACHE] = FrontCache()
     app[METRICS] = Metrics()

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from moderation.web.addresses import parse_networks
+
 
 class Config(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore",
@@ -72,12 +74,19 @@ class Config(BaseSettings):
         "when set, GET /metrics needs 'Authorization: Bearer <this>'; unset, restrict it at the proxy"))
     page_cache_s: float = Field(default=1.0, ge=0, le=60, description=(
         "how long a process reuses a rendered thread page (0 turns it off)"))
-    trust_forwarded_for: bool = Field(default=False, description=(
-        "take the client IP from X-Forwarded-For (only behind your own proxy)"))
+    trusted_proxies: str = Field(default="", description=(
+        "comma-separated CIDRs of your own reverse proxies; X-Forwarded-For is read from the "
+        "right past them (empty: the peer address is the client)"))
     demo_site: bool = Field(default=True, description=(
         "create the `demo` site on start (allowing this server's own origin) so /demo works"))
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
         "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def proxy_networks(cls, text: str) -> str:
+        parse_networks(text)
+        return text
 
     @field_validator("database_url")
     @classmethod

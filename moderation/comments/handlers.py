@@ -13,7 +13,7 @@ from moderation.comments import store as comments
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_commenter
 from moderation.web.http import (
-    client_ip,
+    client_address,
     find_site,
     item_id,
     json_bytes_response,
@@ -74,7 +74,7 @@ async def post_comment(request: web.Request) -> web.Response:
     thread = thread_slug(request)
     body = await parse_body(request, CommentIn)
     signer = app[SIGNER]
-    ip_hash = signer.ip_hash(client_ip(request))
+    ip_hash = signer.ip_hash(client_address(request))
     commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
                                   app[CLOCK]())
     idempotency_key = request.headers.get("Idempotency-Key")

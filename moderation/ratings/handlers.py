@@ -20,7 +20,7 @@ from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
 from moderation.ratings import store as ratings
 from moderation.web.etags import cacheable
-from moderation.web.http import client_ip, find_site, json_response, parse_body, parse_query, slug_param
+from moderation.web.http import client_address, find_site, json_response, parse_body, parse_query, slug_param
 from moderation.web.keys import CLOCK, NOTIFIER, POOL, SIGNER
 from moderation.web.models import (
     AggregateRatingLd,
@@ -84,7 +84,7 @@ async def post_rating(request: web.Request) -> web.Response:
     author = author_slug(request)
     body = await parse_body(request, RatingIn)
     signer = request.app[SIGNER]
-    ip_hash = signer.ip_hash(client_ip(request))
+    ip_hash = signer.ip_hash(client_address(request))
     rater = resolve_rater(signer, site, body.rater.fingerprint if body.rater else None,
                           body.sso_token, ip_hash, request.app[CLOCK]())
     rating_id, _ = await ratings.accept(request.app[POOL], ratings.NewRating(

@@ -15,7 +15,7 @@ from moderation.identity.sso import resolve_rater
 from moderation.review import commenters
 from moderation.review import store as review
 from moderation.rules.commenter import trusted_after
-from moderation.web.http import client_ip, find_site, item_id, json_response, parse_body, parse_query
+from moderation.web.http import client_address, find_site, item_id, json_response, parse_body, parse_query
 from moderation.web.keys import CLOCK, POOL, SIGNER
 from moderation.web.middlewares import TOKEN
 from moderation.web.registry import endpoint
@@ -292,7 +292,7 @@ async def report_comment(request: web.Request) -> web.Response:
     # An anonymous reader is their IP: a fingerprint of their own choosing would let one person
     # count as many and unpublish any comment alone.
     reporter = resolve_rater(signer, site, None, body.sso_token,
-                             signer.ip_hash(client_ip(request)), request.app[CLOCK]())
+                             signer.ip_hash(client_address(request)), request.app[CLOCK]())
     async with request.app[POOL].acquire() as conn:
         await reports.report(conn, site.site_id, target, reporter.key, body.reason, body.note,
                              site.settings.report_threshold)

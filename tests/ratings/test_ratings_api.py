@@ -135,7 +135,7 @@ async def test_many_authors_at_once_and_json_ld(make_client, pool, site):
 
 
 async def test_ordinary_traffic_is_approved(make_client, pool, site):
-    client = await make_client(workers=0, trust_forwarded_for=True)
+    client = await make_client(workers=0, trusted_proxies="127.0.0.1")
     office = new_ip()
     for _ in range(6):  # colleagues behind one office address
         await post_rating(client, site, author="office-favourite", ip=office)
@@ -146,7 +146,7 @@ async def test_ordinary_traffic_is_approved(make_client, pool, site):
 
 
 async def test_one_rater_flooding_is_held(make_client, pool, site):
-    client = await make_client(workers=0, trust_forwarded_for=True)
+    client = await make_client(workers=0, trusted_proxies="127.0.0.1")
     me, ip = fingerprint(), new_ip()
     for n in range(12):
         await post_rating(client, site, author=f"author-{n}", fingerprint_=me, ip=ip)
@@ -168,7 +168,7 @@ async def test_one_rater_flooding_is_held(make_client, pool, site):
 
 
 async def test_brigading_holds_a_burst_while_a_trickle_is_approved(make_client, pool, site):
-    client = await make_client(workers=0, trust_forwarded_for=True)
+    client = await make_client(workers=0, trusted_proxies="127.0.0.1")
     # Ten days of history: a rating a day for the author, and one regular reader.
     await pool.execute("""
         INSERT INTO ratings (site_id, author, rater, score, status, created_at)

@@ -115,7 +115,7 @@ async def test_claims_hide_items_from_other_moderators_until_they_expire(make_cl
 
 
 async def test_report_threshold_sends_a_comment_back_to_review(make_client, pool, site):
-    client = await make_client(workers=0, trust_forwarded_for=True)
+    client = await make_client(workers=0, trusted_proxies="127.0.0.1")
     mod, _ = await setup_site(pool, site, report_threshold=2)
     published = await post(client, site, "A perfectly ordinary comment.")
     await decide_all(pool)

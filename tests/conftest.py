@@ -18,6 +18,7 @@ from moderation.db import pool as database
 from moderation.sites import store as sites
 from moderation.web.server import LimitedAppRunner
 from moderation.web.shared_answers import FRONT_CACHE, FrontCache
+from tests.factories import NO_RATE_LIMITS
 
 SECRET = "test-secret-key-0123456789"
 
@@ -69,9 +70,14 @@ async def empty_database(pool):
 async def new_site(pool) -> Callable[..., Awaitable[str]]:
     created: list[str] = []
 
-    async def create(origins: list[str] | None = None) -> str:
+    async def create(origins: list[str] | None = None, rate_limited: bool = False) -> str:
+        """A site of its own; without rate limits unless asked (tests post from one address
+        faster than any reader; tests/web/test_rate_limits.py tests the limits)."""
         slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"
-        await sites.create_site(pool, slug, slug, origins or ["https://news.example"])
+        site = await sites.create_site(pool, slug, slug, origins or ["https://news.example"])
+        if not rate_limited:
+            await sites.save_settings(pool, slug, site.settings.model_copy(
+                update={"rate_limits": NO_RATE_LIMITS}))
         created.append(slug)
         return slug
     yield create

@@ -67,7 +67,7 @@ def thread_slug(request: web.Request) -> str:
 
 @endpoint("POST", THREAD_PATH, "Submit a comment; it is stored and queued for the rules",
           "public", request=CommentIn, responses={202: CommentAccepted},
-          errors=(400, 401, 404, 409, 413, 415, 422, 503), headers=("Idempotency-Key",))
+          errors=(400, 401, 404, 409, 413, 415, 422, 429, 503), headers=("Idempotency-Key",))
 async def post_comment(request: web.Request) -> web.Response:
     app = request.app
     site = await find_site(request)
@@ -83,7 +83,7 @@ async def post_comment(request: web.Request) -> web.Response:
     new = comments.NewComment(
         site.site_id, thread, body.thread_url, body.thread_title, commenter.key, commenter.name,
         commenter.email, commenter.verified, parent_id(body.parent_id), body.body, ip_hash,
-        form_signals(body), idempotency_key)
+        form_signals(body), idempotency_key, site.settings.rate_limits.comment)
     # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
     comment_id, created_at = await app[ACCEPTER].accept(new)
     return json_response({"id": str(comment_id), "status": "pending", "thread": thread,

@@ -17,6 +17,7 @@ import asyncpg
 
 from moderation.errors import ApiError, not_found
 from moderation.queue import jobs as queue
+from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
 
 if TYPE_CHECKING:
@@ -218,6 +219,8 @@ class NewComment:
     ip_hash: bytes | None
     signals: dict[str, Any] | None
     idempotency_key: str | None
+    # The site's rate limit of comments (moderation.web.rate_limits); None: not limited.
+    limit: RateLimit | None = None
 
 
 async def accept(conn, new: NewComment) -> tuple[int, datetime]:

@@ -11,6 +11,38 @@ from moderation.rules import RULES_BY_NAME
 from moderation.rules.base import RuleParams
 
 
+class RateLimit(BaseModel):
+    """How many public writes of one kind are accepted per window: from one client address
+    (an IPv6 client is its /64), and for the whole site. null: no limit of that scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_address: int | None = Field(default=None, ge=1, le=1_000_000)
+    per_site: int | None = Field(default=None, ge=1, le=10_000_000)
+    window_s: int = Field(default=60, ge=1, le=86_400)
+
+
+class RateLimits(BaseModel):
+    """Limits per public write (docs/security.md); a new kind of write adds its field here and
+    names it when it calls moderation.web.rate_limits.hit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    comment: RateLimit = RateLimit(per_address=20, per_site=1200, window_s=60)
+    rating: RateLimit = RateLimit(per_address=30, per_site=3000, window_s=60)
+    report: RateLimit = RateLimit(per_address=20, per_site=600, window_s=60)
+    vote: RateLimit = RateLimit(per_address=120, per_site=12_000, window_s=60)
+
+    def of(self, action: str) -> RateLimit:
+        limit = getattr(self, action, None)
+        if not isinstance(limit, RateLimit):
+            raise ValueError(f"no rate limit for {action!r}")
+        return limit
+
+
+UNLIMITED = RateLimit()
+
+
 class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -19,6 +51,7 @@ class SiteSettings(BaseModel):
     report_threshold: int = Field(default=3, ge=1, le=1000)
     edit_window_s: int = Field(default=900, ge=0, le=7 * 24 * 3600)
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from moderation.identity.signing import Signer
 from moderation.sites import store as sites
-from moderation.sites.settings import SiteSettings
 from tests.conftest import REPLIES_CAP
-from tests.factories import drain, post_comment
+from tests.factories import drain, post_comment, site_settings
 
 
 async def seed_thread(client, pool, site, thread: str, top_level: int) -> list[str]:
     """Posts top_level comments, every tenth with two replies (one nested), and decides them."""
     # One test client posting hundreds of comments a second is a flood by design; not here.
-    await sites.save_settings(pool, site, SiteSettings(rules={"flood": {"enabled": False}}))
+    await sites.save_settings(pool, site, site_settings(rules={"flood": {"enabled": False}}))
     ids = []
     url = f"/v1/sites/{site}/threads/{thread}/comments"
     for n in range(top_level):
@@ -100,7 +99,7 @@ async def post(client, site, thread, body, parent_id=None) -> dict:
 async def seed_replies(client, pool, site, thread: str, replies: int) -> tuple[str, list[str]]:
     """A top-level comment with `replies` replies, every fifth answering the reply before it,
     then a quiet comment with none; all decided. Returns (the comment, its replies in order)."""
-    await sites.save_settings(pool, site, SiteSettings(rules={"flood": {"enabled": False}}))
+    await sites.save_settings(pool, site, site_settings(rules={"flood": {"enabled": False}}))
     top = await post(client, site, thread, "a comment everyone answers")
     ids = []
     for n in range(replies):

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from moderation.sites import store as sites
-from moderation.sites.settings import SiteSettings
+from tests.factories import site_settings
 from tests.ratings.factories import (
     assert_aggregates_exact,
     drain,
@@ -92,7 +92,7 @@ async def test_held_ratings_are_not_counted_and_replacement_moves_the_score(make
 async def test_200_concurrent_ratings_from_distinct_raters_give_an_exact_aggregate(
         make_client, pool, site):
     # This test is about concurrency, not about bursts: the burst rules stand aside.
-    await sites.save_settings(pool, site, SiteSettings(
+    await sites.save_settings(pool, site, site_settings(
         allowed_origins=["https://news.example"],
         rules={"brigading": {"enabled": False}, "rating_flood": {"enabled": False}}))
     client = await make_client(workers=2, batch_size=20)

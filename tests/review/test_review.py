@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from moderation.sites.settings import SiteSettings
-from tests.factories import drain
+from tests.factories import drain, site_settings
 
 HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
 
@@ -25,7 +24,7 @@ async def post(client, site, text: str, name: str = "Reader", thread: str = "t",
 
 
 async def setup_site(pool, site, **settings) -> tuple[str, str]:
-    await sites.save_settings(pool, site, SiteSettings(
+    await sites.save_settings(pool, site, site_settings(
         rules={"flood": {"enabled": False}, "duplicate": {"enabled": False}}, **settings))
     return (await sites.create_token(pool, site, "moderator", "mona"),
             await sites.create_token(pool, site, "admin", "ada"))

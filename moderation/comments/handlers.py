@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from moderation.comments import store as comments
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_commenter
+from moderation.sites.store import Site
 from moderation.web.http import (
     client_address,
     find_site,
@@ -73,6 +74,7 @@ async def post_comment(request: web.Request) -> web.Response:
     site = await find_site(request)
     thread = thread_slug(request)
     body = await parse_body(request, CommentIn)
+    refuse_too_long(site, body.body)
     signer = app[SIGNER]
     ip_hash = signer.ip_hash(client_address(request))
     commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
@@ -90,6 +92,15 @@ async def post_comment(request: web.Request) -> web.Response:
                           "created_at": created_at,
                           "edit_token": signer.edit_token(site.site_id, "comment", comment_id)},
                          status=202)
+
+
+def refuse_too_long(site: Site, text: str) -> None:
+    """A body the length rule would reject is refused before anything is stored or judged."""
+    most = site.settings.max_comment_chars()
+    if most is not None and len(text) > most and len(text.strip()) > most:
+        raise ApiError(422, "body_too_long", f"comments on this site are at most {most} characters",
+                       [{"field": "body", "type": "body_too_long", "max_chars": most,
+                         "message": f"at most {most} characters"}])
 
 
 MAX_BIGINT = 2**63 - 1
@@ -153,6 +164,7 @@ async def edit_comment(request: web.Request) -> web.Response:
     comment_id = item_id(request)
     require_edit_token(request, site.site_id, comment_id)
     body = await parse_body(request, CommentEdit)
+    refuse_too_long(site, body.body)
     await comments.edit(request.app[POOL], site.site_id, comment_id, body.body,
                         site.settings.edit_window_s, request.app[CLOCK]())
     request.app[NOTIFIER].poke()

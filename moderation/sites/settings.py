@@ -78,6 +78,14 @@ class SiteSettings(BaseModel):
             raise ValidationError.from_exception_data("rules", errors)
         return rules
 
+    def max_comment_chars(self) -> int | None:
+        """The longest comment the length rule lets through (what the API refuses at the door
+        as 422 body_too_long); None when the site turned the rule off."""
+        length = self.rules.get("length", {})
+        if not length.get("enabled", True):
+            return None
+        return length.get("max_chars", RULES_BY_NAME["length"].params.model_fields["max_chars"].default)
+
     def rule_params(self) -> dict[str, RuleParams]:
         """Every rule's effective parameters: its defaults overlaid with this site's changes."""
         return {name: rule.params.model_validate(self.rules.get(name, {}))

@@ -12,3 +12,9 @@ CREATE UNLOGGED TABLE rate_counts (
     count        integer NOT NULL CHECK (count > 0),
     PRIMARY KEY (site_id, action, address_hash, window_start)
 );
+
+-- The rule queue is claimed in turns between sites (moderation.queue.jobs.CLAIM): the sites with
+-- queued jobs are found one index probe each, and each site's oldest claimable jobs by a short
+-- range scan. The index leads with site_id, as every index does.
+DROP INDEX jobs_claimable;
+CREATE INDEX jobs_claimable ON jobs (site_id, available_at) WHERE status IN ('queued', 'running');

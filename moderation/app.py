@@ -18,6 +18,7 @@ from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.identity.signing import Signer
+from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
 from moderation.observability import METRICS, Metrics
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
@@ -35,6 +36,7 @@ from moderation.web.keys import (
     CLOCK,
     CONFIG,
     DATABASE_URL,
+    DRY_RUNS,
     LISTENER,
     NOTIFIER,
     POOL,
@@ -134,6 +136,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
     app[CLOCK] = clock
     app[SIGNER] = Signer(config.require_secret_key())
     app[CLIENTS] = ClientAddresses(parse_networks(config.trusted_proxies))
+    app[DRY_RUNS] = DryRuns()
     app[RATING_READS] = RatingReads.from_config(config)
     app[FRONT_CACHE] = FrontCache()
     app[METRICS] = Metrics()

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from moderation.config import Config
 from moderation.identity.signing import Signer
+from moderation.judging.dry_run import DryRuns
 from moderation.queue.worker import JobListener, Notifier, Worker
 from moderation.sites.store import SiteDirectory
 from moderation.web.addresses import ClientAddresses
@@ -26,6 +27,7 @@ WORKER_POOL = web.AppKey("worker_pool", asyncpg.Pool)  # only while workers run 
 SIGNER = web.AppKey("signer", Signer)
 SITES = web.AppKey("sites", SiteDirectory)
 CLIENTS = web.AppKey("clients", ClientAddresses)
+DRY_RUNS = web.AppKey("dry_runs", DryRuns)
 NOTIFIER = web.AppKey("notifier", Notifier)
 WORKERS = web.AppKey("workers", list[Worker])
 LISTENER = web.AppKey("listener", JobListener)

@@ -36,7 +36,9 @@ REPLIES_CAP = 20
 
 
 def make_config(**overrides) -> Config:
+    # The test client is 127.0.0.1: as behind a proxy, X-Forwarded-For names the reader.
     defaults = dict(secret_key=SECRET, workers=1, poll_interval_s=0.5, site_cache_s=0,
+                    trusted_proxies="127.0.0.1",
                     pool_min_size=1, pool_max_size=5, retry_base_s=0.01, retry_max_s=0.05,
                     rating_cache_s=0, page_cache_s=0, replies_per_comment=REPLIES_CAP)
     return Config(**{**defaults, **overrides})

@@ -99,10 +99,17 @@ class Rater:
 
 def resolve_rater(signer: Signer, site: Site, fingerprint: str | None, sso_token: str | None,
                   ip_hash: bytes, now: datetime | None = None) -> Rater:
-    """A verified rater is their SSO subject; an anonymous one their fingerprint and IP hash."""
+    """A verified rater is their account (SSO subject); an anonymous one their address (an IPv6
+    client's /64, moderation.web.addresses).
+
+    The fingerprint is the widget's random id for a browser, which a script picks anew for every
+    rating: it never makes one address into more raters. One address is one rater, so a newer
+    rating from it replaces the older one (one rating per rater and author), whichever browser
+    sent it.
+    """
     if sso_token is not None:
         verified = verify_sso_token(site, sso_token, now)
         return Rater(verified.key, True, verified.name, verified.email)
-    # The keyed commenter hash, under a prefix that keeps raters apart from commenters' names.
-    key = signer.anonymous_commenter(site.site_id, "\0rater\0" + (fingerprint or ""), ip_hash)
+    # The keyed commenter hash, under a name no commenter can type (it holds NUL characters).
+    key = signer.anonymous_commenter(site.site_id, "\0rater\0", ip_hash)
     return Rater(key, False)

@@ -127,7 +127,8 @@ class Readiness(BaseModel):
 
 class RaterIn(Strict):
     fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="the widget's stable random id for this browser; with the IP, the anonymous rater")
+        description="the widget's random id for this browser; an anonymous rater is their address "
+                    "(an IPv6 client's /64), whatever the fingerprint")
 
 
 class RatingIn(Strict):

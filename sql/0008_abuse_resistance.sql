@@ -18,3 +18,16 @@ CREATE UNLOGGED TABLE rate_counts (
 -- range scan. The index leads with site_id, as every index does.
 DROP INDEX jobs_claimable;
 CREATE INDEX jobs_claimable ON jobs (site_id, available_at) WHERE status IN ('queued', 'running');
+
+-- A ban on an anonymous commenter (or rater) also holds the address hashes they wrote from, for
+-- the ban's duration: a new display name from the same address is the same person
+-- (moderation.review.commenters.ban; the commenter and banned_rater rules read it).
+CREATE TABLE address_bans (
+    site_id      text NOT NULL REFERENCES sites ON DELETE CASCADE,
+    address_hash bytea NOT NULL,
+    commenter    text NOT NULL,           -- whose ban holds the address
+    banned_until timestamptz NOT NULL,
+    reason       text NOT NULL DEFAULT '',
+    PRIMARY KEY (site_id, address_hash, commenter)
+);
+CREATE INDEX address_bans_by_commenter ON address_bans (site_id, commenter);

@@ -30,6 +30,21 @@ ON CONFLICT (site_id, commenter) DO UPDATE
    SET banned_until = EXCLUDED.banned_until, ban_reason = EXCLUDED.ban_reason
 RETURNING banned_until"""
 
+# The addresses an anonymous person last wrote from (their newest comments and ratings whose
+# address hash has not expired yet) are banned with them, until the same time.
+BAN_ADDRESSES = """
+INSERT INTO address_bans (site_id, address_hash, commenter, banned_until, reason)
+SELECT DISTINCT $1, ip_hash, $2, $3::timestamptz, $4 FROM (
+    (SELECT ip_hash FROM comments WHERE site_id = $1 AND commenter = $2 AND ip_hash IS NOT NULL
+      ORDER BY created_at DESC LIMIT $5)
+    UNION ALL
+    (SELECT ip_hash FROM ratings WHERE site_id = $1 AND rater = $2 AND ip_hash IS NOT NULL
+      ORDER BY created_at DESC LIMIT $5)) recent
+ON CONFLICT (site_id, address_hash, commenter) DO UPDATE
+   SET banned_until = EXCLUDED.banned_until, reason = EXCLUDED.reason"""
+RECENT_ADDRESSES = 3
+FORGET_ADDRESS_BANS = "DELETE FROM address_bans WHERE site_id = $1 AND commenter = $2"
+
 UNBAN = """
 UPDATE commenters SET banned_until = NULL, ban_reason = NULL WHERE site_id = $1 AND commenter = $2
 RETURNING commenter"""
@@ -106,13 +121,18 @@ def ban_state(row) -> dict | None:
 
 async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason: str,
               moderator: str) -> None:
-    """Bans until a time, or for good when `until` is None."""
-    await conn.execute(BAN_NEW, site_id, commenter, until, reason)
+    """Bans until a time, or for good when `until` is None. An anonymous person is a name at an
+    address: their addresses are banned with them, or a new name would undo the ban."""
+    banned_until = await conn.fetchval(BAN_NEW, site_id, commenter, until, reason)
+    if commenter.startswith("anon:"):
+        await conn.execute(BAN_ADDRESSES, site_id, commenter, banned_until, reason,
+                           RECENT_ADDRESSES)
     await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "ban", "banned", reason)
 
 
 async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
     found = await conn.fetchval(UNBAN, site_id, commenter)
+    await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
     if found:
         await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "unban", "unbanned", "")
     return bool(found)
@@ -150,6 +170,7 @@ async def erase(conn, site_id: str, commenter: str, actor: str) -> dict:
         await conn.execute(FORGET_IN_AUDIT, site_id, commenter)
         rated = await ratings.erase_rater(conn, site_id, commenter)
         await conn.execute(ERASE_REPORTS, site_id, commenter)
+        await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
         found = await conn.execute(ERASE_COMMENTER, site_id, commenter)
         if not comments and not rated and found.endswith(" 0"):
             raise not_found("commenter")

@@ -343,3 +343,48 @@ async def test_erasing_a_commenter_keeps_deeper_replies_visible(make_client, poo
     assert page["total"] == 2
     assert [i["id"] for i in page["items"]] == [b["id"]]
     assert [r["id"] for r in page["items"][0]["replies"]] == [c["id"]]
+
+
+async def test_a_new_display_name_does_not_undo_a_ban_on_an_anonymous_commenter(make_client, pool,
+                                                                                 site):
+    """"Troll2" from the address of the banned "Troll" was approved; the ban holds the address
+    (for as long as the ban), and a rating from it is refused too. Others are unaffected."""
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    address = {"X-Forwarded-For": "198.51.100.66"}
+    url = f"/v1/sites/{site}/threads/t/comments"
+    first = await client.post(url, json={"body": "First words from the troll.",
+                                         "commenter": {"name": "Troll"}}, headers=address)
+    assert first.status == 202
+    await decide_all(pool)
+    person = (await queue(client, site, mod, "status=approved"))[0]["commenter"]["id"]
+    banned = await client.post(f"/v1/sites/{site}/commenters/{person}/ban",
+                               json={"duration_s": 3600, "reason": "insults"}, headers=bearer(mod))
+    assert banned.status == 200
+
+    renamed = await client.post(url, json={"body": "Totally somebody else here.",
+                                           "commenter": {"name": "Troll2"}}, headers=address)
+    rating = await client.post(f"/v1/sites/{site}/authors/killian-jones/ratings",
+                               json={"score": 1, "rater": {"fingerprint": "fresh"}}, headers=address)
+    neighbour = await client.post(url, json={"body": "A neighbour with an opinion.",
+                                             "commenter": {"name": "Neighbour"}},
+                                  headers={"X-Forwarded-For": "198.51.100.67"})
+    await decide_all(pool)
+    renamed_id = int((await renamed.json())["id"])
+    status = await pool.fetchval("SELECT status FROM comments WHERE site_id = $1 AND comment_id = $2",
+                                 site, renamed_id)
+    assert status == "rejected"
+    reason = await pool.fetchval("SELECT reason FROM verdicts WHERE site_id = $1 AND item_id = $2 "
+                                 "AND rule = 'commenter'", site, renamed_id)
+    assert reason.startswith("address of a banned commenter until")
+    assert await pool.fetchval("SELECT status FROM ratings WHERE site_id = $1 AND rating_id = $2",
+                               site, int((await rating.json())["id"])) == "rejected"
+    assert (await client.get(f"/v1/sites/{site}/comments/{(await neighbour.json())['id']}")).status == 200
+
+    # Lifting the ban frees the address.
+    assert (await client.delete(f"/v1/sites/{site}/commenters/{person}/ban",
+                                headers=bearer(mod))).status == 200
+    back = await client.post(url, json={"body": "Back under a new name, behaving.",
+                                        "commenter": {"name": "Troll3"}}, headers=address)
+    await decide_all(pool)
+    assert (await client.get(f"/v1/sites/{site}/comments/{(await back.json())['id']}")).status == 200

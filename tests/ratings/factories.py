@@ -44,11 +44,12 @@ async def post_rating(client, site: str, author: str = "killian-jones", score: i
     return await response.json()
 
 
-def sso_token(secret: str = SSO_SECRET, sub: str = "reader-1", name: str = "Jane Reader",
-              lifetime_s: int = 300, issued_ago_s: int = 0, algorithm: str = "HS256",
-              **claims) -> str:
+def sso_token(site: str = "ustv", secret: str = SSO_SECRET, sub: str = "reader-1",
+              name: str = "Jane Reader", lifetime_s: int = 300, issued_ago_s: int = 0,
+              algorithm: str = "HS256", **claims) -> str:
+    """A token the site's login would sign for this reader (for `site`: aud is moderation:<site>)."""
     now = int(time.time())
-    payload = {"sub": sub, "name": name, "iat": now - issued_ago_s,
+    payload = {"sub": sub, "name": name, "aud": f"moderation:{site}", "iat": now - issued_ago_s,
                "exp": now - issued_ago_s + lifetime_s, **claims}
     return jwt.encode(payload, secret, algorithm=algorithm)
 

@@ -16,6 +16,7 @@ from moderation.db import migrations
 from moderation.db import pool as database
 from moderation.queue import jobs as queue
 from moderation.sites import store as sites
+from moderation.sites.settings import web_origin
 
 if TYPE_CHECKING:
     from moderation.queue.worker import Worker
@@ -95,6 +96,12 @@ def cmd_migrate(config: Config, args) -> int:
 
 
 def cmd_site_create(config: Config, args) -> int:
+    bad = [origin for origin in args.origin or [] if web_origin(origin) is None]
+    if bad:
+        print(f"not an origin (https://host[:port], nothing after it): {', '.join(bad)}",
+              file=sys.stderr)
+        return 2
+
     async def action(conn):
         return await sites.create_site(conn, args.slug, args.name or args.slug, args.origin or [])
     try:

@@ -31,3 +31,17 @@ CREATE TABLE address_bans (
     PRIMARY KEY (site_id, address_hash, commenter)
 );
 CREATE INDEX address_bans_by_commenter ON address_bans (site_id, commenter);
+
+-- Allowed origins are origins (scheme, host, port: moderation.sites.settings.ORIGIN); anything
+-- else stored before (`null`, `*`, a path or a trailing slash) allowed nothing a browser sends,
+-- or far too much, and is dropped; the rest is lower-cased as browsers send it.
+UPDATE sites SET settings = jsonb_set(settings, '{allowed_origins}', coalesce((
+           SELECT jsonb_agg(DISTINCT lower(btrim(o)))
+             FROM jsonb_array_elements_text(settings->'allowed_origins') AS o
+            WHERE lower(btrim(o)) ~ ('^https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?'
+                                     '(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*'
+                                     '|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$')
+              AND coalesce(substring(lower(btrim(o)) FROM ':([0-9]{1,5})$')::int, 1)
+                  BETWEEN 1 AND 65535), '[]'::jsonb)),
+       settings_version = settings_version + 1
+ WHERE jsonb_typeof(settings->'allowed_origins') = 'array';

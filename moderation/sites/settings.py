@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -9,6 +10,21 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from moderation.rules import RULES_BY_NAME
 from moderation.rules.base import RuleParams
+
+# An origin as a browser sends it in the Origin header: scheme, host (a DNS name, IPv4 or [IPv6])
+# and an optional port; sql/0008 cleans stored settings with the same pattern.
+ORIGIN = re.compile(
+    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+
+
+def web_origin(text: str) -> str | None:
+    """The origin in the form browsers send it (lower case), or None when it is not one."""
+    origin = text.strip().lower()
+    match = ORIGIN.fullmatch(origin)
+    if match is None or (match[1] is not None and not 1 <= int(match[1]) <= 65535):
+        return None
+    return origin
 
 
 class RateLimit(BaseModel):
@@ -56,6 +72,27 @@ class SiteSettings(BaseModel):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def web_origins(cls, origins: list[str]) -> list[str]:
+        """Each one an origin as browsers send it: http(s)://host[:port]. Never `null` (sandboxed
+        frames and file pages all send it), `*`, a path or another scheme."""
+        errors: list[InitErrorDetails] = []
+        normalized = []
+        for n, origin in enumerate(origins):
+            found = web_origin(origin)
+            if found is None:
+                errors.append(InitErrorDetails(
+                    type=PydanticCustomError(
+                        "origin", "{origin!r} is not an origin like https://news.example or "
+                        "http://localhost:8080 (scheme, host and port only)", {"origin": origin}),
+                    loc=(n,), input=origin))
+            else:
+                normalized.append(found)
+        if errors:
+            raise ValidationError.from_exception_data("allowed_origins", errors)
+        return list(dict.fromkeys(normalized))
 
     @field_validator("rules")
     @classmethod

@@ -113,3 +113,18 @@ async def test_a_write_from_the_sites_origin_while_the_database_is_down_is_503(m
     assert response.status == 503, await response.text()
     assert response.headers["Retry-After"] == "2"
     assert (await response.json())["error"]["code"] == "database_unavailable"
+
+
+async def test_a_request_with_origin_null_never_writes(client, site, pool):
+    """Sandboxed frames, file pages and some redirects send `Origin: null`: no site's page."""
+    url = f"/v1/sites/{site}/threads/t/comments"
+    refused = await client.post(url, json=comment_body(), headers={"Origin": "null"})
+    assert refused.status == 403
+    assert (await refused.json())["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    stored = await pool.fetchval("SELECT settings FROM sites WHERE site_id = $1", site)
+    # Not even a site that stored "null" before origins were validated (sql/0008 drops it).
+    await pool.execute("UPDATE sites SET settings = $2 WHERE site_id = $1", site,
+                       {**stored, "allowed_origins": ["https://news.example"]})
+    assert (await client.post(url, json=comment_body(), headers={"Origin": "null"})).status == 403
+    assert (await client.get(url, headers={"Origin": "null"})).status == 200  # reading is public

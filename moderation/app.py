@@ -21,6 +21,7 @@ from moderation.identity.signing import Signer
 from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
 from moderation.observability import METRICS, Metrics
+from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
 from moderation.ratings import handlers as rating_handlers
 from moderation.ratings.handlers import RATING_READS, RatingReads
@@ -67,7 +68,8 @@ async def database_ctx(app: web.Application):
 
 
 async def workers_ctx(app: web.Application):
-    """Rule workers, their LISTEN connection and the NOTIFY sender; stopped gracefully."""
+    """Rule workers, their LISTEN connection, the NOTIFY sender and the periodic cleanup
+    (moderation.queue.cleanup); stopped gracefully."""
     config = app[CONFIG]
     # The workers' own connections: their plans are renewed every second
     # (database.WORKER_STATEMENT_LIFETIME_S), and a backlog being worked never takes the
@@ -80,7 +82,9 @@ async def workers_ctx(app: web.Application):
                for i in range(config.workers)] if pool is not None else []
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
-    tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier")]
+    cleanup = Cleanup(app[POOL], config.address_retention_days, app[CLOCK])
+    tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier"),
+             asyncio.create_task(cleanup.run(config.cleanup_interval_s), name="cleanup")]
     worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
     if workers:
         app[LISTENER] = JobListener(app[DATABASE_URL], config, workers, app[NOTIFIER].sender)

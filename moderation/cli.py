@@ -65,6 +65,7 @@ def stop_all(workers: list[Worker]) -> None:
 def cmd_worker(config: Config, args) -> int:
     """Workers alone, for scaling out; stops gracefully on SIGTERM or SIGINT."""
     from moderation.judging.pipeline import warm_up
+    from moderation.queue.cleanup import Cleanup
     from moderation.queue.worker import JobListener, Worker, worker_name
 
     async def run() -> None:
@@ -74,12 +75,19 @@ def cmd_worker(config: Config, args) -> int:
         pool = await database.create_pool(url, config, "worker")
         workers = [Worker(pool, config, utcnow, worker_name(i)) for i in range(max(1, config.workers))]
         listener = asyncio.create_task(JobListener(url, config, workers).run())
+        cleanup_pool = await database.create_pool(url, config, "cleanup")
+        cleanup = asyncio.create_task(
+            Cleanup(cleanup_pool, config.address_retention_days, utcnow).run(
+                config.cleanup_interval_s))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop_all, workers)
         logging.getLogger("moderation").info("%d workers running", len(workers))
         await asyncio.gather(*(w.run() for w in workers))
         listener.cancel()
+        cleanup.cancel()
+        await asyncio.gather(cleanup, return_exceptions=True)
+        await cleanup_pool.close()
         await pool.close()
 
     run_long(config, run())

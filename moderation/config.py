@@ -77,6 +77,11 @@ class Config(BaseSettings):
     trusted_proxies: str = Field(default="", description=(
         "comma-separated CIDRs of your own reverse proxies; X-Forwarded-For is read from the "
         "right past them (empty: the peer address is the client)"))
+    address_retention_days: int = Field(default=30, ge=2, le=3650, description=(
+        "days the keyed hashes of client addresses are kept with comments and ratings; then "
+        "they are cleared (the rules look back a day at most)"))
+    cleanup_interval_s: float = Field(default=3600, gt=0, le=86_400, description=(
+        "how often serve and worker clear expired address hashes, rate-limit windows and bans"))
     demo_site: bool = Field(default=True, description=(
         "create the `demo` site on start (allowing this server's own origin) so /demo works"))
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(

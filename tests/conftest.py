@@ -8,11 +8,13 @@ import itertools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from moderation.app import create_app
+from moderation.clock import utcnow
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.sites import store as sites
@@ -98,8 +100,8 @@ async def make_client(database_url, pool):
     """Starts the real app (with its own workers) on a local port; closed after the test."""
     clients: list[TestClient] = []
 
-    async def start(**config) -> TestClient:
-        app = create_app(make_config(**config), database_url=database_url)
+    async def start(clock: Callable[[], datetime] = utcnow, **config) -> TestClient:
+        app = create_app(make_config(**config), clock=clock, database_url=database_url)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)

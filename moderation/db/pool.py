@@ -92,6 +92,8 @@ async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
     if role == "worker":  # each rule worker holds one connection for its batch, and no more
         max_size = max(1, config.workers)
         min_size = min(min_size, max_size)
+    elif role == "cleanup":  # moderation.queue.cleanup beside the workers of `worker`
+        min_size, max_size = 0, 1
     # What asyncpg.create_pool does, with our pool class.
     pool = TimedPool(
         url, acquire_timeout=config.db_timeout_s, min_size=min_size, max_size=max_size,

@@ -388,3 +388,37 @@ async def test_a_new_display_name_does_not_undo_a_ban_on_an_anonymous_commenter(
                                         "commenter": {"name": "Troll3"}}, headers=address)
     await decide_all(pool)
     assert (await client.get(f"/v1/sites/{site}/comments/{(await back.json())['id']}")).status == 200
+
+
+async def test_erasure_untrains_the_spam_model_and_scrubs_audit_reasons(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, admin = await setup_site(pool, site, premoderation="all")
+    spam = await post(client, site, "Cheap zorblax pills at zorblax dot example", name="Spammer")
+    kept = await post(client, site, "An honest remark on the budget debate", name="Spammer")
+    other = await post(client, site, "Another reader's honest remark", name="Other")
+    await decide_all(pool)
+    for comment, action, reason in ((spam, "reject", "selling 'zorblax pills'"),
+                                    (kept, "reject", "first thought it spam"),
+                                    (kept, "approve", "it says 'budget debate', fine"),
+                                    (other, "approve", "fine")):
+        decided = await client.post(f"/v1/sites/{site}/queue/comment/{comment['id']}/decision",
+                                    json={"action": action, "reason": reason}, headers=bearer(mod))
+        assert decided.status == 200
+    learned = "SELECT coalesce(sum(spam_count), 0), coalesce(sum(ham_count), 0) FROM spam_tokens " \
+              "WHERE site_id = $1 AND token = $2"
+    assert tuple(await pool.fetchrow(learned, site, "zorblax")) == (1, 0)
+    assert tuple(await pool.fetchrow(learned, site, "budget")) == (0, 1)
+    totals = "SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1"
+    assert tuple(await pool.fetchrow(totals, site)) == (1, 2)
+
+    person = (await queue(client, site, mod, "status=rejected"))[0]["commenter"]["id"]
+    erased = await client.delete(f"/v1/sites/{site}/commenters/{person}", headers=bearer(admin))
+    assert erased.status == 200
+    assert tuple(await pool.fetchrow(learned, site, "zorblax")) == (0, 0)
+    assert tuple(await pool.fetchrow(learned, site, "budget")) == (0, 0)
+    assert tuple(await pool.fetchrow(totals, site)) == (0, 1)  # the other reader's lesson stays
+    reasons = await pool.fetch("SELECT item_id, reason FROM audit WHERE site_id = $1 "
+                               "AND kind = 'comment'", site)
+    mine = {int(spam["id"]), int(kept["id"])}
+    assert {r["reason"] for r in reasons if r["item_id"] in mine} == {""}
+    assert "fine" in {r["reason"] for r in reasons if r["item_id"] == int(other["id"])}

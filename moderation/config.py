@@ -70,6 +70,9 @@ class Config(BaseSettings):
     replies_per_comment: int = Field(default=100, ge=1, le=1000, description=(
         "replies shown under each comment of a thread page; the rest are paged from "
         "GET /v1/sites/{site}/comments/{id}/replies"))
+    page_max_replies: int = Field(default=300, ge=1, le=10_000, description=(
+        "replies a thread page carries in all, its first comments' first; the answer says "
+        "replies_truncated and each comment cut short has its replies_cursor"))
     metrics_token: str | None = Field(default=None, min_length=16, description=(
         "when set, GET /metrics needs 'Authorization: Bearer <this>'; unset, restrict it at the proxy"))
     page_cache_s: float = Field(default=1.0, ge=0, le=60, description=(

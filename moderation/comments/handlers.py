@@ -104,6 +104,7 @@ def refuse_too_long(site: Site, text: str) -> None:
 
 
 MAX_BIGINT = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # before any comment: a cursor from the start
 
 
 def parent_id(raw: str | None) -> int | None:
@@ -218,8 +219,10 @@ async def render_thread_page(request: web.Request) -> bytes:
     thread = thread_slug(request)
     query = parse_query(request, ThreadQuery)
     after = decode_cursor(request, query.cursor, query.sort) if query.cursor else None
+    config = request.app[CONFIG]
     rows, total = await comments.page(request.app[POOL], site.site_id, thread, query.sort,
-                                      query.limit, request.app[CONFIG].replies_per_comment, after)
+                                      query.limit, config.replies_per_comment,
+                                      config.page_max_replies, after)
     tops = [row for row in rows if not row["is_reply"]]
     replies: dict[int, list] = {row["comment_id"]: [] for row in tops}
     for row in rows:
@@ -232,8 +235,11 @@ async def render_thread_page(request: web.Request) -> bytes:
     last = tops[-1] if tops else None
     next_cursor = (encode_cursor(request, query.sort, last["created_at"], last["comment_id"])
                    if last is not None and len(items) == query.limit else None)
+    replies_on_page = len(rows) - len(tops)
     return orjson.dumps({"thread": thread, "total": total, "items": items,
-                         "next_cursor": next_cursor})
+                         "next_cursor": next_cursor,
+                         "replies_truncated": replies_on_page >= config.page_max_replies and any(
+                             item["replies_cursor"] is not None for item in items)})
 
 
 def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
@@ -241,10 +247,13 @@ def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
     item = comment_out(top, thread)
     item["replies"] = [comment_out(reply, thread) for reply in shown]
     item["reply_count"] = top["reply_count"]
-    # More than shown means the cap was filled, so `shown` has a last reply to continue after.
-    item["replies_cursor"] = (encode_cursor(request, replies_listing(top["comment_id"]),
-                                            shown[-1]["created_at"], shown[-1]["comment_id"])
-                              if top["reply_count"] > len(shown) else None)
+    # More than shown: continue after the last one shown, or from the start when the page's
+    # replies ran out before this comment's.
+    if top["reply_count"] <= len(shown):
+        item["replies_cursor"] = None
+    else:
+        last = (shown[-1]["created_at"], shown[-1]["comment_id"]) if shown else (EPOCH, 0)
+        item["replies_cursor"] = encode_cursor(request, replies_listing(top["comment_id"]), *last)
     return item
 
 

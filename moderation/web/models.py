@@ -86,6 +86,10 @@ class ThreadPage(BaseModel):
     total: int = Field(description="approved comments in the thread, replies included")
     items: list[CommentWithReplies]
     next_cursor: str | None
+    replies_truncated: bool = Field(
+        description="true when the page reached its cap of replies in all (PAGE_MAX_REPLIES, "
+                    "300 by default) before every comment's first replies: the comments cut short "
+                    "carry a replies_cursor that continues where they stop")
 
 
 class ReplyPage(BaseModel):

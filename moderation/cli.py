@@ -139,11 +139,22 @@ def cmd_site_set_sso(config: Config, args) -> int:
 
 
 def cmd_token_create(config: Config, args) -> int:
+    try:
+        label = sites.token_label(args.label)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
     async def action(conn):
         if await sites.fetch_site(conn, args.site) is None:
             return None
-        return await sites.create_token(conn, args.site, args.role, args.label or "")
-    token = asyncio.run(with_connection(config, action))
+        return await sites.create_token(conn, args.site, args.role, label)
+    try:
+        token = asyncio.run(with_connection(config, action))
+    except sites.TokenLabelTaken:
+        print(f"site {args.site} has an active token labelled {label!r} already; "
+              "give each person their own label", file=sys.stderr)
+        return 1
     if token is None:
         print(f"no site {args.site}", file=sys.stderr)
         return 1
@@ -199,7 +210,8 @@ def parser() -> argparse.ArgumentParser:
     tcreate = token.add_parser("create", help="create a token; prints it on the last line")
     tcreate.add_argument("--site", required=True)
     tcreate.add_argument("--role", choices=("admin", "moderator"), required=True)
-    tcreate.add_argument("--label", help="who holds it, shown in the audit trail")
+    tcreate.add_argument("--label", required=True,
+                         help="who holds it (unique per site), shown in the audit trail")
     tcreate.set_defaults(run=cmd_token_create)
     trevoke = token.add_parser("revoke", help="end a token at once")
     trevoke.add_argument("--site", required=True)

@@ -50,3 +50,16 @@ UPDATE sites SET settings = jsonb_set(settings, '{allowed_origins}', coalesce((
 -- one, so finding the expired ones reads little.
 CREATE INDEX comments_address_expiry ON comments (site_id, created_at) WHERE ip_hash IS NOT NULL;
 CREATE INDEX ratings_address_expiry ON ratings (site_id, created_at) WHERE ip_hash IS NOT NULL;
+
+-- A token's label is who holds it, and the audit names decisions by it: no two active tokens of a
+-- site share one. Tokens created before without a label were labelled with their role; those
+-- sharing a label get a number, oldest first ("moderator", "moderator-2", …).
+WITH numbered AS (
+    SELECT site_id, token_hash,
+           row_number() OVER (PARTITION BY site_id, label ORDER BY created_at, token_hash) AS n
+      FROM tokens WHERE revoked_at IS NULL
+)
+UPDATE tokens t SET label = t.label || '-' || n.n
+  FROM numbered n
+ WHERE t.site_id = n.site_id AND t.token_hash = n.token_hash AND n.n > 1;
+CREATE UNIQUE INDEX tokens_label ON tokens (site_id, label) WHERE revoked_at IS NULL;

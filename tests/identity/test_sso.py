@@ -189,7 +189,7 @@ async def test_cli_set_sso_generates_or_takes_a_secret(database_url, pool, site,
 
 
 async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, site, pool):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/v1/sites/{site}/sso"
     assert await (await client.get(url, headers=headers)).json() == {"enabled": False, "secret": None}
@@ -206,5 +206,5 @@ async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, si
     refused = await client.post(f"/v1/sites/{site}/threads/t/comments",
                                 json={"body": "verified hello", "sso_token": sso_token(site)})
     assert refused.status == 400
-    moderator = await sites.create_token(pool, site, "moderator")
+    moderator = await sites.create_token(pool, site, "moderator", "mona")
     assert (await client.put(url, json={}, headers={"Authorization": f"Bearer {moderator}"})).status == 403

@@ -31,7 +31,7 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
     worker = make_worker(pool, "w")
     assert await worker.run_once() == 5
     client = await make_client(workers=0)
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     before = await snapshot(pool, site)
 
     url = f"/v1/sites/{site}/rules/dry-run"
@@ -57,8 +57,8 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
 async def test_dry_run_validates_and_needs_an_admin(make_client, pool, site):
     client = await make_client(workers=0)
     url = f"/v1/sites/{site}/rules/dry-run"
-    admin = await sites.create_token(pool, site, "admin")
-    moderator = await sites.create_token(pool, site, "moderator")
+    admin = await sites.create_token(pool, site, "admin", "ada")
+    moderator = await sites.create_token(pool, site, "moderator", "mona")
     assert (await client.post(url, json={}, headers=bearer(moderator))).status == 403
     for bad in ({"limit": 0}, {"settings": {"rules": {"nope": {}}}},
                 {"wordlists": {"banned": [""]}}, {"wordlists": {"other": []}}):

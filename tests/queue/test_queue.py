@@ -85,7 +85,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
                                "AND status = 'pending'", site) == 2
 
     from moderation.sites import store as site_store
-    token = await site_store.create_token(pool, site, "admin")
+    token = await site_store.create_token(pool, site, "admin", "ada")
     client = await make_client(workers=0)
     headers = {"Authorization": f"Bearer {token}"}
     listed = await (await client.get(f"/v1/sites/{site}/jobs/dead", headers=headers)).json()

@@ -248,7 +248,7 @@ async def test_moderator_decisions_train_learned_spam(make_client, pool, site):
 
 async def test_another_sites_moderator_gets_404_everywhere(client, new_site, pool):
     mine, theirs = await new_site(), await new_site()
-    token = await sites.create_token(pool, theirs, "admin")
+    token = await sites.create_token(pool, theirs, "admin", "ada")
     for method, path in [("GET", "queue"), ("POST", "queue/comment/1/decision"),
                          ("POST", "queue/comment/1/claim"), ("POST", "queue/decisions"),
                          ("GET", "commenters/anon:x"), ("POST", "commenters/anon:x/ban"),

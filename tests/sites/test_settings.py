@@ -9,7 +9,7 @@ from tests.web.test_auth_and_cors import bearer
 
 
 async def test_unknown_rules_and_bad_parameters_are_refused_with_details(client, site, pool):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     url = f"/v1/sites/{site}/settings"
     cases = [
         ({"rules": {"nonsense": {}}}, "rules.nonsense", "unknown_rule"),
@@ -37,7 +37,7 @@ async def test_unknown_rules_and_bad_parameters_are_refused_with_details(client,
 async def test_premoderation_switched_on_holds_the_next_comment_on_a_running_worker(
         make_client, site, pool):
     client = await make_client(workers=1, poll_interval_s=0.05)
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
 
     async def status_of(comment_id):
         return await pool.fetchval("SELECT status FROM comments WHERE site_id = $1 AND "

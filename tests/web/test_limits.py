@@ -182,7 +182,7 @@ async def test_deeply_nested_json_is_400_not_500(client, site, pool):
 async def test_nesting_deeper_than_the_limit_is_refused_where_any_json_is_allowed(make_client, site, pool):
     from moderation.sites import store as sites
     client = await make_client(max_json_depth=8)
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     auth = {"Authorization": f"Bearer {token}"}
     settings = await (await client.get(f"/v1/sites/{site}/settings", headers=auth)).json()
     deep: object = 1

@@ -59,7 +59,7 @@ def test_banned_words_rejects_with_matched_entries():
     verdict = banned_words.check(make_context("cheap v!agra and s.p.a.m", site),
                                  banned_words.BannedWordsParams())
     assert verdict.action == "reject"
-    assert verdict.details == {"matched": ["viagra", "spam"]}
+    assert verdict.details == {"matched": ["viagra", "spam"], "spans": [[6, 12], [17, 24]]}
     assert "viagra" in verdict.reason
 
 
@@ -67,7 +67,7 @@ def test_suspect_words_holds():
     site = make_site(suspect=["idiot*"])
     verdict = suspect_words.check(make_context("what idiots", site),
                                   suspect_words.SuspectWordsParams())
-    assert (verdict.action, verdict.details) == ("hold", {"matched": ["idiot*"]})
+    assert (verdict.action, verdict.details) == ("hold", {"matched": ["idiot*"], "spans": [[5, 11]]})
 
 
 def test_rules_allow_without_lists_or_matches():
@@ -97,3 +97,19 @@ def test_default_spam_phrases_name_the_money():
                                                                   "binary options"]
     assert suspect.find("I recovered my coins, contact him on WhatsApp") == [
         "contact him on whatsapp"]
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("You are an idiot, honestly", [[11, 16]]),
+    ("😀😀 what an IDIOOOT. And idiots!", [[11, 18], [24, 30]]),  # code points, not UTF-16
+    ("get free   money now", [[4, 16]]),
+    ("(viagra) and v.i.a.g.r.a", [[1, 7], [13, 24]]),
+    ("f u c k", []),  # found by the rule, not located: no highlight rather than a wrong one
+])
+def test_matches_are_located_in_code_points(text, spans):
+    site = make_site(wordlists={"banned": LIST})
+    verdict = banned_words.check(make_context(text, site), banned_words.BannedWordsParams())
+    assert verdict.action == "reject"
+    assert verdict.details["spans"] == spans
+    for start, end in spans:
+        assert text[start:end].strip()

@@ -36,9 +36,8 @@ def match_spans(wordlists, name: str, matched: list[str], body: str) -> list[lis
     spans: list[list[int]] = []
     i = 0
     while i < len(tokens) and len(spans) < MAX_SPANS:
-        for size in range(1, longest + 1):
-            if i + size > len(tokens):
-                break
+        step = 1
+        for size in range(1, min(longest, len(tokens) - i) + 1):
             start, end = tokens[i][0], tokens[i + size - 1][1]
             if wanted.intersection(wordlist.find(body[start:end])):
                 while start < end - 1 and body[start] in _AROUND:
@@ -46,10 +45,9 @@ def match_spans(wordlists, name: str, matched: list[str], body: str) -> list[lis
                 while end - 1 > start and body[end - 1] in _AROUND:
                     end -= 1
                 spans.append([start, end])
-                i += size
+                step = size
                 break
-        else:
-            i += 1
+        i += step
     return spans
 
 

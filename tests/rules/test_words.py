@@ -113,3 +113,12 @@ def test_matches_are_located_in_code_points(text, spans):
     assert verdict.details["spans"] == spans
     for start, end in spans:
         assert text[start:end].strip()
+
+
+def test_locating_a_phrase_before_the_last_word_ends():
+    """A multi-word entry with words after it once left the search standing on the last word."""
+    site = make_site(banned=["free money", "cheap pills"])
+    for text, spans in (("get free   money now", [[4, 16]]), ("Cheap pills here", [[0, 11]]),
+                        ("cheap pills", [[0, 11]])):
+        verdict = banned_words.check(make_context(text, site), banned_words.BannedWordsParams())
+        assert verdict.details["spans"] == spans

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -126,7 +127,14 @@ class ConfigError(Exception):
     """Raised with one line that tells the operator what to fix."""
 
 
+# Settings that were replaced: set, they would be silently ignored, so the process refuses to start.
+REPLACED = {"TRUST_FORWARDED_FOR": "TRUSTED_PROXIES (the CIDRs of your own proxies)"}
+
+
 def load_config(**overrides) -> Config:
+    for old, new in REPLACED.items():
+        if old in os.environ:
+            raise ConfigError(f"{old} is no longer read: set {new} instead, and unset {old}")
     try:
         return Config(**overrides)
     except ValidationError as exc:

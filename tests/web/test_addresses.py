@@ -77,3 +77,10 @@ async def test_readers_in_one_ipv6_64_are_one_reader(make_client, pool, site):
                                      json={"reason": "spam"}, headers={"X-Forwarded-For": address})
         assert response.status == 202
     assert await queue(client, site, mod) == []
+
+
+def test_the_replaced_setting_stops_the_process_rather_than_being_ignored(monkeypatch):
+    """Behind a proxy, TRUST_FORWARDED_FOR ignored would make every reader one address."""
+    monkeypatch.setenv("TRUST_FORWARDED_FOR", "true")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        load_config()

@@ -18,8 +18,10 @@ from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.identity.signing import Signer
+from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
 from moderation.observability import METRICS, Metrics
+from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
 from moderation.ratings import handlers as rating_handlers
 from moderation.ratings.handlers import RATING_READS, RatingReads
@@ -29,10 +31,13 @@ from moderation.sites import wordlist_handlers  # noqa: F401
 from moderation.sites.demo import demo_origins, ensure_demo_site
 from moderation.sites.store import SiteDirectory
 from moderation.web import meta, moderate_page, pages  # noqa: F401
+from moderation.web.addresses import ClientAddresses, parse_networks
 from moderation.web.keys import (
+    CLIENTS,
     CLOCK,
     CONFIG,
     DATABASE_URL,
+    DRY_RUNS,
     LISTENER,
     NOTIFIER,
     POOL,
@@ -63,7 +68,8 @@ async def database_ctx(app: web.Application):
 
 
 async def workers_ctx(app: web.Application):
-    """Rule workers, their LISTEN connection and the NOTIFY sender; stopped gracefully."""
+    """Rule workers, their LISTEN connection, the NOTIFY sender and the periodic cleanup
+    (moderation.queue.cleanup); stopped gracefully."""
     config = app[CONFIG]
     # The workers' own connections: their plans are renewed every second
     # (database.WORKER_STATEMENT_LIFETIME_S), and a backlog being worked never takes the
@@ -76,7 +82,9 @@ async def workers_ctx(app: web.Application):
                for i in range(config.workers)] if pool is not None else []
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
-    tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier")]
+    cleanup = Cleanup(app[POOL], config.address_retention_days, app[CLOCK])
+    tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier"),
+             asyncio.create_task(cleanup.run(config.cleanup_interval_s), name="cleanup")]
     worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
     if workers:
         app[LISTENER] = JobListener(app[DATABASE_URL], config, workers, app[NOTIFIER].sender)
@@ -131,6 +139,8 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
     app[CONFIG] = config
     app[CLOCK] = clock
     app[SIGNER] = Signer(config.require_secret_key())
+    app[CLIENTS] = ClientAddresses(parse_networks(config.trusted_proxies))
+    app[DRY_RUNS] = DryRuns()
     app[RATING_READS] = RatingReads.from_config(config)
     app[FRONT_CACHE] = FrontCache()
     app[METRICS] = Metrics()

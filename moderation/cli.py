@@ -16,6 +16,7 @@ from moderation.db import migrations
 from moderation.db import pool as database
 from moderation.queue import jobs as queue
 from moderation.sites import store as sites
+from moderation.sites.settings import web_origin
 
 if TYPE_CHECKING:
     from moderation.queue.worker import Worker
@@ -64,6 +65,7 @@ def stop_all(workers: list[Worker]) -> None:
 def cmd_worker(config: Config, args) -> int:
     """Workers alone, for scaling out; stops gracefully on SIGTERM or SIGINT."""
     from moderation.judging.pipeline import warm_up
+    from moderation.queue.cleanup import Cleanup
     from moderation.queue.worker import JobListener, Worker, worker_name
 
     async def run() -> None:
@@ -73,12 +75,19 @@ def cmd_worker(config: Config, args) -> int:
         pool = await database.create_pool(url, config, "worker")
         workers = [Worker(pool, config, utcnow, worker_name(i)) for i in range(max(1, config.workers))]
         listener = asyncio.create_task(JobListener(url, config, workers).run())
+        cleanup_pool = await database.create_pool(url, config, "cleanup")
+        cleanup = asyncio.create_task(
+            Cleanup(cleanup_pool, config.address_retention_days, utcnow).run(
+                config.cleanup_interval_s))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop_all, workers)
         logging.getLogger("moderation").info("%d workers running", len(workers))
         await asyncio.gather(*(w.run() for w in workers))
         listener.cancel()
+        cleanup.cancel()
+        await asyncio.gather(cleanup, return_exceptions=True)
+        await cleanup_pool.close()
         await pool.close()
 
     run_long(config, run())
@@ -95,6 +104,12 @@ def cmd_migrate(config: Config, args) -> int:
 
 
 def cmd_site_create(config: Config, args) -> int:
+    bad = [origin for origin in args.origin or [] if web_origin(origin) is None]
+    if bad:
+        print(f"not an origin (https://host[:port], nothing after it): {', '.join(bad)}",
+              file=sys.stderr)
+        return 2
+
     async def action(conn):
         return await sites.create_site(conn, args.slug, args.name or args.slug, args.origin or [])
     try:
@@ -124,11 +139,22 @@ def cmd_site_set_sso(config: Config, args) -> int:
 
 
 def cmd_token_create(config: Config, args) -> int:
+    try:
+        label = sites.token_label(args.label)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
     async def action(conn):
         if await sites.fetch_site(conn, args.site) is None:
             return None
-        return await sites.create_token(conn, args.site, args.role, args.label or "")
-    token = asyncio.run(with_connection(config, action))
+        return await sites.create_token(conn, args.site, args.role, label)
+    try:
+        token = asyncio.run(with_connection(config, action))
+    except sites.TokenLabelTaken:
+        print(f"site {args.site} has an active token labelled {label!r} already; "
+              "give each person their own label", file=sys.stderr)
+        return 1
     if token is None:
         print(f"no site {args.site}", file=sys.stderr)
         return 1
@@ -184,7 +210,8 @@ def parser() -> argparse.ArgumentParser:
     tcreate = token.add_parser("create", help="create a token; prints it on the last line")
     tcreate.add_argument("--site", required=True)
     tcreate.add_argument("--role", choices=("admin", "moderator"), required=True)
-    tcreate.add_argument("--label", help="who holds it, shown in the audit trail")
+    tcreate.add_argument("--label", required=True,
+                         help="who holds it (unique per site), shown in the audit trail")
     tcreate.set_defaults(run=cmd_token_create)
     trevoke = token.add_parser("revoke", help="end a token at once")
     trevoke.add_argument("--site", required=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from moderation.web.addresses import parse_networks
 
 
 class Config(BaseSettings):
@@ -68,16 +71,31 @@ class Config(BaseSettings):
     replies_per_comment: int = Field(default=100, ge=1, le=1000, description=(
         "replies shown under each comment of a thread page; the rest are paged from "
         "GET /v1/sites/{site}/comments/{id}/replies"))
+    page_max_replies: int = Field(default=300, ge=1, le=10_000, description=(
+        "replies a thread page carries in all, its first comments' first; the answer says "
+        "replies_truncated and each comment cut short has its replies_cursor"))
     metrics_token: str | None = Field(default=None, min_length=16, description=(
         "when set, GET /metrics needs 'Authorization: Bearer <this>'; unset, restrict it at the proxy"))
     page_cache_s: float = Field(default=1.0, ge=0, le=60, description=(
         "how long a process reuses a rendered thread page (0 turns it off)"))
-    trust_forwarded_for: bool = Field(default=False, description=(
-        "take the client IP from X-Forwarded-For (only behind your own proxy)"))
+    trusted_proxies: str = Field(default="", description=(
+        "comma-separated CIDRs of your own reverse proxies; X-Forwarded-For is read from the "
+        "right past them (empty: the peer address is the client)"))
+    address_retention_days: int = Field(default=30, ge=2, le=3650, description=(
+        "days the keyed hashes of client addresses are kept with comments and ratings; then "
+        "they are cleared (the rules look back a day at most)"))
+    cleanup_interval_s: float = Field(default=3600, gt=0, le=86_400, description=(
+        "how often serve and worker clear expired address hashes, rate-limit windows and bans"))
     demo_site: bool = Field(default=True, description=(
         "create the `demo` site on start (allowing this server's own origin) so /demo works"))
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
         "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def proxy_networks(cls, text: str) -> str:
+        parse_networks(text)
+        return text
 
     @field_validator("database_url")
     @classmethod
@@ -109,7 +127,14 @@ class ConfigError(Exception):
     """Raised with one line that tells the operator what to fix."""
 
 
+# Settings that were replaced: set, they would be silently ignored, so the process refuses to start.
+REPLACED = {"TRUST_FORWARDED_FOR": "TRUSTED_PROXIES (the CIDRs of your own proxies)"}
+
+
 def load_config(**overrides) -> Config:
+    for old, new in REPLACED.items():
+        if old in os.environ:
+            raise ConfigError(f"{old} is no longer read: set {new} instead, and unset {old}")
     try:
         return Config(**overrides)
     except ValidationError as exc:

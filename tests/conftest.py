@@ -8,16 +8,19 @@ import itertools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from moderation.app import create_app
+from moderation.clock import utcnow
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.sites import store as sites
 from moderation.web.server import LimitedAppRunner
 from moderation.web.shared_answers import FRONT_CACHE, FrontCache
+from tests.factories import NO_RATE_LIMITS
 
 SECRET = "test-secret-key-0123456789"
 
@@ -35,7 +38,9 @@ REPLIES_CAP = 20
 
 
 def make_config(**overrides) -> Config:
+    # The test client is 127.0.0.1: as behind a proxy, X-Forwarded-For names the reader.
     defaults = dict(secret_key=SECRET, workers=1, poll_interval_s=0.5, site_cache_s=0,
+                    trusted_proxies="127.0.0.1",
                     pool_min_size=1, pool_max_size=5, retry_base_s=0.01, retry_max_s=0.05,
                     rating_cache_s=0, page_cache_s=0, replies_per_comment=REPLIES_CAP)
     return Config(**{**defaults, **overrides})
@@ -69,9 +74,14 @@ async def empty_database(pool):
 async def new_site(pool) -> Callable[..., Awaitable[str]]:
     created: list[str] = []
 
-    async def create(origins: list[str] | None = None) -> str:
+    async def create(origins: list[str] | None = None, rate_limited: bool = False) -> str:
+        """A site of its own; without rate limits unless asked (tests post from one address
+        faster than any reader; tests/web/test_rate_limits.py tests the limits)."""
         slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"
-        await sites.create_site(pool, slug, slug, origins or ["https://news.example"])
+        site = await sites.create_site(pool, slug, slug, origins or ["https://news.example"])
+        if not rate_limited:
+            await sites.save_settings(pool, slug, site.settings.model_copy(
+                update={"rate_limits": NO_RATE_LIMITS}))
         created.append(slug)
         return slug
     yield create
@@ -90,8 +100,8 @@ async def make_client(database_url, pool):
     """Starts the real app (with its own workers) on a local port; closed after the test."""
     clients: list[TestClient] = []
 
-    async def start(**config) -> TestClient:
-        app = create_app(make_config(**config), database_url=database_url)
+    async def start(clock: Callable[[], datetime] = utcnow, **config) -> TestClient:
+        app = create_app(make_config(**config), clock=clock, database_url=database_url)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import itertools
 
+from moderation.sites.settings import UNLIMITED, RateLimits, SiteSettings
+
 _names = itertools.count()
+
+# Tests post from one address faster than any reader: their sites have no rate limits
+# (tests/web/test_rate_limits.py tests them).
+NO_RATE_LIMITS = RateLimits(**{action: UNLIMITED for action in RateLimits.model_fields})
+
+
+def site_settings(**fields) -> SiteSettings:
+    """A site's settings for a test: the given fields, no rate limits unless given."""
+    return SiteSettings(**{"rate_limits": NO_RATE_LIMITS, **fields})
 
 
 def comment_body(text: str = "A thoughtful comment about the article.", **extra) -> dict:

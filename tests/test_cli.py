@@ -29,12 +29,14 @@ async def test_site_and_token_creation(database_url, pool):
     code, _, err = await run_cli(database_url, "site", "create", slug)
     assert code == 1 and "already exists" in err
 
-    code, out, _ = await run_cli(database_url, "token", "create", "--site", slug, "--role", "admin")
+    code, out, _ = await run_cli(database_url, "token", "create", "--site", slug, "--role", "admin",
+                                 "--label", "ada")
     assert code == 0
     token = out.strip().splitlines()[-1]
     assert await pool.fetchval("SELECT role FROM tokens WHERE site_id = $1 AND token_hash = $2",
                                slug, token_hash(token)) == "admin"
-    code, _, err = await run_cli(database_url, "token", "create", "--site", "nope", "--role", "admin")
+    code, _, err = await run_cli(database_url, "token", "create", "--site", "nope", "--role", "admin",
+                                 "--label", "ada")
     assert code == 1 and "no site" in err
 
 
@@ -52,7 +54,8 @@ async def test_invalid_configuration_fails_with_one_clear_line(database_url):
 
 
 async def test_a_revoked_token_stops_working(database_url, pool, site, client):
-    code, out, _ = await run_cli(database_url, "token", "create", "--site", site, "--role", "admin")
+    code, out, _ = await run_cli(database_url, "token", "create", "--site", site, "--role", "admin",
+                                 "--label", "ada")
     token = out.strip().splitlines()[-1]
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get(f"/v1/sites/{site}/settings", headers=headers)).status == 200
@@ -75,3 +78,49 @@ def test_serve_and_worker_run_on_the_configured_event_loop():
     run_long(make_config(event_loop="uvloop"), which_loop())
     run_long(make_config(event_loop="asyncio"), which_loop())
     assert seen == ["uvloop", "asyncio"]
+
+
+async def test_each_token_has_its_own_label_so_the_audit_says_who(database_url, pool, site):
+    async def create(*label: str):
+        return await run_cli(database_url, "token", "create", "--site", site, "--role",
+                             "moderator", *label)
+
+    code, _, err = await create()
+    assert code == 2 and "--label" in err
+    code, _, err = await create("--label", "  ")
+    assert code == 2 and "label" in err
+    code, out, _ = await create("--label", "Mona Lisa")
+    assert code == 0
+    first = out.strip().splitlines()[-1]
+    code, _, err = await create("--label", "Mona Lisa")
+    assert code == 1 and "labelled 'Mona Lisa' already" in err
+    # A revoked token's label may be given again (the same person's new token).
+    assert (await run_cli(database_url, "token", "revoke", "--site", site, first))[0] == 0
+    assert (await create("--label", "Mona Lisa"))[0] == 0
+    labels = await pool.fetch("SELECT label FROM tokens WHERE site_id = $1", site)
+    assert sorted(r["label"] for r in labels) == ["Mona Lisa", "Mona Lisa"]
+
+
+async def test_0008_numbers_tokens_that_shared_a_label(database_url, empty_database):
+    import asyncpg
+
+    from moderation.db import migrations
+    conn = await asyncpg.connect(database_url, database=empty_database)
+    try:
+        await conn.execute(migrations.CREATE_TABLE)
+        for migration in migrations.available()[:7]:
+            await conn.execute(migration.sql)
+            await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                               migration.version, migration.name)
+        await conn.execute("INSERT INTO sites (site_id, name) VALUES ('old', 'old')")
+        await conn.execute("""
+            INSERT INTO tokens (site_id, token_hash, role, label, created_at, revoked_at)
+            VALUES ('old', 'a', 'moderator', 'moderator', now() - interval '3 days', NULL),
+                   ('old', 'b', 'moderator', 'moderator', now() - interval '2 days', NULL),
+                   ('old', 'c', 'moderator', 'moderator', now() - interval '1 day', now()),
+                   ('old', 'd', 'admin', 'admin', now(), NULL)""")
+        await migrations.migrate(conn)
+        rows = await conn.fetch("SELECT token_hash, label FROM tokens ORDER BY token_hash")
+        assert [r["label"] for r in rows] == ["moderator", "moderator-2", "moderator", "admin"]
+    finally:
+        await conn.close()

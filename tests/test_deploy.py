@@ -32,7 +32,7 @@ def compose_command() -> list[str] | None:
 
 
 def compose_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "METRICS_TOKEN")}
     return {**env, **extra}
 
 
@@ -44,11 +44,11 @@ def test_docker_compose_config_validates_when_compose_is_installed():
     command = compose_command()
     if command is not None:
         ok = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], cwd=ROOT,
-                            env=compose_env(SECRET_KEY="s" * 32), capture_output=True, text=True,
+                            env=compose_env(SECRET_KEY="s" * 32, METRICS_TOKEN="m" * 32), capture_output=True, text=True,
                             timeout=120)
         assert ok.returncode == 0, ok.stderr
         rendered = subprocess.run([*command, "-f", str(COMPOSE), "config"], cwd=ROOT,
-                                  env=compose_env(SECRET_KEY="s" * 32), capture_output=True,
+                                  env=compose_env(SECRET_KEY="s" * 32, METRICS_TOKEN="m" * 32), capture_output=True,
                                   text=True, timeout=120)
         assert rendered.returncode == 0, rendered.stderr
         services = yaml.safe_load(rendered.stdout)["services"]
@@ -57,6 +57,10 @@ def test_docker_compose_config_validates_when_compose_is_installed():
         missing = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], cwd=ROOT,
                                  env=compose_env(), capture_output=True, text=True, timeout=120)
         assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
+        no_token = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], cwd=ROOT,
+                                  env=compose_env(SECRET_KEY="s" * 32), capture_output=True,
+                                  text=True, timeout=120)
+        assert no_token.returncode != 0 and "METRICS_TOKEN" in no_token.stderr
     # With or without Docker: the file is valid YAML of the compose shape, every anchor resolved.
     document = load()
     assert set(document) <= {"services", "volumes", "networks", "configs", "secrets", "name"}
@@ -92,10 +96,12 @@ def test_api_and_worker_run_the_right_commands_against_the_database():
         assert env["DATABASE_URL"] == expected_url
         # Required, never defaulted: compose stops with a message when it is unset.
         assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", env["SECRET_KEY"])
+        # /metrics is published with the API: it needs its bearer token (issue 14).
+        assert re.fullmatch(r"\$\{METRICS_TOKEN:\?[^}]+\}", env["METRICS_TOKEN"])
         # Every setting is one the service reads (a typo would be silently ignored).
         known = {field.upper() for field in Config.model_fields}
         assert set(env) <= known, set(env) - known
-        Config(**{k.lower(): v for k, v in env.items() if k not in ("SECRET_KEY",)},
+        Config(**{k.lower(): v for k, v in env.items() if k not in ("SECRET_KEY", "METRICS_TOKEN")},
                secret_key="s" * 32)  # and each value is valid
     api, worker = document["services"]["api"], document["services"]["worker"]
     # The API serves on all interfaces of its container, without in-process workers; the workers

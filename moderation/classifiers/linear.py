@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from moderation.classifiers.features import PIECES_FROM, features
+from moderation.classifiers.features import PIECES_FROM, features, without_links
 from moderation.text.normalize import normalize
 
 MODEL_FILE = Path(__file__).parent / "text_model.json.gz"
@@ -26,6 +26,10 @@ _last_scores: dict[int, tuple[str, Scores]] = {}
 
 # Log-odds past this say nothing more to a threshold, and would drown every other signal shown.
 MAX_LOGIT = 6.0
+# A word is shown as a reason when it adds at least this many points, and this share of the top
+# word's.
+MIN_SHOWN = 0.5
+SHOWN_SHARE = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,8 @@ class TextModel:
         squared = sum(weights[f][0] for f in found if f in weights)
         norm = max(math.sqrt(squared), self.min_norm)
         by_word: dict[str, float] = {}
-        for word in dict.fromkeys(normalize(text).split()):
+        linkless = without_links(text)
+        for word in dict.fromkeys(normalize(linkless, remember=linkless is text).split()):
             total = 0.0
             row = weights.get(f"w:{word}")
             if row is not None:
@@ -89,8 +94,12 @@ class TextModel:
                     if row is not None:
                         total += row[index]
             by_word[word] = total / norm
-        ranked = sorted(((w, c) for w, c in by_word.items() if c > 0), key=lambda wc: -wc[1])
-        return [(w, round(c, 2)) for w, c in ranked[:limit]]
+        ranked = sorted(((w, c) for w, c in by_word.items() if c >= MIN_SHOWN), key=lambda wc: -wc[1])
+        if not ranked:
+            return []
+        # The words that carry the score, not every word that leans its way ("and", "a").
+        floor = SHOWN_SHARE * ranked[0][1]
+        return [(w, round(c, 2)) for w, c in ranked[:limit] if c >= floor]
 
 
 def read_model(path: Path) -> TextModel:

@@ -11,6 +11,8 @@ has taken longer than `SLOW_FLUSH_S` (a lock wait, a slow disk) lets a second on
 it, so one stuck batch does not hold back every comment of the process.
 
 Per batch that is one pool acquire, one statement and one commit instead of one per comment.
+The same statement counts the batch's comments against the sites' rate limits
+(moderation.web.rate_limits) and stores only those within them; the others get 429.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
 unknown parent, a key repeated within the batch — and every row of a batch that fails for another
 reason than the database being down, goes through the single-row `comments.accept` instead, so
@@ -33,7 +35,9 @@ from moderation.comments import store as comments
 from moderation.comments.store import NewComment
 from moderation.errors import DATABASE_DOWN
 from moderation.observability import METRICS
+from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
+from moderation.web import rate_limits
 from moderation.web.keys import ACCEPTER, NOTIFIER, POOL
 
 log = logging.getLogger(__name__)
@@ -49,17 +53,54 @@ WITH input AS MATERIALIZED (
            r->>5 AS name, r->>6 AS email, (r->>7)::boolean AS verified,
            (r->>8)::bigint AS parent_id, r->>9 AS body, decode(r->>10, 'hex') AS ip_hash,
            nullif(r->11, 'null') AS signals, r->>12 AS idempotency_key,
-           (r->>13)::bigint AS text_hash, ordinal
+           (r->>13)::bigint AS text_hash, (r->>14)::int AS window_s,
+           (r->>15)::int AS per_address, (r->>16)::int AS per_site, ordinal
       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS given (r, ordinal)
+), buckets AS MATERIALIZED (
+    -- The rate-limit buckets of each comment (moderation.web.rate_limits): its address and its
+    -- site, where the site limits them, each with its window and the comment's place in it.
+    SELECT b.*, row_number() OVER (PARTITION BY site_id, key, window_start ORDER BY ordinal) AS nth
+      FROM (SELECT ordinal, site_id, ip_hash AS key, per_address AS quota, window_s,
+                   to_timestamp(floor(extract(epoch FROM now()) / window_s) * window_s)
+                       AS window_start
+              FROM input WHERE per_address IS NOT NULL AND ip_hash IS NOT NULL
+            UNION ALL
+            SELECT ordinal, site_id, ''::bytea, per_site, window_s,
+                   to_timestamp(floor(extract(epoch FROM now()) / window_s) * window_s)
+              FROM input WHERE per_site IS NOT NULL) b
+), batch_counts AS MATERIALIZED (
+    SELECT site_id, key, window_start, count(*)::int AS n FROM buckets
+     GROUP BY site_id, key, window_start
+), counted AS (
+    -- In key order, so two batches never wait for each other's rows in opposite orders.
+    INSERT INTO rate_counts AS rc (site_id, action, address_hash, window_start, count)
+    SELECT site_id, 'comment', key, window_start, n FROM batch_counts
+     ORDER BY site_id, key, window_start
+    ON CONFLICT (site_id, action, address_hash, window_start)
+    DO UPDATE SET count = rc.count + EXCLUDED.count
+    RETURNING rc.site_id, rc.address_hash, rc.window_start, rc.count
+), refused AS MATERIALIZED (
+    -- A comment over any of its limits, with the seconds until that window ends.
+    SELECT DISTINCT ON (b.ordinal) b.ordinal, b.key = ''::bytea AS site_wide,
+           extract(epoch FROM b.window_start + make_interval(secs => b.window_s) - now())::float8
+               AS left_s
+      FROM buckets b
+      JOIN batch_counts g USING (site_id, key, window_start)
+      JOIN counted c ON c.site_id = b.site_id AND c.address_hash = b.key
+                    AND c.window_start = b.window_start
+     WHERE c.count - g.n + b.nth > b.quota
+     ORDER BY b.ordinal, 3 DESC
 ), new_threads AS (
     INSERT INTO threads (site_id, thread, url, title)
     SELECT DISTINCT ON (site_id, thread) site_id, thread, url, title
-      FROM input ORDER BY site_id, thread, ordinal
+      FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+     ORDER BY site_id, thread, ordinal
     ON CONFLICT (site_id, thread) DO NOTHING
 ), new_commenters AS (
     INSERT INTO commenters (site_id, commenter, name, email, verified)
     SELECT DISTINCT ON (site_id, commenter) site_id, commenter, name, email, verified
-      FROM input ORDER BY site_id, commenter, ordinal
+      FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+     ORDER BY site_id, commenter, ordinal
     ON CONFLICT (site_id, commenter) DO NOTHING
 ), rooted AS MATERIALIZED (
     -- Only a reply looks up its parent, one primary key lookup each: a join here could be
@@ -68,7 +109,7 @@ WITH input AS MATERIALIZED (
                SELECT coalesce(parent.root_id, parent.comment_id) FROM comments parent
                 WHERE parent.site_id = i.site_id AND parent.comment_id = i.parent_id
                   AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
-      FROM input i
+      FROM input i WHERE i.ordinal NOT IN (SELECT ordinal FROM refused)
 ), placed AS MATERIALIZED (
     SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
                   AS comment_id
@@ -89,8 +130,11 @@ WITH input AS MATERIALIZED (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
     SELECT site_id, 'comment', comment_id, version FROM comment
 )
-SELECT placed.ordinal, comment.comment_id, comment.created_at
-  FROM comment JOIN placed USING (site_id, comment_id)"""
+SELECT placed.ordinal, comment.comment_id, comment.created_at, NULL::boolean AS site_wide,
+       NULL::float8 AS left_s
+  FROM comment JOIN placed USING (site_id, comment_id)
+UNION ALL
+SELECT ordinal, NULL, NULL, site_wide, left_s FROM refused"""
 
 MAX_BATCH = 200
 MAX_FLUSHES = 2  # in flight at once, the second only beside a slow one
@@ -105,8 +149,15 @@ def batch_rows(batch: list[Waiter]) -> list[tuple]:
     return [(new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter, new.name,
              new.email, new.verified, new.parent_id, new.body,
              new.ip_hash.hex() if new.ip_hash is not None else None, new.signals,
-             new.idempotency_key, text_hash(new.body))
+             new.idempotency_key, text_hash(new.body), *limit_columns(new.limit))
             for new, _ in batch]
+
+
+def limit_columns(limit: RateLimit | None) -> tuple[int | None, int | None, int | None]:
+    """ACCEPT_BATCH's window and limits of a comment; none for a site without limits."""
+    if limit is None:
+        return None, None, None
+    return limit.window_s, limit.per_address, limit.per_site
 
 
 def answer(future: asyncio.Future, result: Accepted) -> None:
@@ -206,30 +257,39 @@ class CommentAccepter:
             # One row the database refuses fails the whole statement: find it one by one.
             log.warning("a batch of %d comments failed; storing them one by one", len(batch),
                         exc_info=True)
-            await self._store_one_by_one(batch)
+            await self._store_one_by_one(batch, counted=False)  # its counts were rolled back
             return
-        stored = {row["ordinal"]: (row["comment_id"], row["created_at"]) for row in rows}
+        stored = {row["ordinal"]: (row["comment_id"], row["created_at"])
+                  for row in rows if row["comment_id"] is not None}
+        refused = {row["ordinal"]: row for row in rows if row["comment_id"] is None}
         left = []
         for ordinal, (new, future) in enumerate(batch, 1):
             if ordinal in stored:
                 answer(future, stored[ordinal])
+            elif ordinal in refused and new.limit is not None:
+                row = refused[ordinal]
+                fail(future, rate_limits.rate_limited(
+                    "comment", "site" if row["site_wide"] else "address", new.limit,
+                    row["left_s"]))
             else:
                 left.append((new, future))
-        if rows:
+        if stored:
             self.on_committed()
-        if left:
-            await self._store_one_by_one(left)
+        if left:  # counted by the batch already
+            await self._store_one_by_one(left, counted=True)
 
-    async def _store_one_by_one(self, batch: list[Waiter]) -> None:
+    async def _store_one_by_one(self, batch: list[Waiter], counted: bool) -> None:
         """The single-row path: a retry's original, 409 for a reused key, 422 for an unknown
-        parent, or the row's own database error."""
+        parent, 429 past a rate limit, or the row's own database error."""
         waiting = [(new, future) for new, future in batch if not future.done()]
-        await asyncio.gather(*(self._store_one(new, future) for new, future in waiting))
+        await asyncio.gather(*(self._store_one(new, future, counted) for new, future in waiting))
         if waiting:
             self.on_committed()
 
-    async def _store_one(self, new: NewComment, future: asyncio.Future) -> None:
+    async def _store_one(self, new: NewComment, future: asyncio.Future, counted: bool) -> None:
         try:
+            if not counted and new.limit is not None:
+                await rate_limits.hit(self.pool, new.site_id, "comment", new.limit, new.ip_hash)
             answer(future, await comments.accept(self.pool, new))
         except Exception as exc:
             fail(future, exc)

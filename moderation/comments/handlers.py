@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from moderation.comments import store as comments
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_commenter
+from moderation.sites.store import Site
 from moderation.web.http import (
-    client_ip,
+    client_address,
     find_site,
     item_id,
     json_bytes_response,
@@ -67,14 +68,15 @@ def thread_slug(request: web.Request) -> str:
 
 @endpoint("POST", THREAD_PATH, "Submit a comment; it is stored and queued for the rules",
           "public", request=CommentIn, responses={202: CommentAccepted},
-          errors=(400, 401, 404, 409, 413, 415, 422, 503), headers=("Idempotency-Key",))
+          errors=(400, 401, 404, 409, 413, 415, 422, 429, 503), headers=("Idempotency-Key",))
 async def post_comment(request: web.Request) -> web.Response:
     app = request.app
     site = await find_site(request)
     thread = thread_slug(request)
     body = await parse_body(request, CommentIn)
+    refuse_too_long(site, body.body)
     signer = app[SIGNER]
-    ip_hash = signer.ip_hash(client_ip(request))
+    ip_hash = signer.ip_hash(client_address(request))
     commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
                                   app[CLOCK]())
     idempotency_key = request.headers.get("Idempotency-Key")
@@ -83,7 +85,7 @@ async def post_comment(request: web.Request) -> web.Response:
     new = comments.NewComment(
         site.site_id, thread, body.thread_url, body.thread_title, commenter.key, commenter.name,
         commenter.email, commenter.verified, parent_id(body.parent_id), body.body, ip_hash,
-        form_signals(body), idempotency_key)
+        form_signals(body), idempotency_key, site.settings.rate_limits.comment)
     # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
     comment_id, created_at = await app[ACCEPTER].accept(new)
     return json_response({"id": str(comment_id), "status": "pending", "thread": thread,
@@ -92,7 +94,17 @@ async def post_comment(request: web.Request) -> web.Response:
                          status=202)
 
 
+def refuse_too_long(site: Site, text: str) -> None:
+    """A body the length rule would reject is refused before anything is stored or judged."""
+    most = site.settings.max_comment_chars()
+    if most is not None and len(text) > most and len(text.strip()) > most:
+        raise ApiError(422, "body_too_long", f"comments on this site are at most {most} characters",
+                       [{"field": "body", "type": "body_too_long", "max_chars": most,
+                         "message": f"at most {most} characters"}])
+
+
 MAX_BIGINT = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # before any comment: a cursor from the start
 
 
 def parent_id(raw: str | None) -> int | None:
@@ -153,6 +165,7 @@ async def edit_comment(request: web.Request) -> web.Response:
     comment_id = item_id(request)
     require_edit_token(request, site.site_id, comment_id)
     body = await parse_body(request, CommentEdit)
+    refuse_too_long(site, body.body)
     await comments.edit(request.app[POOL], site.site_id, comment_id, body.body,
                         site.settings.edit_window_s, request.app[CLOCK]())
     request.app[NOTIFIER].poke()
@@ -206,8 +219,10 @@ async def render_thread_page(request: web.Request) -> bytes:
     thread = thread_slug(request)
     query = parse_query(request, ThreadQuery)
     after = decode_cursor(request, query.cursor, query.sort) if query.cursor else None
+    config = request.app[CONFIG]
     rows, total = await comments.page(request.app[POOL], site.site_id, thread, query.sort,
-                                      query.limit, request.app[CONFIG].replies_per_comment, after)
+                                      query.limit, config.replies_per_comment,
+                                      config.page_max_replies, after)
     tops = [row for row in rows if not row["is_reply"]]
     replies: dict[int, list] = {row["comment_id"]: [] for row in tops}
     for row in rows:
@@ -220,8 +235,11 @@ async def render_thread_page(request: web.Request) -> bytes:
     last = tops[-1] if tops else None
     next_cursor = (encode_cursor(request, query.sort, last["created_at"], last["comment_id"])
                    if last is not None and len(items) == query.limit else None)
+    replies_on_page = len(rows) - len(tops)
     return orjson.dumps({"thread": thread, "total": total, "items": items,
-                         "next_cursor": next_cursor})
+                         "next_cursor": next_cursor,
+                         "replies_truncated": replies_on_page >= config.page_max_replies and any(
+                             item["replies_cursor"] is not None for item in items)})
 
 
 def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
@@ -229,10 +247,13 @@ def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
     item = comment_out(top, thread)
     item["replies"] = [comment_out(reply, thread) for reply in shown]
     item["reply_count"] = top["reply_count"]
-    # More than shown means the cap was filled, so `shown` has a last reply to continue after.
-    item["replies_cursor"] = (encode_cursor(request, replies_listing(top["comment_id"]),
-                                            shown[-1]["created_at"], shown[-1]["comment_id"])
-                              if top["reply_count"] > len(shown) else None)
+    # More than shown: continue after the last one shown, or from the start when the page's
+    # replies ran out before this comment's.
+    if top["reply_count"] <= len(shown):
+        item["replies_cursor"] = None
+    else:
+        last = (shown[-1]["created_at"], shown[-1]["comment_id"]) if shown else (EPOCH, 0)
+        item["replies_cursor"] = encode_cursor(request, replies_listing(top["comment_id"]), *last)
     return item
 
 

@@ -17,6 +17,7 @@ import asyncpg
 
 from moderation.errors import ApiError, not_found
 from moderation.queue import jobs as queue
+from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
 
 if TYPE_CHECKING:
@@ -97,16 +98,20 @@ WITH page AS (
     SELECT {PAGE_COLUMNS} FROM comments
      WHERE site_id = $1 AND thread = $2 AND status = 'approved' AND parent_id IS NULL {{after}}
      ORDER BY created_at {{direction}}, comment_id {{direction}} LIMIT $3
-), replies AS (
+), replies AS MATERIALIZED (
+    -- At most $5 in all, the page's first comments' first: 100 comments with 100 long replies
+    -- each would make one page of megabytes.
     SELECT {REPLY_COLUMNS} FROM page p CROSS JOIN LATERAL (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND root_id = p.comment_id AND status = 'approved'
          ORDER BY created_at, comment_id LIMIT $4) r
+     ORDER BY p.created_at {{direction}}, p.comment_id {{direction}}, r.created_at, r.comment_id
+     LIMIT $5
 ), shown AS (
     SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
 ), rows AS (
     SELECT false AS is_reply, p.*,
-           CASE WHEN s.shown = $4 THEN (
+           CASE WHEN s.shown = $4 OR (SELECT count(*) FROM replies) = $5 THEN (
                SELECT count(*) FROM comments c
                 WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
            ELSE coalesce(s.shown, 0) END AS reply_count
@@ -120,7 +125,7 @@ SELECT rows.*, (SELECT approved_count FROM threads WHERE site_id = $1 AND thread
 
 def page_query(sort: str, after_cursor: bool) -> str:
     direction, compare = ("ASC", ">") if sort == "oldest" else ("DESC", "<")
-    after = f"AND (created_at, comment_id) {compare} ($5, $6)" if after_cursor else ""
+    after = f"AND (created_at, comment_id) {compare} ($6, $7)" if after_cursor else ""
     return PAGE_TEMPLATE.format(after=after, direction=direction)
 
 
@@ -218,6 +223,8 @@ class NewComment:
     ip_hash: bytes | None
     signals: dict[str, Any] | None
     idempotency_key: str | None
+    # The site's rate limit of comments (moderation.web.rate_limits); None: not limited.
+    limit: RateLimit | None = None
 
 
 async def accept(conn, new: NewComment) -> tuple[int, datetime]:
@@ -275,11 +282,12 @@ async def delete(pool, site_id: str, comment_id: int) -> None:
 
 
 async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
+               page_replies_cap: int,
                after: tuple[datetime, int] | None) -> tuple[list[asyncpg.Record], int]:
     """One page of top-level comments, each with its reply_count and its first replies (at most
-    `replies_cap`), and the thread's approved total."""
+    `replies_cap` each and `page_replies_cap` in all), and the thread's approved total."""
     query = PAGE_QUERIES[(sort, after is not None)]
-    args = (site_id, thread, limit, replies_cap, *(after or ()))
+    args = (site_id, thread, limit, replies_cap, page_replies_cap, *(after or ()))
     rows = await conn.fetch(query, *args)
     total = rows[0]["total"] if rows else await conn.fetchval(SELECT_TOTAL, site_id, thread)
     return rows, total or 0

@@ -69,16 +69,35 @@ def session_settings(role: str) -> dict[str, str]:
 WORKER_STATEMENT_LIFETIME_S = 1
 
 
+class TimedPool(asyncpg.Pool):
+    """A pool whose acquire waits at most `acquire_timeout` when not told otherwise, so that
+    under pressure a request gets 503 after DB_TIMEOUT_S (asyncio.TimeoutError, moderation.errors)
+    instead of queueing without limit. `fetch`, `execute` and the rest acquire through it too."""
+
+    def __init__(self, *args, acquire_timeout: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None):
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
 async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
     min_size, max_size = config.pool_min_size, config.pool_max_size
     if role == "worker":  # each rule worker holds one connection for its batch, and no more
         max_size = max(1, config.workers)
         min_size = min(min_size, max_size)
-    return await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size,
+    elif role == "cleanup":  # moderation.queue.cleanup beside the workers of `worker`
+        min_size, max_size = 0, 1
+    # What asyncpg.create_pool does, with our pool class.
+    pool = TimedPool(
+        url, acquire_timeout=config.db_timeout_s, min_size=min_size, max_size=max_size,
+        max_queries=50_000, max_inactive_connection_lifetime=300.0, loop=None,
+        connection_class=asyncpg.Connection, record_class=asyncpg.Record,
         timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
         init=init_connection, reset=keep_session, server_settings=session_settings(role),
         max_cached_statement_lifetime=WORKER_STATEMENT_LIFETIME_S if role == "worker" else 300)
+    return await pool
 
 
 async def connect(url: str, config, role: str = "cli") -> asyncpg.Connection:

@@ -1,9 +1,11 @@
 """Who wrote or rated it: an anonymous reader keyed by a keyed hash, or one the site's SSO verified.
 
-A site's own login signs a short-lived HS256 JWT `{sub, name, email?, exp, iat}` with the secret
-`moderation site set-sso` gave it (docs/sso.md). PyJWT checks the signature with HS256 only, so
-`alg: none` and every other algorithm are refused; expiry and issue time are checked here against
-the injected clock, with a little leeway for clocks that disagree.
+A site's own login signs a short-lived HS256 JWT `{sub, name, email?, aud, exp, iat}` with the
+secret `moderation site set-sso` gave it (docs/sso.md): `aud` is `moderation:<site>`, and the
+token may live (`exp - iat`) at most the site's `sso_max_lifetime_s` (an hour by default). PyJWT
+checks the signature with HS256 only, so `alg: none` and every other algorithm are refused;
+expiry and issue time are checked here against the injected clock, with a little leeway for
+clocks that disagree.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class VerifiedIdentity:
         return f"sso:{self.subject}"
 
 
+def sso_audience(site_id: str) -> str:
+    """The `aud` a site's tokens must carry: a token for another service, or another site of
+    this one, is refused even where the secret is shared."""
+    return f"moderation:{site_id}"
+
+
 def invalid(message: str) -> ApiError:
     return ApiError(401, "sso_token_invalid", message)
 
@@ -50,17 +58,24 @@ def verify_sso_token(site: Site, token: str, now: datetime | None = None) -> Ver
     """The identity in a token signed with the site's secret; 401 or 400 with a clear code."""
     if not site.sso_secret:
         raise ApiError(400, "sso_not_configured", "this site has not set up single sign-on")
+    audience = sso_audience(site.site_id)
     try:
-        claims = jwt.decode(token, site.sso_secret, algorithms=["HS256"],
-                            options={"require": ["exp", "iat", "sub"], "verify_exp": False,
-                                     "verify_iat": False, "verify_aud": False})
+        claims = jwt.decode(token, site.sso_secret, algorithms=["HS256"], audience=audience,
+                            options={"require": ["exp", "iat", "sub", "aud"], "verify_exp": False,
+                                     "verify_iat": False})
     except jwt.MissingRequiredClaimError as exc:
         raise invalid(f"the SSO token lacks the {exc.claim!r} claim") from None
+    except jwt.InvalidAudienceError:
+        raise invalid(f"the SSO token's aud must be {audience!r}") from None
     except jwt.InvalidTokenError:
         raise invalid("the SSO token is not signed with this site's SSO secret") from None
     exp, iat, sub = claims["exp"], claims["iat"], claims["sub"]
     if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (exp, iat)):
         raise invalid("exp and iat must be numeric dates")
+    longest = site.settings.sso_max_lifetime_s
+    if exp - iat > longest:
+        # A stolen long-lived token would be a lasting identity: the site must issue short ones.
+        raise invalid(f"the SSO token lives {int(exp - iat)} s; this site accepts at most {longest} s")
     moment = (now or datetime.now(timezone.utc)).timestamp()
     if exp <= moment - LEEWAY_S:
         raise ApiError(401, "sso_token_expired", "the SSO token has expired; sign in again")
@@ -99,10 +114,17 @@ class Rater:
 
 def resolve_rater(signer: Signer, site: Site, fingerprint: str | None, sso_token: str | None,
                   ip_hash: bytes, now: datetime | None = None) -> Rater:
-    """A verified rater is their SSO subject; an anonymous one their fingerprint and IP hash."""
+    """A verified rater is their account (SSO subject); an anonymous one their address (an IPv6
+    client's /64, moderation.web.addresses).
+
+    The fingerprint is the widget's random id for a browser, which a script picks anew for every
+    rating: it never makes one address into more raters. One address is one rater, so a newer
+    rating from it replaces the older one (one rating per rater and author), whichever browser
+    sent it.
+    """
     if sso_token is not None:
         verified = verify_sso_token(site, sso_token, now)
         return Rater(verified.key, True, verified.name, verified.email)
-    # The keyed commenter hash, under a prefix that keeps raters apart from commenters' names.
-    key = signer.anonymous_commenter(site.site_id, "\0rater\0" + (fingerprint or ""), ip_hash)
+    # The keyed commenter hash, under a name no commenter can type (it holds NUL characters).
+    key = signer.anonymous_commenter(site.site_id, "\0rater\0", ip_hash)
     return Rater(key, False)

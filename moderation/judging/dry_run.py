@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from moderation.errors import ApiError
 from moderation.judging import pipeline
 from moderation.judging.site_views import SiteViews
 from moderation.rules import rules_for
@@ -37,8 +40,41 @@ class Proposal:
     wordlists: dict[str, list[str]] | None = None
 
 
-async def replay(conn, site_id: str, proposal: Proposal, limit: int, now: datetime) -> dict:
-    async with conn.transaction(readonly=True):
+# Dry-runs judge up to 10,000 items twice on the API's event loop: one per site at a time and
+# a few in all per process, so admins cannot take the API's CPU between them.
+MAX_RUNNING = 2
+BUSY_RETRY_S = 5
+
+
+class DryRuns:
+    """Which sites' dry-runs are running in this process (app key DRY_RUNS)."""
+
+    def __init__(self, max_running: int = MAX_RUNNING) -> None:
+        self.max_running = max_running
+        self.running: set[str] = set()
+
+    @contextmanager
+    def slot(self, site_id: str) -> Iterator[None]:
+        """Holds the site's slot for one dry-run; 429 dry_run_busy when none is free."""
+        if site_id in self.running:
+            raise busy("a dry-run of this site is running; try again when it is done")
+        if len(self.running) >= self.max_running:
+            raise busy("too many dry-runs are running; try again shortly")
+        self.running.add(site_id)
+        try:
+            yield
+        finally:
+            self.running.discard(site_id)
+
+
+def busy(message: str) -> ApiError:
+    return ApiError(429, "dry_run_busy", message, headers={"Retry-After": str(BUSY_RETRY_S)})
+
+
+async def replay(pool, site_id: str, proposal: Proposal, limit: int, now: datetime) -> dict:
+    """Reads the history on a connection of `pool`, gives it back, then judges (which takes
+    far longer than reading) without holding one."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
         rows = await conn.fetch(RECENT_COMMENTS, site_id, limit)
         items = [Item(kind="comment", site_id=r["site_id"], item_id=r["comment_id"],
                       version=r["version"], created_at=r["created_at"], commenter=r["commenter"],

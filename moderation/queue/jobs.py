@@ -15,22 +15,45 @@ from moderation.rules.base import Item
 
 CHANNEL = "moderation_jobs"
 
-# Claims up to $1 claimable jobs and sets their lease; with each job, in the same statement, what
-# judging it needs first: its item while that is still the pending version claimed (the item
-# columns are NULL otherwise), and the versions of its site's settings and word lists
-# (moderation.judging.site_views: read with every batch, so a change reaches every worker at once).
+# Claims up to $1 claimable jobs, taking turns between sites, and sets their lease; with each
+# job, in the same statement, what judging it needs first: its item while that is still the
+# pending version claimed (the item columns are NULL otherwise), and the versions of its site's
+# settings and word lists (moderation.judging.site_views: read with every batch, so a change
+# reaches every worker at once).
+# Fairness: one site's flood must not delay another site's decisions by more than a batch. The
+# sites with queued jobs are found by a loose index scan of jobs_claimable (one probe per site,
+# however long a backlog is), each site's oldest claimable jobs are read (at most $1 each), and
+# the batch takes them in turns: every site's first job, then every site's second, and so on,
+# oldest first within a turn. Each site's jobs are locked as they are read (SKIP LOCKED, so
+# workers claiming together take different jobs, as one queue did before); the locks of those not
+# taken end with the statement. That locks up to $1 jobs of each site with that many waiting,
+# which is $1 unless several sites are flooded at once.
 # Every row is found directly whatever the statistics say (a fresh table has none): the locked
 # jobs by their ctid, the items by primary-key probes, with status compared by IS NOT DISTINCT
 # FROM (the same for a NOT NULL column) because an indexable `status = 'pending'` let the planner
 # walk a review index through every pending row, ~1 ms a probe. The ctid returned is the claimed
 # row version's, for FINISH.
 CLAIM = f"""
-WITH next AS (
-    SELECT site_id, job_id, ctid FROM jobs
-     WHERE status IN ('queued', 'running') AND available_at <= now()
-     ORDER BY available_at
-     LIMIT $1
-       FOR UPDATE SKIP LOCKED
+WITH RECURSIVE waiting (site_id) AS (
+    -- Ordered as jobs_claimable is, so each probe is one step of that index.
+    (SELECT site_id FROM jobs WHERE status IN ('queued', 'running')
+      ORDER BY site_id, available_at LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.site_id FROM jobs j
+             WHERE j.status IN ('queued', 'running') AND j.site_id > w.site_id
+             ORDER BY j.site_id, j.available_at LIMIT 1)
+      FROM waiting w WHERE w.site_id IS NOT NULL
+), candidates AS MATERIALIZED (
+    SELECT c.site_id, c.job_id, c.ctid, c.available_at,
+           row_number() OVER (PARTITION BY c.site_id ORDER BY c.available_at, c.job_id) AS turn
+      FROM waiting w CROSS JOIN LATERAL (
+           SELECT j.site_id, j.job_id, j.ctid, j.available_at FROM jobs j
+            WHERE j.site_id = w.site_id AND j.status IN ('queued', 'running')
+              AND j.available_at <= now()
+            ORDER BY j.available_at LIMIT $1
+              FOR UPDATE SKIP LOCKED) c
+), next AS (
+    SELECT site_id, job_id, ctid FROM candidates ORDER BY turn, available_at LIMIT $1
 ), claimed AS (
     UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, claimed_by = $2,
                       available_at = now() + make_interval(secs => $3)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from moderation.errors import not_found
 from moderation.ratings import store as ratings
+from moderation.review import learned_spam
 from moderation.rules.commenter import is_trusted
 
 SELECT_COMMENTER = """
@@ -29,6 +30,21 @@ VALUES ($1, $2, $2, coalesce($3::timestamptz, 'infinity'), $4)
 ON CONFLICT (site_id, commenter) DO UPDATE
    SET banned_until = EXCLUDED.banned_until, ban_reason = EXCLUDED.ban_reason
 RETURNING banned_until"""
+
+# The addresses an anonymous person last wrote from (their newest comments and ratings whose
+# address hash has not expired yet) are banned with them, until the same time.
+BAN_ADDRESSES = """
+INSERT INTO address_bans (site_id, address_hash, commenter, banned_until, reason)
+SELECT DISTINCT $1, ip_hash, $2, $3::timestamptz, $4 FROM (
+    (SELECT ip_hash FROM comments WHERE site_id = $1 AND commenter = $2 AND ip_hash IS NOT NULL
+      ORDER BY created_at DESC LIMIT $5)
+    UNION ALL
+    (SELECT ip_hash FROM ratings WHERE site_id = $1 AND rater = $2 AND ip_hash IS NOT NULL
+      ORDER BY created_at DESC LIMIT $5)) recent
+ON CONFLICT (site_id, address_hash, commenter) DO UPDATE
+   SET banned_until = EXCLUDED.banned_until, reason = EXCLUDED.reason"""
+RECENT_ADDRESSES = 3
+FORGET_ADDRESS_BANS = "DELETE FROM address_bans WHERE site_id = $1 AND commenter = $2"
 
 UNBAN = """
 UPDATE commenters SET banned_until = NULL, ban_reason = NULL WHERE site_id = $1 AND commenter = $2
@@ -69,6 +85,23 @@ UPDATE comments c
 ERASE_VERDICTS = """
 DELETE FROM verdicts WHERE site_id = $1 AND kind = 'comment' AND item_id = ANY($2::bigint[])"""
 FORGET_IN_AUDIT = "UPDATE audit SET commenter = NULL WHERE site_id = $1 AND commenter = $2"
+# What the spam model learned from the person's comments: each one's latest moderator decision
+# (moderation.review.store.decide trains it, and untrains a reversed one).
+TRAINED_COMMENTS = """
+SELECT DISTINCT ON (a.item_id) c.body, a.to_status FROM comments c
+  JOIN audit a ON a.site_id = c.site_id AND a.kind = 'comment' AND a.item_id = c.comment_id
+              AND a.actor LIKE 'moderator:%'
+ WHERE c.site_id = $1 AND c.commenter = $2
+ ORDER BY a.item_id, a.audit_id DESC"""
+RATINGS_OF = "SELECT rating_id FROM ratings WHERE site_id = $1 AND rater = $2"
+# The audit keeps who decided what and when about the person's items, not why: a moderator's
+# reason may quote the text, and the rules' reasons name its words.
+SCRUB_AUDIT_REASONS = """
+UPDATE audit SET reason = ''
+ WHERE site_id = $1 AND reason <> ''
+   AND ((kind = 'comment' AND item_id = ANY($2::bigint[]))
+        OR (kind = 'rating' AND item_id = ANY($3::bigint[]))
+        OR (kind = 'commenter' AND commenter = $4))"""
 ERASE_REPORTS = "DELETE FROM reports WHERE site_id = $1 AND reporter = $2"
 ERASE_COMMENTER = "DELETE FROM commenters WHERE site_id = $1 AND commenter = $2"
 
@@ -106,13 +139,18 @@ def ban_state(row) -> dict | None:
 
 async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason: str,
               moderator: str) -> None:
-    """Bans until a time, or for good when `until` is None."""
-    await conn.execute(BAN_NEW, site_id, commenter, until, reason)
+    """Bans until a time, or for good when `until` is None. An anonymous person is a name at an
+    address: their addresses are banned with them, or a new name would undo the ban."""
+    banned_until = await conn.fetchval(BAN_NEW, site_id, commenter, until, reason)
+    if commenter.startswith("anon:"):
+        await conn.execute(BAN_ADDRESSES, site_id, commenter, banned_until, reason,
+                           RECENT_ADDRESSES)
     await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "ban", "banned", reason)
 
 
 async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
     found = await conn.fetchval(UNBAN, site_id, commenter)
+    await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
     if found:
         await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "unban", "unbanned", "")
     return bool(found)
@@ -142,14 +180,24 @@ async def export(conn, site_id: str, commenter: str) -> dict:
 
 
 async def erase(conn, site_id: str, commenter: str, actor: str) -> dict:
-    """Deletes the person's data; thread counts and rating aggregates stay exact."""
+    """Deletes the person's data: their comments (and what the spam model learned from them),
+    ratings, reports and bans, and the reasons in the audit of decisions about them; thread counts
+    and rating aggregates stay exact."""
     async with conn.transaction():
+        for trained in await conn.fetch(TRAINED_COMMENTS, site_id, commenter):
+            if trained["to_status"] in ("approved", "rejected"):
+                await learned_spam.untrain(conn, site_id, trained["body"],
+                                           is_spam=trained["to_status"] == "rejected")
+        rating_ids = [r["rating_id"] for r in await conn.fetch(RATINGS_OF, site_id, commenter)]
         await conn.execute(DETACH_REPLIES, site_id, commenter)
         comments = await conn.fetch(ERASE_COMMENTS, site_id, commenter)
         await conn.execute(ERASE_VERDICTS, site_id, [c["comment_id"] for c in comments])
+        await conn.execute(SCRUB_AUDIT_REASONS, site_id, [c["comment_id"] for c in comments],
+                           rating_ids, commenter)
         await conn.execute(FORGET_IN_AUDIT, site_id, commenter)
         rated = await ratings.erase_rater(conn, site_id, commenter)
         await conn.execute(ERASE_REPORTS, site_id, commenter)
+        await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
         found = await conn.execute(ERASE_COMMENTER, site_id, commenter)
         if not comments and not rated and found.endswith(" 0"):
             raise not_found("commenter")

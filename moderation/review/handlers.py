@@ -15,7 +15,8 @@ from moderation.identity.sso import resolve_rater
 from moderation.review import commenters
 from moderation.review import store as review
 from moderation.rules.commenter import trusted_after
-from moderation.web.http import client_ip, find_site, item_id, json_response, parse_body, parse_query
+from moderation.web import rate_limits
+from moderation.web.http import client_address, find_site, item_id, json_response, parse_body, parse_query
 from moderation.web.keys import CLOCK, POOL, SIGNER
 from moderation.web.middlewares import TOKEN
 from moderation.web.registry import endpoint
@@ -283,16 +284,18 @@ async def decide_many(request: web.Request) -> web.Response:
 
 @endpoint("POST", "/v1/sites/{site}/comments/{id}/reports", "Report a published comment",
           "public", request=ReportIn, responses={202: ReportAccepted},
-          errors=(400, 401, 404, 415, 422))
+          errors=(400, 401, 404, 415, 422, 429))
 async def report_comment(request: web.Request) -> web.Response:
     site = await find_site(request)
     target = item_id(request)
     body = await parse_body(request, ReportIn)
     signer = request.app[SIGNER]
+    ip_hash = signer.ip_hash(client_address(request))
+    await rate_limits.hit(request.app[POOL], site.site_id, "report",
+                          site.settings.rate_limits.report, ip_hash)
     # An anonymous reader is their IP: a fingerprint of their own choosing would let one person
     # count as many and unpublish any comment alone.
-    reporter = resolve_rater(signer, site, None, body.sso_token,
-                             signer.ip_hash(client_ip(request)), request.app[CLOCK]())
+    reporter = resolve_rater(signer, site, None, body.sso_token, ip_hash, request.app[CLOCK]())
     async with request.app[POOL].acquire() as conn:
         await reports.report(conn, site.site_id, target, reporter.key, body.reason, body.note,
                              site.settings.report_threshold)

@@ -1,8 +1,9 @@
-"""banned_rater: a verified rater whom moderators banned as a commenter → reject their ratings.
+"""banned_rater: a rater whom moderators banned → reject their ratings.
 
 Verified raters share their key (`sso:<subject>`) with the commenters table, so one ban covers
-both comments and ratings. Anonymous raters have no account to ban; rating_flood covers them.
-The ban is read with the other rating rules' facts (rules/rating_facts.py).
+both comments and ratings. An anonymous rater is their address: banned as a rater, or writing
+from the address of a banned anonymous commenter, their ratings are refused too. The ban is read
+with the other rating rules' facts (rules/facts/ratings.py).
 """
 
 from typing import Literal

@@ -1,5 +1,8 @@
 """commenter: a banned commenter → reject; premoderation of new commenters → hold.
 
+An anonymous commenter is a name at an address: one writing from the address of a banned
+anonymous commenter is banned too, for as long (moderation.review.commenters.ban).
+
 Premoderation is the site setting `premoderation`: `off`, `first_n` (a commenter's first
 `first_n` comments wait for a moderator) or `all`. A trusted commenter — at least
 `trusted_after` approved comments and none rejected — skips it. The history (the commenter's
@@ -43,7 +46,8 @@ def check(ctx: RuleContext, params: CommenterParams) -> Verdict:
     if history.banned_until is not None and history.banned_until > ctx.now:
         until = ("for good" if history.banned_until.year >= 9999
                  else f"until {history.banned_until:%Y-%m-%d %H:%M} UTC")
-        return Verdict(NAME, params.banned_action, 1.0, f"commenter banned {until}",
+        who = "address of a banned commenter" if history.by_address else "commenter banned"
+        return Verdict(NAME, params.banned_action, 1.0, f"{who} {until}",
                        {"ban_reason": history.ban_reason} if history.ban_reason else {})
     settings = ctx.site.settings
     mode = getattr(settings, "premoderation", "off")

@@ -72,7 +72,7 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
         if blocked:
             return Verdict(NAME, params.blocked_action, 1.0,
                            "blocked domain: " + ", ".join(blocked),
-                           {"links": found, "blocked": blocked, "spans": _spans(body, blocked)})
+                           {"links": found, "blocked": blocked, "spans": text_spans(body, found)})
     reasons: list[tuple[str, float, dict]] = []
     if params.hold_shorteners:
         shortened = sorted({d for _, host in links if (d := listed(host, SHORTENERS))})
@@ -87,7 +87,7 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
     if len(links) > params.max_links:
         reasons.append((f"{len(links)} links, more than {params.max_links}",
                         params.many_links_points, {}))
-    details: dict = {"links": found, "spans": _spans(body, [h for _, h in links])}
+    details: dict = {"links": found, "spans": text_spans(body, found)}
     for _, _, more in reasons:
         details.update(more)
     if params.action != "score":
@@ -101,11 +101,6 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
     points = params.link_points + sum(p for _, p, _ in reasons)
     reason = "; ".join(r for r, _, _ in reasons) or f"{len(links)} link{'s' * (len(links) > 1)}"
     return evidence(NAME, "spam", points, reason, details)
-
-
-def _spans(body: str, hosts: list[str]) -> list[list[int]]:
-    """Where the hosts stand in the body (as written, case aside); look-alikes stay unmarked."""
-    return text_spans(body, hosts)
 
 
 RULE = Rule(NAME, frozenset({"comment"}), LinksParams, check)

@@ -8,7 +8,7 @@ import asyncpg
 
 from moderation.config import Config
 from moderation.sites import store as sites
-from moderation.sites.settings import SiteSettings
+from moderation.sites.settings import SiteSettings, web_origin
 
 DEMO_SITE = "demo"
 DEMO_NAME = "Demo: USTV article"
@@ -32,7 +32,8 @@ def demo_origins(config: Config) -> list[str]:
         origins = [f"http://{config.host}:{config.port}"]
     if config.public_url:
         origins.append(origin_of(config.public_url))
-    return origins
+    # A host that makes no origin (an IPv6 literal, say) just does not allow the demo page there.
+    return [found for origin in origins if (found := web_origin(origin)) is not None]
 
 
 async def ensure_demo_site(pool: asyncpg.Pool, origins: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -9,6 +10,53 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from moderation.rules import RULES_BY_NAME
 from moderation.rules.base import RuleParams
+
+# An origin as a browser sends it in the Origin header: scheme, host (a DNS name, IPv4 or [IPv6])
+# and an optional port; sql/0008 cleans stored settings with the same pattern.
+ORIGIN = re.compile(
+    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+
+
+def web_origin(text: str) -> str | None:
+    """The origin in the form browsers send it (lower case), or None when it is not one."""
+    origin = text.strip().lower()
+    match = ORIGIN.fullmatch(origin)
+    if match is None or (match[1] is not None and not 1 <= int(match[1]) <= 65535):
+        return None
+    return origin
+
+
+class RateLimit(BaseModel):
+    """How many public writes of one kind are accepted per window: from one client address
+    (an IPv6 client is its /64), and for the whole site. null: no limit of that scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_address: int | None = Field(default=None, ge=1, le=1_000_000)
+    per_site: int | None = Field(default=None, ge=1, le=10_000_000)
+    window_s: int = Field(default=60, ge=1, le=86_400)
+
+
+class RateLimits(BaseModel):
+    """Limits per public write (docs/security.md); a new kind of write adds its field here and
+    names it when it calls moderation.web.rate_limits.hit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    comment: RateLimit = RateLimit(per_address=20, per_site=1200, window_s=60)
+    rating: RateLimit = RateLimit(per_address=30, per_site=3000, window_s=60)
+    report: RateLimit = RateLimit(per_address=20, per_site=600, window_s=60)
+    vote: RateLimit = RateLimit(per_address=120, per_site=12_000, window_s=60)
+
+    def of(self, action: str) -> RateLimit:
+        limit = getattr(self, action, None)
+        if not isinstance(limit, RateLimit):
+            raise ValueError(f"no rate limit for {action!r}")
+        return limit
+
+
+UNLIMITED = RateLimit()
 
 
 class SiteSettings(BaseModel):
@@ -18,9 +66,33 @@ class SiteSettings(BaseModel):
     first_n: int = Field(default=1, ge=1, le=1000)
     report_threshold: int = Field(default=3, ge=1, le=1000)
     edit_window_s: int = Field(default=900, ge=0, le=7 * 24 * 3600)
+    # The longest lifetime (exp - iat) of an SSO token the site accepts (docs/sso.md).
+    sso_max_lifetime_s: int = Field(default=3600, ge=60, le=30 * 86_400)
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def web_origins(cls, origins: list[str]) -> list[str]:
+        """Each one an origin as browsers send it: http(s)://host[:port]. Never `null` (sandboxed
+        frames and file pages all send it), `*`, a path or another scheme."""
+        errors: list[InitErrorDetails] = []
+        normalized = []
+        for n, origin in enumerate(origins):
+            found = web_origin(origin)
+            if found is None:
+                errors.append(InitErrorDetails(
+                    type=PydanticCustomError(
+                        "origin", "{origin!r} is not an origin like https://news.example or "
+                        "http://localhost:8080 (scheme, host and port only)", {"origin": origin}),
+                    loc=(n,), input=origin))
+            else:
+                normalized.append(found)
+        if errors:
+            raise ValidationError.from_exception_data("allowed_origins", errors)
+        return list(dict.fromkeys(normalized))
 
     @field_validator("rules")
     @classmethod
@@ -44,6 +116,14 @@ class SiteSettings(BaseModel):
         if errors:
             raise ValidationError.from_exception_data("rules", errors)
         return rules
+
+    def max_comment_chars(self) -> int | None:
+        """The longest comment the length rule lets through (what the API refuses at the door
+        as 422 body_too_long); None when the site turned the rule off."""
+        length = self.rules.get("length", {})
+        if not length.get("enabled", True):
+            return None
+        return length.get("max_chars", RULES_BY_NAME["length"].params.model_fields["max_chars"].default)
 
     def rule_params(self) -> dict[str, RuleParams]:
         """Every rule's effective parameters: its defaults overlaid with this site's changes."""

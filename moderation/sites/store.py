@@ -80,9 +80,29 @@ async def set_sso_secret(conn, site_id: str, secret: str | None) -> bool:
     return await conn.fetchval(UPDATE_SSO_SECRET, site_id, secret) is not None
 
 
-async def create_token(conn, site_id: str, role: str, label: str = "") -> str:
+class TokenLabelTaken(Exception):
+    """Another active token of the site has this label: the audit could not tell them apart."""
+
+
+MAX_LABEL = 80
+
+
+def token_label(label: str) -> str:
+    """A token's label is who holds it (a moderator's name), as the audit shows them."""
+    label = label.strip()
+    if not 1 <= len(label) <= MAX_LABEL or not label.isprintable():
+        raise ValueError(f"a token's label is who holds it: 1-{MAX_LABEL} printable characters")
+    return label
+
+
+async def create_token(conn, site_id: str, role: str, label: str) -> str:
+    """A new token labelled with who holds it; TokenLabelTaken when an active token of the site
+    has the label already."""
     token = new_api_token(site_id)
-    await conn.execute(INSERT_TOKEN, site_id, token_hash(token), role, label or role)
+    try:
+        await conn.execute(INSERT_TOKEN, site_id, token_hash(token), role, token_label(label))
+    except asyncpg.UniqueViolationError:
+        raise TokenLabelTaken(label) from None
     return token
 
 

@@ -12,7 +12,7 @@ from moderation.judging.dry_run import Proposal, replay
 from moderation.sites import wordlists as site_wordlists
 from moderation.sites.settings import SiteSettings
 from moderation.web.http import find_site, json_response, parse_body
-from moderation.web.keys import CLOCK, POOL
+from moderation.web.keys import CLOCK, DRY_RUNS, POOL
 from moderation.web.registry import endpoint
 
 Word = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -85,12 +85,13 @@ class DryRunResult(BaseModel):
 @endpoint("POST", "/v1/sites/{site}/rules/dry-run",
           "Replay recent comments under proposed settings and word lists; changes nothing",
           "admin", request=DryRunRequest, responses={200: DryRunResult},
-          errors=(400, 401, 403, 404, 415, 422))
+          errors=(400, 401, 403, 404, 415, 422, 429))
 async def dry_run(request: web.Request) -> web.Response:
     site = await find_site(request)
     body = await parse_body(request, DryRunRequest)
     lists = (body.wordlists.model_dump(exclude_none=True) if body.wordlists else None)
     proposal = Proposal(settings=body.settings, wordlists=lists)
-    async with request.app[POOL].acquire() as conn:
-        result = await replay(conn, site.site_id, proposal, body.limit, request.app[CLOCK]())
+    with request.app[DRY_RUNS].slot(site.site_id):
+        result = await replay(request.app[POOL], site.site_id, proposal, body.limit,
+                              request.app[CLOCK]())
     return json_response(result)

@@ -35,12 +35,14 @@ def _token(token: str) -> tuple[int, int, tuple[str, ...]]:
     return start, len(token) - end, tuple(normalize(token, remember=False).split())
 
 
-_last_stream: tuple[str, list[tuple[int, int, str]]] = ("", [])
+_DOUBLE = re.compile(r"([^\W\d_])\1")
+_last_stream: tuple[str, list[tuple[int, int, str, str]]] = ("", [])
 
 
-def _stream(body: str) -> list[tuple[int, int, str]]:
-    """(start, end, normalized word) for each word of each whitespace-separated token; the last
-    body's are remembered, since every flagged verdict of a comment asks for them."""
+def _stream(body: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, normalized word, the word with doubled letters single) for each word of each
+    whitespace-separated token: "IDIOOOT" normalizes to "idioot", and the list matched "idiot".
+    The last body's are remembered, since every flagged verdict of a comment asks for them."""
     global _last_stream
     if _last_stream[0] is body:
         return _last_stream[1]
@@ -52,7 +54,7 @@ def _stream(body: str) -> list[tuple[int, int, str]]:
         lead, trail, words = _token(token)
         start, end = match.start() + lead, match.end() - trail
         for word in words:
-            found.append((start, end, word))
+            found.append((start, end, word, _DOUBLE.sub(r"\1", word)))
     _last_stream = (body, found)
     return found
 
@@ -81,18 +83,23 @@ def phrase_spans_by_key(body: str, phrases_by_key: Mapping[K, Iterable[str]]
         return {}
     stream = _stream(body)
     found: dict[K, list[list[int]]] = {}
-    for i, (start, end, word) in enumerate(stream):
+    for i, (start, end, word, single) in enumerate(stream):
         for key, stem in prefixes:
-            if word.startswith(stem):
+            if word.startswith(stem) or single.startswith(stem):
                 found.setdefault(key, []).append([start, end])
-        for key, words, prefix in by_first.get(word, ()):
+        candidates = by_first.get(word, [])
+        if single != word:
+            candidates = [*candidates, *by_first.get(single, ())]
+        for key, words, prefix in candidates:
             following = stream[i:i + len(words)]
             if len(following) < len(words):
                 continue
-            last = following[-1][2]
-            if all(have == want for (_, _, have), want in zip(following[1:-1], words[1:-1])) and (
-                    last.startswith(words[-1]) if prefix else last == words[-1]):
-                found.setdefault(key, []).append([start, following[-1][1]])
+            last = following[-1]
+            if all(want in (have, alt) for (_, _, have, alt), want
+                   in zip(following[1:-1], words[1:-1], strict=True)) and (
+                    (last[2].startswith(words[-1]) or last[3].startswith(words[-1])) if prefix
+                    else words[-1] in (last[2], last[3])):
+                found.setdefault(key, []).append([start, last[1]])
     return {key: _merged(spans)[:MAX_SPANS] for key, spans in found.items()}
 
 
@@ -113,14 +120,13 @@ def _merged(spans: list[list[int]]) -> list[list[int]]:
 
 
 def text_spans(body: str, needles: Iterable[str]) -> list[list[int]]:
-    """Spans of literal substrings (links, repeated characters), case-insensitive."""
-    lowered = body[:MAX_SCAN].lower()
+    """Spans of literal substrings (links as written), case aside, every occurrence."""
     spans = []
-    for needle in needles:
-        start = lowered.find(needle.lower()) if needle else -1
-        if start >= 0:
-            spans.append([start, start + len(needle)])
-    return _merged(spans)
+    scanned = body[:MAX_SCAN]
+    for needle in dict.fromkeys(n for n in needles if n):
+        spans += [[m.start(), m.end()]
+                  for m in re.finditer(re.escape(needle), scanned, re.IGNORECASE)]
+    return _merged(spans)[:MAX_SPANS]
 
 
 _OPENING = {'"': '"', "“": "”", "„": "“", "«": "»", "»": "«", "‚": "‘", "'": "'", "‘": "’", "‹": "›"}

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from moderation.errors import ApiError, not_found, validation_details
 from moderation.sites.store import Site
-from moderation.web.keys import CONFIG, SITES
+from moderation.web.keys import CLIENTS, CONFIG, SITES
 from moderation.web.models import SLUG_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
@@ -138,12 +138,9 @@ def bearer_token(request: web.Request) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def client_ip(request: web.Request) -> str:
-    if request.app[CONFIG].trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For")
-        if forwarded:
-            return forwarded.split(",", 1)[0].strip()
-    return request.remote or "unknown"
+def client_address(request: web.Request) -> str:
+    """The client as one person (moderation.web.addresses): past TRUSTED_PROXIES, IPv6 as /64."""
+    return request.app[CLIENTS].client(request.remote, request.headers.getall("X-Forwarded-For", ()))
 
 
 SLUG = re.compile(SLUG_PATTERN)

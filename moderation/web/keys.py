@@ -11,8 +11,10 @@ from aiohttp import web
 
 from moderation.config import Config
 from moderation.identity.signing import Signer
+from moderation.judging.dry_run import DryRuns
 from moderation.queue.worker import JobListener, Notifier, Worker
 from moderation.sites.store import SiteDirectory
+from moderation.web.addresses import ClientAddresses
 
 if TYPE_CHECKING:  # moderation.comments.accepting itself needs the keys below
     from moderation.comments.accepting import CommentAccepter
@@ -24,6 +26,8 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 WORKER_POOL = web.AppKey("worker_pool", asyncpg.Pool)  # only while workers run inside `serve`
 SIGNER = web.AppKey("signer", Signer)
 SITES = web.AppKey("sites", SiteDirectory)
+CLIENTS = web.AppKey("clients", ClientAddresses)
+DRY_RUNS = web.AppKey("dry_runs", DryRuns)
 NOTIFIER = web.AppKey("notifier", Notifier)
 WORKERS = web.AppKey("workers", list[Worker])
 LISTENER = web.AppKey("listener", JobListener)

@@ -81,7 +81,8 @@ async def answer(request: web.Request, handler, ep: Endpoint | None,
     allowed = False
     if origin is not None:
         try:
-            allowed = await _site_allowing(request, origin) is not None
+            # `Origin: null` (a sandboxed frame, a file, a redirect) is no site's: it never writes.
+            allowed = origin != "null" and await _site_allowing(request, origin) is not None
             refused = not allowed and request.method in UNSAFE_METHODS
         except DATABASE_DOWN:
             refused = False  # unknown, not refused: the handler answers 503 with Retry-After

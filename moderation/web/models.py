@@ -86,6 +86,10 @@ class ThreadPage(BaseModel):
     total: int = Field(description="approved comments in the thread, replies included")
     items: list[CommentWithReplies]
     next_cursor: str | None
+    replies_truncated: bool = Field(
+        description="true when the page reached its cap of replies in all (PAGE_MAX_REPLIES, "
+                    "300 by default) before every comment's first replies: the comments cut short "
+                    "carry a replies_cursor that continues where they stop")
 
 
 class ReplyPage(BaseModel):
@@ -127,7 +131,8 @@ class Readiness(BaseModel):
 
 class RaterIn(Strict):
     fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="the widget's stable random id for this browser; with the IP, the anonymous rater")
+        description="the widget's random id for this browser; an anonymous rater is their address "
+                    "(an IPv6 client's /64), whatever the fingerprint")
 
 
 class RatingIn(Strict):

@@ -104,11 +104,11 @@ class HostSite:
     async def article(self, request: web.Request) -> web.Response:
         return web.Response(text=self.html, content_type="text/html")
 
-    async def open(self, page, widgets: str, css: str = "") -> None:
+    async def open(self, page, widgets: str, css: str = "", path: str = "/article") -> None:
         self.html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Host article</title><style>{css}</style></head><body><h1>An article on another site</h1>
 {widgets}<script src="{self.server}/embed.js" async></script></body></html>"""
-        await page.goto(f"{self.origin}/article")
+        await page.goto(f"{self.origin}{path}")
 
 
 @pytest.fixture

@@ -245,3 +245,17 @@ async def test_sso_token_and_form_signals_are_sent(page, host, new_site, pool):
     # This site has no SSO secret, so the server refuses the token; the widget says so kindly.
     await expect(widget.locator(".m-form .m-error")).to_contain_text("Your text is still here")
     await expect(widget.get_by_label("Comment", exact=True)).to_have_value("Written as a signed-in reader.")
+
+
+async def test_the_page_address_is_sent_without_query_and_fragment(page, host, new_site, pool):
+    """A reader's campaign ids, session and tokens in the address stay on the publisher's page."""
+    site = await host_site(new_site, pool, host)
+    await host.open(page, widget_div(site), path="/article?utm_source=mail&session=s3cret#comments")
+    widget = page.locator(".moderation-comments")
+    await widget.get_by_label("Name").fill("Ada")
+    await widget.get_by_label("Comment", exact=True).fill("A remark from a reader who came by mail.")
+    async with page.expect_request(lambda r: r.method == "POST" and "/comments" in r.url) as posted:
+        await widget.get_by_role("button", name="Post comment").click()
+    assert (await posted.value).post_data_json["thread_url"] == f"{host.origin}/article"
+    stored = await wait_for(lambda: pool.fetchval("SELECT url FROM threads WHERE site_id = $1", site))
+    assert stored == f"{host.origin}/article"

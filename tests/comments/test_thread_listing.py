@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from moderation.identity.signing import Signer
 from moderation.sites import store as sites
-from moderation.sites.settings import SiteSettings
 from tests.conftest import REPLIES_CAP
-from tests.factories import drain, post_comment
+from tests.factories import drain, post_comment, site_settings
 
 
 async def seed_thread(client, pool, site, thread: str, top_level: int) -> list[str]:
     """Posts top_level comments, every tenth with two replies (one nested), and decides them."""
     # One test client posting hundreds of comments a second is a flood by design; not here.
-    await sites.save_settings(pool, site, SiteSettings(rules={"flood": {"enabled": False}}))
+    await sites.save_settings(pool, site, site_settings(rules={"flood": {"enabled": False}}))
     ids = []
     url = f"/v1/sites/{site}/threads/{thread}/comments"
     for n in range(top_level):
@@ -72,7 +71,8 @@ async def test_cursor_of_one_order_is_refused_by_the_other(make_client, pool, si
 
 async def test_unknown_thread_is_an_empty_page(client, site):
     page = await (await client.get(f"/v1/sites/{site}/threads/nothing-yet/comments")).json()
-    assert page == {"thread": "nothing-yet", "total": 0, "items": [], "next_cursor": None}
+    assert page == {"thread": "nothing-yet", "total": 0, "items": [], "next_cursor": None,
+                    "replies_truncated": False}
 
 
 async def test_pending_and_rejected_comments_are_not_listed(make_client, pool, site):
@@ -100,7 +100,7 @@ async def post(client, site, thread, body, parent_id=None) -> dict:
 async def seed_replies(client, pool, site, thread: str, replies: int) -> tuple[str, list[str]]:
     """A top-level comment with `replies` replies, every fifth answering the reply before it,
     then a quiet comment with none; all decided. Returns (the comment, its replies in order)."""
-    await sites.save_settings(pool, site, SiteSettings(rules={"flood": {"enabled": False}}))
+    await sites.save_settings(pool, site, site_settings(rules={"flood": {"enabled": False}}))
     top = await post(client, site, thread, "The council vote was closer than the article suggests.")
     ids = []
     for n in range(replies):
@@ -244,3 +244,31 @@ async def test_a_replies_page_is_shared_like_the_thread_page(serve_with_clock, p
     assert len((await get_json(client, url))["items"]) == 2  # the answer of a moment ago
     now[0] = 1.5  # the page cache time has passed
     assert len((await get_json(client, url))["items"]) == 3
+
+
+async def test_a_page_carries_at_most_its_cap_of_replies_in_all_and_says_so(make_client, pool,
+                                                                             site):
+    """100 comments with 100 replies of 5,000 characters made one page of 50 MB: a page carries
+    PAGE_MAX_REPLIES in all, the first comments' first, and the rest are a cursor away."""
+    client = await make_client(workers=0, page_max_replies=5)
+    await sites.save_settings(pool, site, site_settings(rules={"flood": {"enabled": False}}))
+    tops = []
+    for n in range(3):
+        top = await post(client, site, "busy", f"comment {n}")
+        tops.append((top["id"], [(await post(client, site, "busy", f"reply {n}.{k}", top["id"]))["id"]
+                                 for k in range(3)]))
+    await drain(pool)
+    page = await get_json(client, f"/v1/sites/{site}/threads/busy/comments")
+    assert page["replies_truncated"] is True
+    shown = {item["id"]: [r["id"] for r in item["replies"]] for item in page["items"]}
+    assert shown == {tops[0][0]: tops[0][1], tops[1][0]: tops[1][1][:2], tops[2][0]: []}
+    assert [item["reply_count"] for item in page["items"]] == [3, 3, 3]
+    assert page["items"][0]["replies_cursor"] is None
+    for (top, replies), item in zip(tops[1:], page["items"][1:]):
+        rest = await get_json(client, f"/v1/sites/{site}/comments/{top}/replies?"
+                                      f"cursor={item['replies_cursor']}")
+        assert [r["id"] for r in rest["items"]] == replies[len(item["replies"]):]
+    roomy = await make_client(workers=0)
+    whole = await get_json(roomy, f"/v1/sites/{site}/threads/busy/comments")
+    assert whole["replies_truncated"] is False
+    assert sum(len(item["replies"]) for item in whole["items"]) == 9

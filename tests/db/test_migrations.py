@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import asyncpg
 
@@ -47,3 +48,22 @@ async def test_every_table_leads_with_site_id(pool):
     assert rows, "no tables found"
     assert {r["table_name"]: r["first_key_column"] for r in rows} == \
         {r["table_name"]: "site_id" for r in rows}
+
+
+async def test_0008_keeps_only_real_origins_of_sites_stored_before(database_url, empty_database):
+    conn = await connect_to(database_url, empty_database)
+    try:
+        await conn.execute(migrations.CREATE_TABLE)
+        for migration in migrations.available()[:7]:  # the schema before sql/0008
+            await conn.execute(migration.sql)
+            await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                               migration.version, migration.name)
+        await conn.execute(
+            "INSERT INTO sites (site_id, name, settings) VALUES ('old', 'old', $1::jsonb)",
+            '{"allowed_origins": ["https://News.example", "null", "*", "https://a.example/",'
+            ' "http://localhost:8080", "https://news.example", "http://x.example:70000"]}')
+        await migrations.migrate(conn)
+        kept = await conn.fetchval("SELECT settings->'allowed_origins' FROM sites")
+        assert sorted(json.loads(kept)) == ["http://localhost:8080", "https://news.example"]
+    finally:
+        await conn.close()

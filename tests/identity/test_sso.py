@@ -90,6 +90,30 @@ def test_missing_claims_are_401_invalid():
             "401 sso_token_invalid"
 
 
+def test_the_audience_must_be_this_site_of_moderation():
+    assert verify_sso_token(SITE, sso_token("ustv")).key == "sso:reader-1"
+    assert code_of(sso_token("another-site")) == "401 sso_token_invalid"  # same secret, other site
+    assert code_of(sso_token(aud="https://login.ustv.example")) == "401 sso_token_invalid"
+    import jwt
+    now = int(time.time())
+    no_audience = jwt.encode({"sub": "x", "name": "X", "iat": now, "exp": now + 60}, SSO_SECRET,
+                             algorithm="HS256")
+    assert code_of(no_audience) == "401 sso_token_invalid"
+    with pytest.raises(ApiError, match="'aud'"):
+        verify_sso_token(SITE, no_audience)
+
+
+def test_a_token_living_longer_than_the_site_allows_is_refused():
+    with pytest.raises(ApiError, match="at most 3600 s") as raised:
+        verify_sso_token(SITE, sso_token(lifetime_s=3601))
+    assert raised.value.code == "sso_token_invalid"
+    assert verify_sso_token(SITE, sso_token(lifetime_s=3600)).key == "sso:reader-1"
+    patient = Site("ustv", "ustv", SiteSettings(sso_max_lifetime_s=86_400), 1, SSO_SECRET)
+    assert verify_sso_token(patient, sso_token(lifetime_s=86_400)).key == "sso:reader-1"
+    brief = Site("ustv", "ustv", SiteSettings(sso_max_lifetime_s=60), 1, SSO_SECRET)
+    assert code_of(sso_token(lifetime_s=300), brief) == "401 sso_token_invalid"
+
+
 def test_a_site_without_a_secret_is_400():
     site = Site("ustv", "ustv", SiteSettings(), 1)
     assert code_of(sso_token(), site) == "400 sso_not_configured"
@@ -99,7 +123,7 @@ async def test_verified_comment_shows_verified_author(make_client, pool, site):
     await sites.set_sso_secret(pool, site, SSO_SECRET)
     client = await make_client()
     url = f"/v1/sites/{site}/threads/t/comments"
-    payload = {"body": "Signed in and commenting.", "sso_token": sso_token(sub="u-7", name="Ann")}
+    payload = {"body": "Signed in and commenting.", "sso_token": sso_token(site, sub="u-7", name="Ann")}
     response = await client.post(url, json=payload)
     assert response.status == 202, await response.text()
     accepted = await response.json()
@@ -112,7 +136,7 @@ async def test_verified_comment_shows_verified_author(make_client, pool, site):
     row = await pool.fetchrow("SELECT commenter, verified FROM commenters WHERE site_id = $1", site)
     assert (row["commenter"], row["verified"]) == ("sso:u-7", True)
 
-    expired = await client.post(url, json={**payload, "sso_token": sso_token(issued_ago_s=3600,
+    expired = await client.post(url, json={**payload, "sso_token": sso_token(site, issued_ago_s=3600,
                                                                              lifetime_s=60)})
     assert expired.status == 401
     assert (await expired.json())["error"]["code"] == "sso_token_expired"
@@ -120,7 +144,7 @@ async def test_verified_comment_shows_verified_author(make_client, pool, site):
 
 async def test_sso_on_a_site_without_secret_is_400(client, site):
     response = await client.post(f"/v1/sites/{site}/threads/t/comments",
-                                 json=comment_body(sso_token=sso_token()))
+                                 json=comment_body(sso_token=sso_token(site)))
     assert response.status == 400
     assert (await response.json())["error"]["code"] == "sso_not_configured"
 
@@ -128,8 +152,8 @@ async def test_sso_on_a_site_without_secret_is_400(client, site):
 async def test_verified_rater_is_one_rater_and_a_ban_rejects(make_client, pool, site):
     await sites.set_sso_secret(pool, site, SSO_SECRET)
     client = await make_client(workers=0)
-    await post_rating(client, site, score=5, sso_token=sso_token(sub="fan"))
-    await post_rating(client, site, score=2, sso_token=sso_token(sub="fan"))  # other browser
+    await post_rating(client, site, score=5, sso_token=sso_token(site, sub="fan"))
+    await post_rating(client, site, score=2, sso_token=sso_token(site, sub="fan"))  # other browser
     await drain(pool)
     rows = await pool.fetch("SELECT rater, verified, status FROM ratings WHERE site_id = $1 "
                             "ORDER BY rating_id", site)
@@ -137,12 +161,12 @@ async def test_verified_rater_is_one_rater_and_a_ban_rejects(make_client, pool, 
         ("sso:fan", True, "replaced"), ("sso:fan", True, "approved")]
     await pool.execute("UPDATE commenters SET banned_until = 'infinity', ban_reason = 'brigade' "
                        "WHERE site_id = $1 AND commenter = 'sso:fan'", site)
-    banned = await post_rating(client, site, score=1, sso_token=sso_token(sub="fan"))
+    banned = await post_rating(client, site, score=1, sso_token=sso_token(site, sub="fan"))
     await drain(pool)
     assert await pool.fetchval("SELECT status FROM ratings WHERE site_id = $1 AND rating_id = $2",
                                site, int(banned["id"])) == "rejected"
     forged = await client.post(f"/v1/sites/{site}/authors/kj/ratings",
-                               json={"score": 3, "sso_token": sso_token(secret="x" * 40)})
+                               json={"score": 3, "sso_token": sso_token(site, secret="x" * 40)})
     assert forged.status == 401
     assert (await forged.json())["error"]["code"] == "sso_token_invalid"
 
@@ -165,7 +189,7 @@ async def test_cli_set_sso_generates_or_takes_a_secret(database_url, pool, site,
 
 
 async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, site, pool):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/v1/sites/{site}/sso"
     assert await (await client.get(url, headers=headers)).json() == {"enabled": False, "secret": None}
@@ -174,13 +198,13 @@ async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, si
     own = await (await client.put(url, json={"secret": SSO_SECRET}, headers=headers)).json()
     assert own["secret"] == SSO_SECRET
     comment = await client.post(f"/v1/sites/{site}/threads/t/comments",
-                                json={"body": "verified hello", "sso_token": sso_token()})
+                                json={"body": "verified hello", "sso_token": sso_token(site)})
     assert comment.status == 202
     assert (await client.put(url, json={"secret": "short"}, headers=headers)).status == 422
     assert await (await client.delete(url, headers=headers)).json() == {"enabled": False,
                                                                          "secret": None}
     refused = await client.post(f"/v1/sites/{site}/threads/t/comments",
-                                json={"body": "verified hello", "sso_token": sso_token()})
+                                json={"body": "verified hello", "sso_token": sso_token(site)})
     assert refused.status == 400
-    moderator = await sites.create_token(pool, site, "moderator")
+    moderator = await sites.create_token(pool, site, "moderator", "mona")
     assert (await client.put(url, json={}, headers={"Authorization": f"Bearer {moderator}"})).status == 403

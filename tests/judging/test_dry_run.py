@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from moderation.judging import pipeline
 from moderation.sites import store as sites
+from moderation.web.keys import DRY_RUNS, POOL
 from tests.factories import make_worker
 from tests.judging.test_site_views import post
 from tests.queue.test_queue import seed
@@ -29,7 +31,7 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
     worker = make_worker(pool, "w")
     assert await worker.run_once() == 5
     client = await make_client(workers=0)
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     before = await snapshot(pool, site)
 
     url = f"/v1/sites/{site}/rules/dry-run"
@@ -56,10 +58,53 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
 async def test_dry_run_validates_and_needs_an_admin(make_client, pool, site):
     client = await make_client(workers=0)
     url = f"/v1/sites/{site}/rules/dry-run"
-    admin = await sites.create_token(pool, site, "admin")
-    moderator = await sites.create_token(pool, site, "moderator")
+    admin = await sites.create_token(pool, site, "admin", "ada")
+    moderator = await sites.create_token(pool, site, "moderator", "mona")
     assert (await client.post(url, json={}, headers=bearer(moderator))).status == 403
     for bad in ({"limit": 0}, {"settings": {"rules": {"nope": {}}}},
                 {"wordlists": {"banned": [""]}}, {"wordlists": {"other": []}}):
         response = await client.post(url, json=bad, headers=bearer(admin))
         assert response.status == 422, bad
+
+
+async def test_a_dry_run_gives_its_connection_back_before_judging(make_client, pool, site,
+                                                                  monkeypatch):
+    """With one connection in the pool, the judging (the long part) runs without it."""
+    await seed(pool, site, 3)
+    assert await make_worker(pool, "w").run_once() == 3
+    client = await make_client(workers=0, pool_min_size=1, pool_max_size=1)
+    app_pool = client.app[POOL]
+    idle_while_judging = []
+    judge = pipeline.judge
+
+    def observed(*args, **kwargs):
+        idle_while_judging.append(app_pool.get_idle_size())
+        return judge(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "judge", observed)
+    token = await sites.create_token(pool, site, "admin", "ada")
+    response = await client.post(f"/v1/sites/{site}/rules/dry-run", json={},
+                                 headers=bearer(token))
+    assert response.status == 200
+    assert idle_while_judging and set(idle_while_judging) == {1}
+
+
+async def test_one_dry_run_per_site_and_a_few_in_all(make_client, pool, new_site):
+    client = await make_client(workers=0)
+    running = client.app[DRY_RUNS].running
+    first, second, third = await new_site(), await new_site(), await new_site()
+    tokens = {s: await sites.create_token(pool, s, "admin", "ada") for s in (first, second, third)}
+
+    def dry_run(site):
+        return client.post(f"/v1/sites/{site}/rules/dry-run", json={}, headers=bearer(tokens[site]))
+
+    running.add(first)  # a dry-run of the first site is being judged
+    refused = await dry_run(first)
+    assert refused.status == 429 and refused.headers["Retry-After"] == "5"
+    assert (await refused.json())["error"]["code"] == "dry_run_busy"
+    assert (await dry_run(second)).status == 200
+    running.add(second)  # and one of the second: that is as many as run at once
+    assert (await dry_run(third)).status == 429
+    running.clear()
+    assert (await dry_run(third)).status == 200
+    assert running == set()

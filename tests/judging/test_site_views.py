@@ -5,8 +5,7 @@ from __future__ import annotations
 from moderation.judging.site_views import SiteViews
 from moderation.sites import store as sites
 from moderation.sites import wordlists as site_wordlists
-from moderation.sites.settings import SiteSettings
-from tests.factories import make_worker
+from tests.factories import make_worker, site_settings
 from tests.queue.test_queue import seed
 
 
@@ -37,7 +36,7 @@ async def test_word_list_and_settings_changes_reach_a_running_worker(pool, site)
     assert await worker.run_once() == 1
     assert (await statuses(pool, site))[-1] == "rejected"
 
-    await sites.save_settings(pool, site, SiteSettings(rules={"banned_words": {"enabled": False}}))
+    await sites.save_settings(pool, site, site_settings(rules={"banned_words": {"enabled": False}}))
     await post(pool, site, "zorblax once more, now that the rule is off")
     assert await worker.run_once() == 1
     assert (await statuses(pool, site))[-1] == "approved"

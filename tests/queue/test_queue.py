@@ -85,7 +85,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
                                "AND status = 'pending'", site) == 2
 
     from moderation.sites import store as site_store
-    token = await site_store.create_token(pool, site, "admin")
+    token = await site_store.create_token(pool, site, "admin", "ada")
     client = await make_client(workers=0)
     headers = {"Authorization": f"Bearer {token}"}
     listed = await (await client.get(f"/v1/sites/{site}/jobs/dead", headers=headers)).json()
@@ -180,3 +180,27 @@ async def test_a_new_comment_is_announced_under_its_process_name(make_client, da
         await other.close()
     # Others wake on it; this process's own listener knows the name and does not wake twice.
     assert sender == client.app[NOTIFIER].sender == client.app[LISTENER].own_sender
+
+
+async def test_a_flood_on_one_site_delays_another_sites_job_by_one_batch_at_most(pool, new_site):
+    """Jobs are claimed in turns between sites: 1,000 older jobs of a flooded site (the demo
+    site's, say) do not stand before a quiet site's one new comment."""
+    flooded, quiet = await new_site(), await new_site()
+    await seed(pool, flooded, 1000)
+    await pool.execute("UPDATE jobs SET available_at = now() - interval '1 min' WHERE site_id = $1",
+                       flooded)
+    await seed(pool, quiet, 1)
+    worker = make_worker(pool, "fair", batch_size=100)
+    assert await worker.run_once() == 100
+    decided = await pool.fetchval("SELECT status FROM comments WHERE site_id = $1", quiet)
+    assert decided == "approved"
+    assert await pool.fetchval("SELECT count(*) FROM jobs WHERE site_id = $1", flooded) == 901
+    # Each turn takes one job of every site: three sites with jobs share a batch evenly.
+    third = await new_site()
+    await seed(pool, quiet, 40)
+    await seed(pool, third, 40)
+    async with pool.acquire() as conn:
+        claimed = await queue.claim(conn, 60, "fair", 30)
+    mine = [job["site_id"] for job in claimed if job["site_id"] in (flooded, quiet, third)]
+    assert {site: mine.count(site) for site in (flooded, quiet, third)} == \
+        {flooded: 20, quiet: 20, third: 20}

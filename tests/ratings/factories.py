@@ -11,6 +11,7 @@ from tests.factories import drain  # noqa: F401  (re-exported for the rating tes
 
 _fingerprints = itertools.count()
 _ips = itertools.count(1)
+_address_of: dict[str, str] = {}
 
 SSO_SECRET = "site-sso-secret-for-tests-0123456789abcdef"
 
@@ -27,12 +28,15 @@ def new_ip() -> str:
 async def post_rating(client, site: str, author: str = "killian-jones", score: int = 4, *,
                       fingerprint_: str | None = None, ip: str | None = None,
                       sso_token: str | None = None, expect: int = 202) -> dict:
-    """Posts a rating (from a fresh browser unless told) and returns the answer's JSON."""
+    """Posts a rating and returns the answer's JSON: from a fresh browser at a fresh address
+    unless told (an anonymous rater is their address); a browser named again is where it was."""
     body: dict = {"score": score}
     if sso_token is not None:
         body["sso_token"] = sso_token
     else:
-        body["rater"] = {"fingerprint": fingerprint_ or fingerprint()}
+        browser = fingerprint_ or fingerprint()
+        body["rater"] = {"fingerprint": browser}
+        ip = ip or _address_of.setdefault(browser, new_ip())
     headers = {"X-Forwarded-For": ip} if ip else {}
     response = await client.post(f"/v1/sites/{site}/authors/{author}/ratings", json=body,
                                  headers=headers)
@@ -40,11 +44,12 @@ async def post_rating(client, site: str, author: str = "killian-jones", score: i
     return await response.json()
 
 
-def sso_token(secret: str = SSO_SECRET, sub: str = "reader-1", name: str = "Jane Reader",
-              lifetime_s: int = 300, issued_ago_s: int = 0, algorithm: str = "HS256",
-              **claims) -> str:
+def sso_token(site: str = "ustv", secret: str = SSO_SECRET, sub: str = "reader-1",
+              name: str = "Jane Reader", lifetime_s: int = 300, issued_ago_s: int = 0,
+              algorithm: str = "HS256", **claims) -> str:
+    """A token the site's login would sign for this reader (for `site`: aud is moderation:<site>)."""
     now = int(time.time())
-    payload = {"sub": sub, "name": name, "iat": now - issued_ago_s,
+    payload = {"sub": sub, "name": name, "aud": f"moderation:{site}", "iat": now - issued_ago_s,
                "exp": now - issued_ago_s + lifetime_s, **claims}
     return jwt.encode(payload, secret, algorithm=algorithm)
 

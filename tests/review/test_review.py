@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from moderation.sites.settings import SiteSettings
-from tests.factories import drain
+from tests.factories import drain, site_settings
 
 HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
 
@@ -25,7 +24,7 @@ async def post(client, site, text: str, name: str = "Reader", thread: str = "t",
 
 
 async def setup_site(pool, site, **settings) -> tuple[str, str]:
-    await sites.save_settings(pool, site, SiteSettings(
+    await sites.save_settings(pool, site, site_settings(
         rules={"flood": {"enabled": False}, "duplicate": {"enabled": False}}, **settings))
     return (await sites.create_token(pool, site, "moderator", "mona"),
             await sites.create_token(pool, site, "admin", "ada"))
@@ -121,7 +120,7 @@ async def test_claims_hide_items_from_other_moderators_until_they_expire(make_cl
 
 
 async def test_report_threshold_sends_a_comment_back_to_review(make_client, pool, site):
-    client = await make_client(workers=0, trust_forwarded_for=True)
+    client = await make_client(workers=0, trusted_proxies="127.0.0.1")
     mod, _ = await setup_site(pool, site, report_threshold=2)
     published = await post(client, site, "A perfectly ordinary comment.")
     await decide_all(pool)
@@ -255,7 +254,7 @@ async def test_moderator_decisions_train_learned_spam(make_client, pool, site):
 
 async def test_another_sites_moderator_gets_404_everywhere(client, new_site, pool):
     mine, theirs = await new_site(), await new_site()
-    token = await sites.create_token(pool, theirs, "admin")
+    token = await sites.create_token(pool, theirs, "admin", "ada")
     for method, path in [("GET", "queue"), ("POST", "queue/comment/1/decision"),
                          ("POST", "queue/comment/1/claim"), ("POST", "queue/decisions"),
                          ("GET", "commenters/anon:x"), ("POST", "commenters/anon:x/ban"),
@@ -272,9 +271,9 @@ async def test_erasing_a_verified_reader_corrects_the_rating_aggregate(make_clie
     client = await make_client(workers=0)
     _, admin = await setup_site(pool, site)
     await sites.set_sso_secret(pool, site, SSO_SECRET)
-    await post_rating(client, site, author="kj", score=5, sso_token=sso_token(sub="leaver"))
-    await post_rating(client, site, author="kj", score=3, sso_token=sso_token(sub="stayer"))
-    await post(client, site, "Signed in and commenting.", sso_token=sso_token(sub="leaver"))
+    await post_rating(client, site, author="kj", score=5, sso_token=sso_token(site, sub="leaver"))
+    await post_rating(client, site, author="kj", score=3, sso_token=sso_token(site, sub="stayer"))
+    await post(client, site, "Signed in and commenting.", sso_token=sso_token(site, sub="leaver"))
     await decide_all(pool)
     before = await (await client.get(f"/v1/sites/{site}/authors/kj/rating")).json()
     assert (before["count"], before["average"]) == (2, 4.0)
@@ -350,3 +349,82 @@ async def test_erasing_a_commenter_keeps_deeper_replies_visible(make_client, poo
     assert page["total"] == 2
     assert [i["id"] for i in page["items"]] == [b["id"]]
     assert [r["id"] for r in page["items"][0]["replies"]] == [c["id"]]
+
+
+async def test_a_new_display_name_does_not_undo_a_ban_on_an_anonymous_commenter(make_client, pool,
+                                                                                 site):
+    """"Troll2" from the address of the banned "Troll" was approved; the ban holds the address
+    (for as long as the ban), and a rating from it is refused too. Others are unaffected."""
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    address = {"X-Forwarded-For": "198.51.100.66"}
+    url = f"/v1/sites/{site}/threads/t/comments"
+    first = await client.post(url, json={"body": "First words from the troll.",
+                                         "commenter": {"name": "Troll"}}, headers=address)
+    assert first.status == 202
+    await decide_all(pool)
+    person = (await queue(client, site, mod, "status=approved"))[0]["commenter"]["id"]
+    banned = await client.post(f"/v1/sites/{site}/commenters/{person}/ban",
+                               json={"duration_s": 3600, "reason": "insults"}, headers=bearer(mod))
+    assert banned.status == 200
+
+    renamed = await client.post(url, json={"body": "Totally somebody else here.",
+                                           "commenter": {"name": "Troll2"}}, headers=address)
+    rating = await client.post(f"/v1/sites/{site}/authors/killian-jones/ratings",
+                               json={"score": 1, "rater": {"fingerprint": "fresh"}}, headers=address)
+    neighbour = await client.post(url, json={"body": "A neighbour with an opinion.",
+                                             "commenter": {"name": "Neighbour"}},
+                                  headers={"X-Forwarded-For": "198.51.100.67"})
+    await decide_all(pool)
+    renamed_id = int((await renamed.json())["id"])
+    status = await pool.fetchval("SELECT status FROM comments WHERE site_id = $1 AND comment_id = $2",
+                                 site, renamed_id)
+    assert status == "rejected"
+    reason = await pool.fetchval("SELECT reason FROM verdicts WHERE site_id = $1 AND item_id = $2 "
+                                 "AND rule = 'commenter'", site, renamed_id)
+    assert reason.startswith("address of a banned commenter until")
+    assert await pool.fetchval("SELECT status FROM ratings WHERE site_id = $1 AND rating_id = $2",
+                               site, int((await rating.json())["id"])) == "rejected"
+    assert (await client.get(f"/v1/sites/{site}/comments/{(await neighbour.json())['id']}")).status == 200
+
+    # Lifting the ban frees the address.
+    assert (await client.delete(f"/v1/sites/{site}/commenters/{person}/ban",
+                                headers=bearer(mod))).status == 200
+    back = await client.post(url, json={"body": "Back under a new name, behaving.",
+                                        "commenter": {"name": "Troll3"}}, headers=address)
+    await decide_all(pool)
+    assert (await client.get(f"/v1/sites/{site}/comments/{(await back.json())['id']}")).status == 200
+
+
+async def test_erasure_untrains_the_spam_model_and_scrubs_audit_reasons(make_client, pool, site):
+    client = await make_client(workers=0)
+    mod, admin = await setup_site(pool, site, premoderation="all")
+    spam = await post(client, site, "Cheap zorblax pills at zorblax dot example", name="Spammer")
+    kept = await post(client, site, "An honest remark on the budget debate", name="Spammer")
+    other = await post(client, site, "Another reader's honest remark", name="Other")
+    await decide_all(pool)
+    for comment, action, reason in ((spam, "reject", "selling 'zorblax pills'"),
+                                    (kept, "reject", "first thought it spam"),
+                                    (kept, "approve", "it says 'budget debate', fine"),
+                                    (other, "approve", "fine")):
+        decided = await client.post(f"/v1/sites/{site}/queue/comment/{comment['id']}/decision",
+                                    json={"action": action, "reason": reason}, headers=bearer(mod))
+        assert decided.status == 200
+    learned = "SELECT coalesce(sum(spam_count), 0), coalesce(sum(ham_count), 0) FROM spam_tokens " \
+              "WHERE site_id = $1 AND token = $2"
+    assert tuple(await pool.fetchrow(learned, site, "zorblax")) == (1, 0)
+    assert tuple(await pool.fetchrow(learned, site, "budget")) == (0, 1)
+    totals = "SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1"
+    assert tuple(await pool.fetchrow(totals, site)) == (1, 2)
+
+    person = (await queue(client, site, mod, "status=rejected"))[0]["commenter"]["id"]
+    erased = await client.delete(f"/v1/sites/{site}/commenters/{person}", headers=bearer(admin))
+    assert erased.status == 200
+    assert tuple(await pool.fetchrow(learned, site, "zorblax")) == (0, 0)
+    assert tuple(await pool.fetchrow(learned, site, "budget")) == (0, 0)
+    assert tuple(await pool.fetchrow(totals, site)) == (0, 1)  # the other reader's lesson stays
+    reasons = await pool.fetch("SELECT item_id, reason FROM audit WHERE site_id = $1 "
+                               "AND kind = 'comment'", site)
+    mine = {int(spam["id"]), int(kept["id"])}
+    assert {r["reason"] for r in reasons if r["item_id"] in mine} == {""}
+    assert "fine" in {r["reason"] for r in reasons if r["item_id"] == int(other["id"])}

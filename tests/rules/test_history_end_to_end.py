@@ -31,7 +31,7 @@ async def verdicts(pool, site, comment_id):
 
 
 async def test_a_repeat_and_a_blast_are_rejected_and_a_burst_is_held(make_client, pool, site):
-    client = await make_client(workers=0, trust_forwarded_for=True)
+    client = await make_client(workers=0, trusted_proxies="127.0.0.1")
     first = await post(client, site, "a", SPAM, "Spammer")
     again = await post(client, site, "a", SPAM.replace("today", "now"), "Spammer")
     offer = "Cheap flights to anywhere in Europe, book with us before the prices go up"

@@ -114,3 +114,31 @@ def test_default_spam_phrases_name_the_money():
                                                                   "binary options"]
     assert suspect.find("I recovered my coins, contact him on WhatsApp") == [
         "contact him on whatsapp"]
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("You are an idiot, honestly", [[11, 16]]),
+    ("😀😀 what an IDIOOOT. And idiots!", [[11, 18], [24, 30]]),  # code points, not UTF-16
+    ("get free   money now", [[4, 16]]),
+    ("(viagra) and v.i.a.g.r.a", [[1, 7], [13, 24]]),
+    ("f u c k", []),  # found by the rule, not located: no highlight rather than a wrong one
+])
+def test_matches_are_located_in_code_points(text, spans):
+    assert banned_spans(text, LIST) == spans
+    for start, end in spans:
+        assert text[start:end].strip()
+
+
+def test_locating_a_phrase_before_the_last_word_ends():
+    """A multi-word entry with words after it once left the search standing on the last word."""
+    banned = compile_wordlist(["free money", "cheap pills"], 1)
+    for text, spans in (("get free   money now", [[4, 16]]), ("Cheap pills here", [[0, 11]]),
+                        ("cheap pills", [[0, 11]])):
+        assert banned_spans(text, banned) == spans
+
+
+def banned_spans(text: str, banned) -> list[list[int]]:
+    """The spans a moderator sees on the banned_words verdict of a rejected comment."""
+    judged = judge_text(text, replace(default_site(), wordlists={"banned": banned}))
+    assert judged.status == "rejected"
+    return next(v for v in judged.verdicts if v.rule == "banned_words").details.get("spans", [])

@@ -9,7 +9,7 @@ from tests.web.test_auth_and_cors import bearer
 
 
 async def test_unknown_rules_and_bad_parameters_are_refused_with_details(client, site, pool):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     url = f"/v1/sites/{site}/settings"
     cases = [
         ({"rules": {"nonsense": {}}}, "rules.nonsense", "unknown_rule"),
@@ -37,7 +37,7 @@ async def test_unknown_rules_and_bad_parameters_are_refused_with_details(client,
 async def test_premoderation_switched_on_holds_the_next_comment_on_a_running_worker(
         make_client, site, pool):
     client = await make_client(workers=1, poll_interval_s=0.05)
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
 
     async def status_of(comment_id):
         return await pool.fetchval("SELECT status FROM comments WHERE site_id = $1 AND "
@@ -53,3 +53,24 @@ async def test_premoderation_switched_on_holds_the_next_comment_on_a_running_wor
     verdict = await pool.fetchrow("SELECT action, reason FROM verdicts WHERE site_id = $1 AND "
                                   "item_id = $2 AND rule = 'commenter'", site, int(second["id"]))
     assert verdict["action"] == "hold" and "premoderation" in verdict["reason"]
+
+
+async def test_allowed_origins_are_origins_and_nothing_else(client, site, pool):
+    token = await sites.create_token(pool, site, "admin", "ada")
+    url = f"/v1/sites/{site}/settings"
+    for bad in ("null", "*", "https://news.example/", "https://news.example/path",
+                "ftp://news.example", "javascript:alert(1)", "news.example", "https://*.example",
+                "https://user@news.example", "https://news.example:99999", "https://news.example?x",
+                "http://[::1"):
+        response = await client.put(url, json={"allowed_origins": ["https://ok.example", bad]},
+                                    headers=bearer(token))
+        assert response.status == 422, bad
+        detail = (await response.json())["error"]["details"][0]
+        assert (detail["field"], detail["type"]) == ("allowed_origins.1", "origin"), bad
+    good = ["https://News.Example", "http://localhost:8080", "http://127.0.0.1:8080",
+            "http://[::1]:8080", "https://xn--bcher-kva.example"]
+    saved = await client.put(url, json={"allowed_origins": good}, headers=bearer(token))
+    assert saved.status == 200
+    assert (await saved.json())["allowed_origins"] == [
+        "https://news.example", "http://localhost:8080", "http://127.0.0.1:8080",
+        "http://[::1]:8080", "https://xn--bcher-kva.example"]

@@ -24,7 +24,7 @@ async def test_missing_or_unknown_token_is_401(client, site):
 
 async def test_token_of_another_site_gets_404(client, new_site, pool):
     site_a, site_b = await new_site(), await new_site()
-    token_a = await sites.create_token(pool, site_a, "admin")
+    token_a = await sites.create_token(pool, site_a, "admin", "ada")
     assert (await client.get(f"/v1/sites/{site_a}/settings", headers=bearer(token_a))).status == 200
     other = await client.get(f"/v1/sites/{site_b}/settings", headers=bearer(token_a))
     assert other.status == 404
@@ -34,21 +34,21 @@ async def test_token_of_another_site_gets_404(client, new_site, pool):
 
 
 async def test_moderator_token_cannot_do_admin_work(client, site, pool):
-    token = await sites.create_token(pool, site, "moderator")
+    token = await sites.create_token(pool, site, "moderator", "mona")
     response = await client.get(f"/v1/sites/{site}/settings", headers=bearer(token))
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "forbidden"
 
 
 async def test_tokens_are_stored_only_as_hashes(pool, site):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     stored = await pool.fetch("SELECT token_hash FROM tokens WHERE site_id = $1", site)
     assert [row["token_hash"] for row in stored] == [token_hash(token)]
     assert token.encode() not in stored[0]["token_hash"]
 
 
 async def test_revoked_token_is_401(client, site, pool):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     await pool.execute("UPDATE tokens SET revoked_at = now() WHERE site_id = $1", site)
     assert (await client.get(f"/v1/sites/{site}/settings", headers=bearer(token))).status == 401
 
@@ -90,7 +90,7 @@ async def test_writes_from_a_foreign_origin_are_refused(client, new_site, pool):
 
 
 async def test_settings_round_trip_and_validation(client, site, pool):
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     url = f"/v1/sites/{site}/settings"
     current = await (await client.get(url, headers=bearer(token))).json()
     assert current["premoderation"] == "off"
@@ -113,3 +113,18 @@ async def test_a_write_from_the_sites_origin_while_the_database_is_down_is_503(m
     assert response.status == 503, await response.text()
     assert response.headers["Retry-After"] == "2"
     assert (await response.json())["error"]["code"] == "database_unavailable"
+
+
+async def test_a_request_with_origin_null_never_writes(client, site, pool):
+    """Sandboxed frames, file pages and some redirects send `Origin: null`: no site's page."""
+    url = f"/v1/sites/{site}/threads/t/comments"
+    refused = await client.post(url, json=comment_body(), headers={"Origin": "null"})
+    assert refused.status == 403
+    assert (await refused.json())["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    stored = await pool.fetchval("SELECT settings FROM sites WHERE site_id = $1", site)
+    # Not even a site that stored "null" before origins were validated (sql/0008 drops it).
+    await pool.execute("UPDATE sites SET settings = $2 WHERE site_id = $1", site,
+                       {**stored, "allowed_origins": ["https://news.example"]})
+    assert (await client.post(url, json=comment_body(), headers={"Origin": "null"})).status == 403
+    assert (await client.get(url, headers={"Origin": "null"})).status == 200  # reading is public

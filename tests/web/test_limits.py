@@ -14,6 +14,7 @@ from aiohttp import web
 from moderation.app import create_app
 from moderation.config import Config
 from moderation.web.http import json_depth_over
+from moderation.web.keys import POOL
 from moderation.web.server import LINGERING_S, LimitedAppRunner
 from tests.conftest import make_config
 from tests.factories import comment_body
@@ -181,7 +182,7 @@ async def test_deeply_nested_json_is_400_not_500(client, site, pool):
 async def test_nesting_deeper_than_the_limit_is_refused_where_any_json_is_allowed(make_client, site, pool):
     from moderation.sites import store as sites
     client = await make_client(max_json_depth=8)
-    token = await sites.create_token(pool, site, "admin")
+    token = await sites.create_token(pool, site, "admin", "ada")
     auth = {"Authorization": f"Bearer {token}"}
     settings = await (await client.get(f"/v1/sites/{site}/settings", headers=auth)).json()
     deep: object = 1
@@ -283,3 +284,15 @@ async def test_keep_alive_serves_several_requests_then_closes_when_idle(serve):
     assert await asyncio.wait_for(reader.read(-1), 5) == b""
     assert time.monotonic() - started < 2
     writer.close()
+
+
+async def test_a_request_waits_db_timeout_s_for_a_connection_then_gets_503(make_client, site):
+    """The pool's acquire has a timeout: under pressure requests get 503, never queue forever."""
+    client = await make_client(workers=0, pool_min_size=1, pool_max_size=1, db_timeout_s=0.3)
+    async with client.app[POOL].acquire():  # every connection of the pool is busy
+        async with asyncio.timeout(5):
+            response = await client.get(f"/v1/sites/{site}/threads/t/comments")
+    assert response.status == 503
+    assert (await response.json())["error"]["code"] == "database_unavailable"
+    assert response.headers["Retry-After"]
+    assert (await client.get(f"/v1/sites/{site}/threads/t/comments")).status == 200

@@ -1,12 +1,13 @@
 """What the comment rules know of earlier comments, read for a whole batch in one statement.
 
-commenter (ban, earlier comments by status), flood (comments by the commenter and by the IP in
-the last 1, 10 and 60 minutes), duplicate (earlier comments with the same or a similar text) and
-learned_spam (the site's trained totals) all read the same index ranges of `comments`, so one
-statement per batch answers for all four instead of one each: `load` returns facts by rule name.
-The commenter's history and the flood's per-commenter counts come from the same scan of
-comments_by_commenter. learned_spam reads its token counts in a second statement, only for sites
-whose moderators have decided both spam and ham (moderation.review.learned_spam).
+commenter (ban of the commenter or of their address, earlier comments by status), flood
+(comments by the commenter and by the IP in the last 1, 10 and 60 minutes), duplicate (earlier
+comments with the same or a similar text) and learned_spam (the site's trained totals) all read
+the same index ranges of `comments`, so one statement per batch answers for all four instead of
+one each: `load` returns facts by rule name. The commenter's history and the flood's per-
+commenter counts come from the same scan of comments_by_commenter. learned_spam reads its token
+counts in a second statement, only for sites whose moderators have decided both spam and ham
+(moderation.review.learned_spam).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ WITH i AS (
 )
 SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text AS thread,
        NULL::timestamptz AS created_at, NULL::bigint AS text_hash, NULL::text AS body,
-       m.banned_until, m.ban_reason, h.earlier, h.approved, h.rejected,
+       m.banned_until, m.ban_reason, ab.banned_until AS address_banned_until,
+       ab.reason AS address_ban_reason, h.earlier, h.approved, h.rejected,
        h.in_60 AS commenter_60, h.in_600 AS commenter_600, h.in_3600 AS commenter_3600,
        p.in_60 AS ip_60, p.in_600 AS ip_600, p.in_3600 AS ip_3600, t.spam_count, t.ham_count,
        t.shares
@@ -63,6 +65,13 @@ SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text
   LEFT JOIN LATERAL (
        SELECT m.banned_until, m.ban_reason FROM commenters m
         WHERE m.site_id = i.site_id AND m.commenter = i.commenter LIMIT 1) m ON true
+  LEFT JOIN LATERAL (
+       -- An anonymous commenter writing from the address of a banned anonymous one.
+       SELECT a.banned_until, a.reason FROM address_bans a
+        WHERE i.ip_hash IS NOT NULL AND i.commenter LIKE 'anon:%'
+          AND a.site_id = i.site_id AND a.address_hash = i.ip_hash
+          AND a.banned_until > i.created_at
+        ORDER BY a.banned_until DESC LIMIT 1) ab ON true
   LEFT JOIN LATERAL (
        SELECT t.spam_count, t.ham_count, s.settings #>> '{{rules,learned_spam,share}}' = 'true'
               AS shares
@@ -96,7 +105,8 @@ SELECT i.n, NULL::boolean AS same_person, NULL::bigint AS comment_id, NULL::text
           AND x.created_at < i.created_at) p
 UNION ALL
 SELECT i.n, c.same_person, c.comment_id, c.thread, c.created_at, c.text_hash, c.body,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL
   FROM i
  CROSS JOIN LATERAL (
        (SELECT true AS same_person, c.comment_id, c.thread, c.created_at, c.text_hash, c.body
@@ -127,6 +137,9 @@ class History:
 
     banned_until: datetime | None = None
     ban_reason: str | None = None
+    # The ban is on the address the comment came from (a banned anonymous commenter's), not on
+    # this commenter's key.
+    by_address: bool = False
     earlier: int = 0  # comments before this one, any status but deleted
     approved: int = 0
     rejected: int = 0
@@ -193,8 +206,12 @@ async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[str, di
 
 
 def _history(row) -> History:
-    return History(_aware(row["banned_until"]), row["ban_reason"], row["earlier"],
-                   row["approved"], row["rejected"])
+    own, address = _aware(row["banned_until"]), _aware(row["address_banned_until"])
+    if address is not None and (own is None or address > own):
+        return History(address, row["address_ban_reason"], True, row["earlier"],
+                       row["approved"], row["rejected"])
+    return History(own, row["ban_reason"], False, row["earlier"], row["approved"],
+                   row["rejected"])
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -1,7 +1,7 @@
 """What the rating rules know of earlier ratings and of raters, read for a whole batch in one
-statement: banned_rater (a verified rater's ban), rating_flood (earlier ratings by the same
-rater and address) and brigading (the burst and usual rate of each author's ratings, and whether
-each rater has history). `load_facts` returns facts by rule name.
+statement: banned_rater (the rater's ban, or an anonymous rater's address banned), rating_flood
+(earlier ratings by the same rater and address) and brigading (the burst and usual rate of each
+author's ratings, and whether each rater has history). `load_facts` returns facts by rule name.
 """
 
 from __future__ import annotations
@@ -49,9 +49,15 @@ WITH i AS (
            AND r.created_at <= g.burst_start) b
 )
 SELECT i.site_id, i.rating_id,
-       (SELECT coalesce(c.ban_reason, '') FROM commenters c
-         WHERE i.verified AND c.site_id = i.site_id AND c.commenter = i.rater
-           AND c.banned_until > i.created_at) AS ban_reason,
+       (SELECT coalesce(b.reason, '') FROM (
+            SELECT c.ban_reason AS reason FROM commenters c
+             WHERE c.site_id = i.site_id AND c.commenter = i.rater
+               AND c.banned_until > i.created_at
+            UNION ALL
+            SELECT a.reason FROM address_bans a
+             WHERE NOT i.verified AND i.ip_hash IS NOT NULL
+               AND a.site_id = i.site_id AND a.address_hash = i.ip_hash
+               AND a.banned_until > i.created_at) b LIMIT 1) AS ban_reason,
        ARRAY(SELECT extract(epoch FROM i.created_at - r.created_at)::float8 FROM ratings r
               WHERE r.site_id = i.site_id AND r.rater = i.rater AND r.rating_id <> i.rating_id
                 AND r.created_at > i.created_at - make_interval(secs => {LOOKBACK_S})

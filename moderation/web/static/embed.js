@@ -506,7 +506,9 @@
         if (website.value) payload.website = website.value;
         if (token) payload.sso_token = token; else payload.commenter = { name: author };
         if (parent) payload.parent_id = parent.id;
-        if (/^https?:\/\//.test(location.href)) payload.thread_url = location.href.slice(0, 2000);
+        // The page's address without query and fragment: those carry readers' campaign ids,
+        // sessions and tokens, which are no business of the comment service.
+        if (/^https?:$/.test(location.protocol)) payload.thread_url = (location.origin + location.pathname).slice(0, 2000);
         if (self.title) payload.thread_title = self.title.slice(0, 300);
         return api("POST", self.threadPath(), payload, { "Idempotency-Key": attempt.key });
       }).then(function (res) {

@@ -10,13 +10,6 @@
   const RULES = ["suspect_words", "banned_words", "links", "toxicity", "learned_spam", "shouting",
     "flood", "duplicate", "commenter", "length", "honeypot", "one_per_rater", "rating_flood",
     "brigading"];
-  // Look-alike letters of other scripts, as the server folds them (a common subset).
-  const CONFUSABLE = { "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x",
-    "і": "i", "ј": "j", "ѕ": "s", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v",
-    "ρ": "p", "τ": "t", "υ": "u", "ø": "o", "ł": "l", "ß": "ss" };
-  const LEET = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
-    "@": "a", "$": "s", "!": "i", "|": "l", "+": "t" };
-
   const $ = (id) => document.getElementById(id);
   const state = {
     session: null, items: [], cursor: null, selected: -1, checked: new Set(),
@@ -239,91 +232,24 @@
 
   // ---- highlighting the rules' reasons in the text
 
-  // The text's words folded as the server folds them (case, accents, look-alikes, leetspeak),
-  // each folded character remembering the span of the original text it came from.
-  function foldedWords(text) {
-    const words = [];
-    for (const match of text.matchAll(/[\p{L}\p{N}\p{M}@$!|+'’]+/gu)) {
-      const raw = match[0];
-      const hasLetter = /\p{L}/u.test(raw);
-      const chars = [];
-      let offset = match.index;
-      for (const ch of raw) {
-        let folded = (CONFUSABLE[ch] || ch).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
-        if (hasLetter && LEET[folded]) folded = LEET[folded];
-        if (!/[\p{L}\p{N}]/u.test(folded)) folded = folded === "'" || folded === "’" ? "" : folded;
-        for (const f of folded) chars.push({ c: f, start: offset, end: offset + ch.length });
-        offset += ch.length;
-      }
-      if (chars.length) words.push(chars);
-    }
-    // Spaced-out letters ("i d i o t") count as one word, as on the server.
-    const joined = [];
-    for (let i = 0; i < words.length;) {
-      let j = i;
-      while (j < words.length && words[j].length === 1) j++;
-      if (j - i >= 3) { joined.push(words.slice(i, j).flat()); i = j; }
-      else { joined.push(words[i]); i++; }
-    }
-    return joined;
-  }
-
-  function escapeRegex(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
-
-  // A word-list entry as a pattern over the folded words: letters may repeat ("idiooot"),
-  // an entry ending in * is a prefix.
-  function entryPattern(entry) {
-    const prefix = entry.endsWith("*");
-    const words = entry.replace(/\*+$/, "").normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
-      .split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-    if (!words.length) return null;
-    const body = words.map((w) => [...w].map((c) => escapeRegex(c) + "+").join("")).join(" ");
-    return new RegExp("(?:^| )(" + body + ")" + (prefix ? "" : "(?= |$)"), "gu");
-  }
-
-  function wordRanges(text, entries) {
-    const words = foldedWords(text);
-    let line = "";
-    const spans = [];
-    words.forEach((word, n) => {
-      if (n) { line += " "; spans.push(null); }
-      for (const ch of word) { line += ch.c; spans.push(ch); }
-    });
-    // spans is indexed by UTF-16 position in `line`; folded letters are single code units mostly.
-    const ranges = [];
-    for (const entry of entries) {
-      const pattern = entryPattern(String(entry));
-      if (!pattern) continue;
-      for (const match of line.matchAll(pattern)) {
-        const from = match.index + match[0].length - match[1].length;
-        const to = from + match[1].length - 1;
-        const first = spans[from], last = spans[to];
-        if (first && last) ranges.push({ start: first.start, end: last.end, label: entry });
-      }
-    }
-    return ranges;
-  }
-
-  function linkRanges(text, links) {
-    const lower = text.toLowerCase();
-    const ranges = [];
-    for (const link of links) {
-      const needle = String(link).toLowerCase();
-      if (!needle) continue;
-      for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length))
-        ranges.push({ start: at, end: at + needle.length, label: "link" });
-    }
-    return ranges;
-  }
-
+  // Where each rule found something: the [start, end] pairs of its verdict's details.spans,
+  // code-point offsets into the body (end exclusive), as the server counts them. Nothing is
+  // matched here: a rule without spans highlights nothing. Returned as UTF-16 offsets.
   function highlightRanges(text, verdicts) {
-    let ranges = [];
+    const chars = Array.from(text);
+    const utf16 = [0];
+    for (const ch of chars) utf16.push(utf16[utf16.length - 1] + ch.length);
+    const ranges = [];
     for (const verdict of verdicts) {
-      const details = verdict.details || {};
-      if (Array.isArray(details.matched))
-        ranges = ranges.concat(wordRanges(text, details.matched).map((r) => ({ ...r, rule: verdict.rule })));
-      if (Array.isArray(details.links))
-        ranges = ranges.concat(linkRanges(text, details.links).map((r) => ({ ...r, rule: verdict.rule })));
+      const spans = (verdict.details || {}).spans;
+      if (!Array.isArray(spans)) continue;
+      for (const span of spans) {
+        if (!Array.isArray(span) || span.length !== 2) continue;
+        const [start, end] = span;
+        if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > chars.length || start >= end) continue;
+        ranges.push({ start: utf16[start], end: utf16[end], rule: verdict.rule,
+          label: chars.slice(start, end).join("") });
+      }
     }
     ranges.sort((a, b) => a.start - b.start || b.end - a.end);
     const merged = [];

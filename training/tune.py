@@ -23,11 +23,12 @@ from rules_quality import moderated, run, site_view
 
 from moderation.rules.learned_spam import LearnedSpamParams
 from moderation.rules.links import LinksParams
+from moderation.rules.suspect_words import SuspectWordsParams
 from training.corpus import load
 
 GRID = {
-    "spam_threshold": (0.0, 0.5, 1.0, 1.5, 2.0, 2.5),
-    "abuse_threshold": (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
+    "spam_threshold": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
+    "abuse_threshold": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0),
     "suspect_points": (0.5, 1.0, 1.5, 2.0),
     "profanity_weight": (0.0, 0.5, 1.0, 2.0),
     "site_weight": (2.0, 4.0, 6.0),
@@ -72,7 +73,8 @@ def components(outcomes) -> dict[str, np.ndarray]:
 
 
 def rates(c: dict[str, np.ndarray], p: dict[str, float]) -> tuple[float, float, float]:
-    suspect = np.where(c["suspect"] > 0, p["suspect_points"] + 0.5 * (c["suspect"] - 1), 0.0)
+    more = SuspectWordsParams().more_points
+    suspect = np.where(c["suspect"] > 0, p["suspect_points"] + more * (c["suspect"] - 1), 0.0)
     spam = (c["spam_fixed"] + c["any_fixed"] + suspect + p["site_weight"] * c["site"]
             + p["link_points"] * c["link"])
     abuse = c["abuse_fixed"] + c["any_fixed"] + suspect + p["profanity_weight"] * c["profanity"]

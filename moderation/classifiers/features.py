@@ -20,7 +20,8 @@ from moderation.text.normalize import fold, normalize
 MAX_WORD = 30
 # Words at least this long also give their 4-letter pieces.
 PIECES_FROM = 6
-MAX_FEATURES = 400  # a long comment says what it says in its first few hundred
+MAX_FEATURES = 1000  # shapes come first, then words in order: a long comment keeps its start
+CACHED_WORD = 16
 
 _PHONE = re.compile(r"(?:\+|\b)\d[\d ().\-]{6,}\d")
 _PRICE = re.compile(r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|eur\b|euro\b|usd\b|dollars?\b|k\b)")
@@ -77,17 +78,26 @@ def features(text: str) -> list[str]:
     """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes. The
     last text's are remembered (keyed by the text object): scoring and explaining both ask."""
     global _last_features
-    if _last_features[0] is text:
-        return _last_features[1]
+    memo = _last_features  # one read: another thread may replace it meanwhile
+    if memo[0] is text:
+        return memo[1]
     found = _features(text)
     _last_features = (text, found)
     return found
 
 
-@functools.lru_cache(maxsize=100_000)
 def _word_features(word: str) -> tuple[str, ...]:
-    """A word's own features: the word, and its 4-letter pieces when it is long. Words repeat from
-    comment to comment, so they are remembered (bounded by count; words are at most MAX_WORD)."""
+    """A word's own features: the word, and its 4-letter pieces when it is long. Words of
+    ordinary length repeat from comment to comment and are remembered; junk is not."""
+    return _cached_word_features(word) if len(word) <= CACHED_WORD else _pieces(word)
+
+
+@functools.lru_cache(maxsize=20_000)  # at most ~20k × (16 letters, 14 pieces): a few MB
+def _cached_word_features(word: str) -> tuple[str, ...]:
+    return _pieces(word)
+
+
+def _pieces(word: str) -> tuple[str, ...]:
     if len(word) < PIECES_FROM:
         return (f"w:{word}",)
     bounded = f"<{word}>"
@@ -98,9 +108,13 @@ def _features(text: str) -> list[str]:
     linkless = without_links(text)
     words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
              for w in normalize(linkless, remember=linkless is text).split() if len(w) <= MAX_WORD]
-    found = dict.fromkeys(f for w in words for f in _word_features(w))
-    found.update(dict.fromkeys(f"b:{a} {b}" for a, b in zip(words, words[1:])))
-    found.update(dict.fromkeys(shapes(text)))
+    found = dict.fromkeys(shapes(text))
+    for first, second in zip(words, [*words[1:], None]):
+        found.update(dict.fromkeys(_word_features(first)))
+        if second is not None:
+            found[f"b:{first} {second}"] = None
+        if len(found) >= MAX_FEATURES:
+            break
     return list(found)[:MAX_FEATURES]
 
 

@@ -20,8 +20,8 @@ from moderation.classifiers.features import PIECES_FROM, features, without_links
 from moderation.text.normalize import normalize
 
 MODEL_FILE = Path(__file__).parent / "text_model.json.gz"
-# Per model: the last text scored (the object itself) and its scores.
-_last_scores: dict[int, tuple[str, Scores]] = {}
+# The last model, text (the object itself) and scores: two rules ask for the same comment's.
+_last_scores: tuple[object, str, Scores | None] = (None, "", None)
 
 
 # Log-odds past this say nothing more to a threshold, and would drown every other signal shown.
@@ -55,11 +55,12 @@ class TextModel:
 
     def scores(self, text: str) -> Scores:
         """Every head's log-odds; the last text's are remembered (two rules ask for them)."""
-        memo = _last_scores.get(id(self))
-        if memo is not None and memo[0] is text:
-            return memo[1]
+        global _last_scores
+        memo = _last_scores  # one read: another thread may replace it meanwhile
+        if memo[0] is self and memo[1] is text and memo[2] is not None:
+            return memo[2]
         scores = self._scores(text)
-        _last_scores[id(self)] = (text, scores)
+        _last_scores = (self, text, scores)
         return scores
 
     def _scores(self, text: str) -> Scores:

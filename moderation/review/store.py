@@ -36,7 +36,7 @@ RULE_FILTER = """
         SELECT FROM verdicts v
          WHERE v.site_id = i.site_id AND v.kind = '{kind}' AND v.item_id = i.{id}
            AND v.item_version = i.version AND v.rule = $4
-           AND (v.action <> 'allow' OR v.score > 0)))
+           AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))))
    AND ($5::boolean OR NOT EXISTS (
         SELECT FROM claims cl
          WHERE cl.site_id = i.site_id AND cl.kind = '{kind}' AND cl.item_id = i.{id}
@@ -132,7 +132,7 @@ UPDATE {table} i SET priority = p.priority
 RULE_STATS = """
 WITH flagged AS (
     SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
-     WHERE v.site_id = $1 AND (v.action <> 'allow' OR v.score > 0)
+     WHERE v.site_id = $1 AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))
        AND v.created_at > now() - interval '30 days'
 ), moderated AS (
     SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit

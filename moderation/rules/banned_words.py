@@ -3,7 +3,7 @@
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.text.spans import entry_phrases
+from moderation.text.spans import all_quoted, entry_phrases
 from moderation.text.wordlists import matched_entries
 
 NAME = "banned_words"
@@ -14,7 +14,11 @@ class BannedWordsParams(RuleParams):
 
 
 def check(ctx: RuleContext, params: BannedWordsParams) -> Verdict:
-    matched = matched_entries(ctx.site.wordlists, "banned", ctx.item.body)
+    body = ctx.item.body
+    matched = matched_entries(ctx.site.wordlists, "banned", body)
+    # A word quoted to be discussed ('Begriffe wie "Kanake"', "the word 'X' was on the sign") is
+    # not said to anyone: not rejected for it. The quotes are looked for only after a match.
+    matched = [entry for entry in matched if not all_quoted(body, entry_phrases([entry]))]
     if not matched:
         return Verdict(NAME, "allow")
     return Verdict(NAME, params.action, 1.0, "banned: " + ", ".join(matched[:5]),

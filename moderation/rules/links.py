@@ -39,8 +39,8 @@ class LinksParams(RuleParams):
     # Any link at all: spam nearly always carries one, a reader's comment seldom does.
     link_points: float = Field(default=0.3, ge=0.0, le=20.0)
     # Every link a reference (REFERENCE_DOMAINS, a public `.gov`, `.edu` or `.ac.*` address, or
-    # the site's `reference_domains`): evidence against spam.
-    reference_domains: tuple[str, ...] = Field(default=REFERENCE_DOMAINS, max_length=10_000)
+    # one of the site's own `reference_domains`, added to those): evidence against spam.
+    reference_domains: tuple[str, ...] = Field(default=(), max_length=10_000)
     reference_points: float = Field(default=-1.5, ge=-20.0, le=0.0)
     hold_shorteners: bool = True
     blocked_domains: tuple[str, ...] = Field(default=(), max_length=10_000)
@@ -95,7 +95,8 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
             return Verdict(NAME, "allow", 0.0, "", {"links": found})
         return Verdict(NAME, params.action, min(1.0, 0.6 + 0.1 * len(reasons)),
                        "; ".join(r for r, _, _ in reasons), details)
-    if not reasons and all(is_reference(host, params.reference_domains) for _, host in links):
+    references = REFERENCE_DOMAINS + params.reference_domains
+    if not reasons and all(is_reference(host, references) for _, host in links):
         return evidence(NAME, "spam", params.reference_points, "", {"links": found,
                                                                    "references": True})
     points = params.link_points + sum(p for _, p, _ in reasons)

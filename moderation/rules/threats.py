@@ -36,7 +36,9 @@ _HARM_EN = (r"(?:die|be shot|be hanged|be hung|be killed|be gassed|be burned ali
 _HARM_DE = (r"(?:vergast|erschossen|aufgehangt|erhangt|ausgerottet|an die wand gestellt|"
             r"hingerichtet|abgeknallt|totgeschlagen|aufgeknupft|gelyncht)")
 # A phrase with one of these is not a wish or a threat: "I hope they do not die".
-_NEGATION = re.compile(r" (?:not|never|nt|nicht|nie|niemals|kein|keine|keiner) ")
+_NEGATION = re.compile(r" (?:not|never|nt|cannot|nicht|nie|niemals|kein|keine|keiner) |"
+                       r" (?:do|does|did|wo|would|should|ca|could|is|are|was|were|have|has|had)"
+                       r"n t ")
 
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern)) for label, pattern in (

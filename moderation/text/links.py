@@ -100,8 +100,9 @@ def find_links(text: str) -> list[tuple[str, str]]:
     """(link as written after folding, host) for every link in the text, in order. The last
     text's are remembered (keyed by the text object): the links rule and the model both ask."""
     global _last_links
-    if _last_links[0] is text:
-        return _last_links[1]
+    memo = _last_links  # one read: another thread may replace it meanwhile
+    if memo[0] is text:
+        return memo[1]
     links = _find_links(text)
     _last_links = (text, links)
     return links

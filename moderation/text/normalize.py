@@ -128,8 +128,9 @@ def fold(text: str) -> str:
     """Case, accents, compatibility forms, confusables and invisible characters folded away.
     The last text's fold is remembered (keyed by the text object): several rules fold it."""
     global _last_fold
-    if _last_fold[0] is text:
-        return _last_fold[1]
+    memo = _last_fold  # one read: another thread may replace it meanwhile
+    if memo[0] is text:
+        return memo[1]
     folded = _fold(text)
     _last_fold = (text, folded)
     return folded

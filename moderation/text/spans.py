@@ -44,8 +44,9 @@ def _stream(body: str) -> list[tuple[int, int, str, str]]:
     whitespace-separated token: "IDIOOOT" normalizes to "idioot", and the list matched "idiot".
     The last body's are remembered, since every flagged verdict of a comment asks for them."""
     global _last_stream
-    if _last_stream[0] is body:
-        return _last_stream[1]
+    memo = _last_stream  # one read: another thread may replace it meanwhile
+    if memo[0] is body:
+        return memo[1]
     found = []
     for match in _TOKEN.finditer(body, 0, min(len(body), MAX_SCAN)):
         token = match.group()
@@ -129,24 +130,24 @@ def text_spans(body: str, needles: Iterable[str]) -> list[list[int]]:
     return _merged(spans)[:MAX_SPANS]
 
 
-_OPENING = {'"': '"', "“": "”", "„": "“", "«": "»", "»": "«", "‚": "‘", "'": "'", "‘": "’", "‹": "›"}
+# Quotation marks as pairs. An apostrophe opens only where a word starts and closes only where
+# one ends, so "don't" and "it's" are never quotes.
+_QUOTED = re.compile(r"""
+      "[^"\n]{1,300}"
+    | “[^”\n]{1,300}”
+    | „[^“”\n]{1,300}[“”]
+    | «[^»\n]{1,300}»
+    | »[^«\n]{1,300}«
+    | ‹[^›\n]{1,300}›
+    | (?<![^\W_])['‘‚][^'’‘\n]{1,300}?['’](?![^\W_])
+""", re.VERBOSE)
 
 
 def quoted(body: str, span: list[int]) -> bool:
     """Whether the span stands inside quotation marks: a word quoted to be discussed ("calling
     them 'vermin' is wrong"), not said to anyone."""
     start, end = span
-    before = body[max(0, start - 200):start]
-    for opening, closing in _OPENING.items():
-        at = before.rfind(opening)
-        if at < 0:
-            continue
-        # The quote opened before the span is not closed before it, and closes after it.
-        still_open = closing not in before[at + 1:] or (
-            opening == closing and before.count(opening) % 2 == 1)
-        if still_open and body.find(closing, end, end + 200) >= 0:
-            return True
-    return False
+    return any(q.start() < start and end < q.end() for q in _QUOTED.finditer(body))
 
 
 # Any opening quotation mark; an apostrophe counts only where a word does not go on through it.

@@ -230,7 +230,8 @@ async def test_highlights_follow_the_servers_spans_in_code_points(page, make_cli
     client = await make_client(workers=0)
     token, _ = await setup_site(pool, site)
     await post(client, site, "😀😀 What a MORON. 🇩🇪 A total IDIOOOT, honestly.", name="Emoji")
-    await post(client, site, "You idiot " + "o" * 2400 + " " + "i d i o t " * 200, name="Long")
+    await post(client, site, "You stupid idiot, shut up " + "o" * 2400 + " " + "i d i o t " * 200,
+               name="Long")
     await decide_all(pool)
     await open_queue(page, client, site, token)
     await expect(items(page)).to_have_count(2)

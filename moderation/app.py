@@ -67,6 +67,18 @@ async def database_ctx(app: web.Application):
     await app[POOL].close()
 
 
+async def worker_database_ctx(app: web.Application):
+    """`moderation worker`: migrations and a small pool for the cleanup, the NOTIFY sender,
+    /readyz and /metrics (the workers have their own)."""
+    config = app[CONFIG]
+    url = app.get(DATABASE_URL) or database.database_url(config)
+    app[DATABASE_URL] = url
+    await database.migrate_database(url, config)
+    app[POOL] = await database.create_pool(url, config, "cleanup")
+    yield
+    await app[POOL].close()
+
+
 async def workers_ctx(app: web.Application):
     """Rule workers, their LISTEN connection, the NOTIFY sender and the periodic cleanup
     (moderation.queue.cleanup); stopped gracefully."""
@@ -129,6 +141,30 @@ def add_routes(app: web.Application) -> None:
             resource.add_route(ep.method, ep.handler)
         if endpoints[0].audience == "public":
             resource.add_route("OPTIONS", preflight)
+
+
+# What `moderation worker` serves: enough to be watched and scraped like `serve`.
+WORKER_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def create_worker_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
+                      database_url: str | None = None) -> web.Application:
+    """`moderation worker`: the rule workers built from the same contexts as `serve`
+    (workers_ctx), with their health, readiness and metrics on `worker_port`, so a split
+    deployment shows its queue and decision metrics."""
+    config = config.model_copy(update={"workers": max(1, config.workers)})
+    app = web.Application(handler_args=server_options(config), middlewares=[api_middleware])
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[METRICS] = Metrics()
+    app[FRONT_CACHE] = FrontCache()  # the server's request handler asks for it; nothing is shared
+    if database_url:
+        app[DATABASE_URL] = database_url
+    app.cleanup_ctx.extend([worker_database_ctx, workers_ctx])
+    for ep in ENDPOINTS:
+        if ep.path in WORKER_PATHS:
+            app.router.add_route(ep.method, ep.path, ep.handler)
+    return app
 
 
 def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,

@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
-from typing import TYPE_CHECKING
 
 from moderation import observability
-from moderation.clock import utcnow
 from moderation.config import Config, ConfigError, load_config
 from moderation.db import migrations
 from moderation.db import pool as database
 from moderation.queue import jobs as queue
 from moderation.sites import store as sites
 from moderation.sites.settings import web_origin
-
-if TYPE_CHECKING:
-    from moderation.queue.worker import Worker
 
 
 def setup_logging(config: Config) -> None:
@@ -57,40 +51,16 @@ def cmd_serve(config: Config, args) -> int:
     return 0
 
 
-def stop_all(workers: list[Worker]) -> None:
-    for worker in workers:
-        worker.stop()
-
-
 def cmd_worker(config: Config, args) -> int:
-    """Workers alone, for scaling out; stops gracefully on SIGTERM or SIGINT."""
-    from moderation.judging.pipeline import warm_up
-    from moderation.queue.cleanup import Cleanup
-    from moderation.queue.worker import JobListener, Worker, worker_name
+    """Workers alone, for scaling out, with /healthz, /readyz and /metrics on WORKER_PORT;
+    stops gracefully on SIGTERM or SIGINT."""
+    from moderation.app import create_worker_app
+    from moderation.web.server import serve
 
-    async def run() -> None:
-        url = database.database_url(config)
-        await database.migrate_database(url, config)
-        await warm_up()
-        pool = await database.create_pool(url, config, "worker")
-        workers = [Worker(pool, config, utcnow, worker_name(i)) for i in range(max(1, config.workers))]
-        listener = asyncio.create_task(JobListener(url, config, workers).run())
-        cleanup_pool = await database.create_pool(url, config, "cleanup")
-        cleanup = asyncio.create_task(
-            Cleanup(cleanup_pool, config.address_retention_days, utcnow).run(
-                config.cleanup_interval_s))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop_all, workers)
-        logging.getLogger("moderation").info("%d workers running", len(workers))
-        await asyncio.gather(*(w.run() for w in workers))
-        listener.cancel()
-        cleanup.cancel()
-        await asyncio.gather(cleanup, return_exceptions=True)
-        await cleanup_pool.close()
-        await pool.close()
-
-    run_long(config, run())
+    logging.getLogger("moderation").info("workers running; health and metrics on port %d",
+                                         config.worker_port)
+    run_long(config, serve(create_worker_app(config), config.host, config.worker_port,
+                           shutdown_timeout=10))
     return 0
 
 

@@ -22,6 +22,8 @@ class Config(BaseSettings):
     data_dir: Path = Field(default=Path(".data"), description="embedded PostgreSQL data and local secret")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    worker_port: int = Field(default=8081, ge=1, le=65535, description=(
+        "`moderation worker` serves /healthz, /readyz and /metrics on this port"))
     workers: int = Field(default=2, ge=0, le=64, description="rule workers inside `serve`")
     event_loop: Literal["uvloop", "asyncio"] = Field(default="uvloop", description=(
         "event loop of `serve` and `worker`: uvloop (faster sockets, for HTTP and PostgreSQL) "

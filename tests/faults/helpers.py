@@ -110,7 +110,9 @@ class Process:
         self.url = url
         self.log_path = log_path
         self.port = int(env.pop("PORT", 0)) or free_port()
+        # `moderation worker` serves its health and metrics on WORKER_PORT: the same port here.
         self.env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "PORT": str(self.port),
+                    "WORKER_PORT": str(self.port),
                     "LOG_LEVEL": "WARNING", "DEMO_SITE": "false", "HOST": "127.0.0.1",
                     **{k.upper(): str(v) for k, v in env.items()}}
         self.proc: asyncio.subprocess.Process | None = None

@@ -14,6 +14,7 @@ from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
 from moderation.review import commenters
 from moderation.review import store as review
+from moderation.rules import rules_for
 from moderation.rules.commenter import trusted_after
 from moderation.web import rate_limits
 from moderation.web.http import client_address, find_site, item_id, json_response, parse_body, parse_query
@@ -183,6 +184,10 @@ class RuleStat(BaseModel):
 class RuleStats(BaseModel):
     days: int
     rules: list[RuleStat]
+    # What the moderators' page needs to know: every rule there is (to filter by), by kind, and
+    # how long an opened item stays claimed.
+    rule_names: dict[str, list[str]]
+    claim_s: int
 
 
 def moderator(request: web.Request) -> str:
@@ -388,4 +393,7 @@ async def audit_log(request: web.Request) -> web.Response:
 async def rules_stats(request: web.Request) -> web.Response:
     site = await find_site(request)
     async with request.app[POOL].acquire() as conn:
-        return json_response({"days": 30, "rules": await review.rule_stats(conn, site.site_id)})
+        stats = await review.rule_stats(conn, site.site_id)
+    return json_response({"days": 30, "rules": stats, "claim_s": CLAIM_SECONDS,
+                          "rule_names": {kind: [r.name for r in rules_for(kind)]
+                                         for kind in ("comment", "rating")}})

@@ -91,6 +91,9 @@ async def test_held_comment_is_highlighted_and_approved_with_the_keyboard(page, 
     await open_queue(page, client, site, token)
 
     await expect(items(page)).to_have_count(3)
+    # The rule filter lists what the server says it runs, rating rules included.
+    for rule in ("threats", "combined", "banned rater"):
+        await expect(page.locator("#filter-rule option", has_text=rule)).to_have_count(1)
     first = items(page).nth(0)
     # The suspect word, then whatever the abuse model weighed most in the text.
     await expect(first.locator("mark").first).to_have_text("idiot")

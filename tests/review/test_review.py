@@ -232,6 +232,10 @@ async def test_rule_stats_count_overturned_holds(make_client, pool, site):
     suspect = next(r for r in stats["rules"] if r["rule"] == "suspect_words")
     assert (suspect["flagged"], suspect["reviewed"], suspect["overturned"]) == (2, 2, 1)
     assert suspect["overturn_rate"] == 0.5
+    # Everything the moderators' page needs to filter and claim, from the server.
+    assert "threats" in stats["rule_names"]["comment"] and "combined" in stats["rule_names"]["comment"]
+    assert "banned_rater" in stats["rule_names"]["rating"]
+    assert stats["claim_s"] == 300
 
 
 async def test_moderator_decisions_train_learned_spam(make_client, pool, site):

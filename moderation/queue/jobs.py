@@ -136,8 +136,9 @@ SELECT count(*) AS depth, coalesce(extract(epoch FROM now() - min(created_at)), 
 
 
 def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
-    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
-    return min(max_s, base_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep; the
+    jitter comes before the cap, so `max_s` is the longest wait."""
+    return min(max_s, base_s * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
 
 
 async def claim(conn, limit: int, worker: str, lease_s: float) -> list[asyncpg.Record]:

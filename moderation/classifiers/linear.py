@@ -30,6 +30,12 @@ MAX_LOGIT = 6.0
 # word's.
 MIN_SHOWN = 0.5
 SHOWN_SHARE = 0.3
+# Words that weigh in the score but explain nothing to a moderator.
+NOT_SHOWN = frozenset("""
+the and for you your are was were this that with from have has not but all our out its his her
+they them what who how why when where will would can could there here just very
+der die das und ist sind ein eine nicht mit von den dem des sie ihr wir ich du auch noch nur
+""".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +101,9 @@ class TextModel:
                     if row is not None:
                         total += row[index]
             by_word[word] = total / norm
-        ranked = sorted(((w, c) for w, c in by_word.items() if c >= MIN_SHOWN), key=lambda wc: -wc[1])
+        ranked = sorted(((w, c) for w, c in by_word.items()
+                         if c >= MIN_SHOWN and w not in NOT_SHOWN and len(w) > 2),
+                        key=lambda wc: -wc[1])
         if not ranked:
             return []
         # The words that carry the score, not every word that leans its way ("and", "a").

@@ -1,18 +1,24 @@
 # Quick start: `make run` serves on http://127.0.0.1:8080; `make test` runs the whole suite.
-# Both create .venv and install the project into it; the embedded PostgreSQL needs no setup.
+# Both create .venv and install the project into it at the versions of requirements.txt (the lock:
+# what the suite last passed with); the embedded PostgreSQL needs no setup.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements.txt
+LOCK_TOOLS := .venv-lock
+PIP_TOOLS := pip-tools==7.7.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run check test system bench clean
+.PHONY: install run check test system bench clean lock upgrade
 
-$(STAMP): pyproject.toml
+# The lock pins every package, the test extras' too; pip refuses a lock that no longer satisfies
+# pyproject.toml (run `make lock` after changing the dependencies there).
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r $(LOCK) -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,8 +49,25 @@ check: install
 test: system install check
 	$(PY) -m pytest
 
+# The lock is written by pip-compile (pip-tools, in a venv of its own so .venv holds only what the
+# lock says). `make lock` keeps the pinned versions and adds what pyproject.toml newly needs;
+# `make upgrade` moves every package to the newest version pyproject.toml allows. Then `make test`
+# installs the new lock and runs the suite against it: commit requirements.txt when it passes.
+COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet --extra test \
+	--strip-extras --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
+
+$(LOCK_TOOLS)/bin/pip-compile:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install --quiet '$(PIP_TOOLS)'
+
+lock: $(LOCK_TOOLS)/bin/pip-compile
+	$(COMPILE)
+
+upgrade: $(LOCK_TOOLS)/bin/pip-compile
+	$(COMPILE) --upgrade
+
 bench: install
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(LOCK_TOOLS) .pytest_cache

@@ -75,7 +75,8 @@ class QueueItem(BaseModel):
     commenter: PersonSummary
     reports: list[QueueReport]
     thread: str | None = None
-    parent_id: str | None = None
+    parent_id: str | None = Field(
+        default=None, description="for a reply, the id of the comment it answers; null otherwise")
     author_name: str | None = None
     body: str | None = None
     author: str | None = None
@@ -134,6 +135,9 @@ class Claimed(BaseModel):
 
 
 class ReportIn(Strict):
+    """A reader counts once per comment: by account with `sso_token`, else by their address (a
+    fingerprint is not taken: one person could claim many)."""
+
     reason: Literal["spam", "abuse", "off_topic", "other"]
     note: Annotated[str, Field(max_length=500)] | None = None
     sso_token: Annotated[str, Field(max_length=4096)] | None = None

@@ -8,10 +8,18 @@ import uuid
 
 from playwright.async_api import expect
 
+from moderation.sites import store as sites
+from moderation.sites.settings import SiteSettings
 from tests.browser.conftest import deep_active, tab_to
+from tests.conftest import wait_for
 
 THREAD = "relations-with-russia-have-hit-rock-bottom"
-KIND_REPORT = re.compile(r"Thank you for your report|Sorry, your report could not be sent")
+REPORTED = "Thank you for your report. A moderator will take a look."
+REPORT_FAILED = "Sorry, your report could not be sent right now. Please try again later."
+REPORT_REASON = "Why should a moderator look at this comment?"
+# Another reader: the test client comes from 127.0.0.1, a trusted proxy, so X-Forwarded-For
+# names the reader (the browser, without the header, is 127.0.0.1 itself).
+OTHER_READER = {"X-Forwarded-For": "203.0.113.77"}
 
 
 async def hold_polls(page) -> asyncio.Event:
@@ -28,6 +36,23 @@ async def hold_polls(page) -> asyncio.Event:
 
 def comments_widget(page):
     return page.locator("#moderation-comments")
+
+
+async def other_readers_comment(app_client, pool, text: str) -> dict:
+    """A comment by another reader on the demo article, once the rules have published it."""
+    response = await app_client.post(f"/v1/sites/demo/threads/{THREAD}/comments", headers=OTHER_READER,
+                                      json={"body": text, "commenter": {"name": "Other Reader"}})
+    assert response.status == 202, await response.text()
+    comment = await response.json()
+    await wait_for(lambda: pool.fetchval(
+        "SELECT status = 'approved' FROM comments WHERE site_id = 'demo' AND comment_id = $1",
+        int(comment["id"])))
+    return comment
+
+
+async def stored_reasons(pool, comment_id: str) -> list[str]:
+    return await pool.fetchval("SELECT coalesce(array_agg(reason), '{}') FROM reports "
+                               "WHERE site_id = 'demo' AND comment_id = $1", int(comment_id))
 
 
 async def test_demo_page_shows_the_article_and_the_widget(page, demo_server):
@@ -104,9 +129,9 @@ async def test_post_await_moderation_publish_reply_and_report(page, demo_server,
     await expect(count).to_have_text(re.compile(rf"^{before + 2} comments?$"))
 
     await mine.get_by_role("button", name="Report").click()
-    await mine.get_by_label("Why should a moderator look at this comment?").select_option("off_topic")
+    await mine.get_by_label(REPORT_REASON).select_option("off_topic")
     await mine.get_by_role("button", name="Send report").click()
-    await expect(mine.locator(".m-slot")).to_have_text(KIND_REPORT)
+    await expect(mine.locator(".m-slot")).to_have_text(REPORTED)
 
     await widget.screenshot(path=str(screenshots / "widget.png"))
     await page.screenshot(path=str(screenshots / "demo.png"), full_page=True)
@@ -115,6 +140,59 @@ async def test_post_await_moderation_publish_reply_and_report(page, demo_server,
     await page.reload()
     listed = widget.locator("li", has=page.locator("article", has_text=text)).first
     await expect(listed.locator(".m-replies article", has_text=reply_text)).to_be_visible()
+
+
+async def test_report_another_readers_comment_and_it_reaches_the_queue(page, demo_server, app_client,
+                                                                      pool):
+    text = f"Sanctions alone will not end this. ({uuid.uuid4().hex[:8]})"
+    theirs = await other_readers_comment(app_client, pool, text)
+    demo = SiteSettings.model_validate(
+        await pool.fetchval("SELECT settings FROM sites WHERE site_id = 'demo'"))
+    # One report is enough to send a comment back to review here (the default is 3 readers).
+    await sites.save_settings(pool, "demo", demo.model_copy(update={"report_threshold": 1}))
+    try:
+        await page.goto(f"{demo_server}/demo")
+        comment = comments_widget(page).locator("article", has_text=text)
+        await comment.get_by_role("button", name="Report").click()
+        await comment.get_by_label(REPORT_REASON).select_option("off_topic")
+        async with page.expect_response(re.compile(r"/reports$")) as answer:
+            await comment.get_by_role("button", name="Send report").click()
+        assert (await answer.value).status == 202
+        await expect(comment.locator(".m-slot")).to_have_text(REPORTED)
+        await expect(comment.get_by_role("button", name="Report")).to_be_hidden()
+    finally:
+        await sites.save_settings(pool, "demo", demo)
+
+    assert await stored_reasons(pool, theirs["id"]) == ["off_topic"]
+    token = await sites.create_token(pool, "demo", "moderator", f"mod-{uuid.uuid4().hex[:8]}")
+    queue = await app_client.get("/v1/sites/demo/queue?kind=comment&status=held&limit=100",
+                                 headers={"Authorization": f"Bearer {token}"})
+    assert queue.status == 200
+    item = next(i for i in (await queue.json())["items"] if i["id"] == theirs["id"])
+    assert item["status"] == "held" and item["body"] == text
+    assert [r["reason"] for r in item["reports"]] == ["off_topic"]
+
+
+async def test_a_report_the_server_refuses_says_so_and_can_be_sent_again(page, demo_server, app_client,
+                                                                        pool):
+    text = f"Talks should have started years ago. ({uuid.uuid4().hex[:8]})"
+    theirs = await other_readers_comment(app_client, pool, text)
+    await page.goto(f"{demo_server}/demo")
+    comment = comments_widget(page).locator("article", has_text=text)
+    await comment.get_by_role("button", name="Report").click()
+    await comment.get_by_label(REPORT_REASON).select_option("spam")
+    # Its author deletes it while the reader is choosing a reason: the server answers 404.
+    deleted = await app_client.delete(f"/v1/sites/demo/comments/{theirs['id']}",
+                                      headers={"X-Edit-Token": theirs["edit_token"]})
+    assert deleted.status == 200, await deleted.text()
+    async with page.expect_response(re.compile(r"/reports$")) as answer:
+        await comment.get_by_role("button", name="Send report").click()
+    assert (await answer.value).status == 404
+    await expect(comment.locator(".m-error")).to_have_text(REPORT_FAILED)
+    await expect(comment.locator(".m-slot")).not_to_contain_text(REPORTED)
+    # The form stays, to try again.
+    await expect(comment.get_by_role("button", name="Send report")).to_be_enabled()
+    assert await stored_reasons(pool, theirs["id"]) == []
 
 
 async def test_the_whole_flow_with_the_keyboard_alone(page, demo_server):
@@ -162,5 +240,7 @@ async def test_the_whole_flow_with_the_keyboard_alone(page, demo_server):
     assert (await deep_active(page)).startswith("select|reason|")
     await page.keyboard.press("ArrowDown")
     await tab_to(page, lambda a: a.endswith("|Send report"))
-    await page.keyboard.press("Enter")
-    await expect(mine.locator(".m-slot")).to_have_text(KIND_REPORT)
+    async with page.expect_response(re.compile(r"/reports$")) as answer:
+        await page.keyboard.press("Enter")
+    assert (await answer.value).status == 202
+    await expect(mine.locator(".m-slot")).to_have_text(REPORTED)

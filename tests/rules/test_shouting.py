@@ -4,15 +4,18 @@ from moderation.rules.shouting import ShoutingParams, caps_ratio, check
 from tests.rules.factories import make_context
 
 
-@pytest.mark.parametrize("text", [
-    "THIS IS AN OUTRAGE, YOU PEOPLE", "ÄRGER ÜBER DIE STRASSENBAHN", "wow!!!!!!!!!!",
-    "nooooooooooo way", "Read this ---------- now",
+@pytest.mark.parametrize(("text", "evidence"), [
+    ("THIS IS AN OUTRAGE, YOU PEOPLE", {"caps_ratio": 1.0}),
+    ("ÄRGER ÜBER DIE STRASSENBAHN", {"caps_ratio": 1.0}),
+    ("wow!!!!!!!!!!", {"repeated": "!!!!!!!!!!", "spans": [[3, 13]]}),
+    ("nooooooooooo way", {"repeated": "ooooooooooo", "spans": [[1, 12]]}),
+    ("Read this ---------- now", {"repeated": "----------", "spans": [[10, 20]]}),
 ])
-def test_shouting_is_a_little_evidence_by_default_and_holds_when_the_site_asks(text):
+def test_shouting_is_a_little_evidence_by_default_and_holds_when_the_site_asks(text, evidence):
     verdict = check(make_context(text), ShoutingParams())
     assert verdict.action == "allow" and verdict.category == "any"
     assert 0 < verdict.points < 1  # never enough alone: enthusiasm is not abuse
-    assert verdict.details.get("spans") or "caps_ratio" in verdict.details
+    assert {key: verdict.details.get(key) for key in evidence} == evidence
     assert check(make_context(text), ShoutingParams(action="hold")).action == "hold"
 
 

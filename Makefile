@@ -66,7 +66,11 @@ lock: $(LOCK_TOOLS)/bin/pip-compile
 upgrade: $(LOCK_TOOLS)/bin/pip-compile
 	$(COMPILE) --upgrade
 
+# The load generator is Debian's wrk, installed here the way `make test` installs Chromium.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] || \
+		{ echo "wrk is missing: run 'sudo apt-get install wrk' once"; exit 1; }; \
+		apt-get update -qq && $(APT_INSTALL) wrk >/dev/null; }
 	$(PY) bench/run.py
 
 clean:

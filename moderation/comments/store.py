@@ -159,7 +159,7 @@ SELECT thread, approved_count FROM threads WHERE site_id = $1 AND thread = ANY($
 # - Decisions ($5..$8) and verdicts ($9..$14) are keyed by job id (one identity across sites).
 # - A held comment's review priority is its rules' scores plus its thread's weight (busy threads
 #   are seen by more readers), counting the approvals this statement adds to the thread.
-# - Rows are found directly whatever the statistics say, as in queue.CLAIM and queue.FINISH:
+# - Rows are found directly whatever the statistics say, as in the claim and queue.FINISH:
 #   comments by primary-key probes, with status compared by IS NOT DISTINCT FROM, which no
 #   review index can serve.
 APPLY_DECISIONS = f"""

@@ -18,7 +18,7 @@ from moderation.judging.pipeline import judge_batch
 from moderation.judging.site_views import SiteViews
 from moderation.observability import Metrics
 from moderation.queue import jobs as queue
-from moderation.queue.kinds import DECIDE
+from moderation.queue import kinds
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Worker:
         """Claims and decides one batch; returns how many jobs it claimed. Round trips: the
         claim (with the items and their sites' versions), the facts, the decisions."""
         async with self.pool.acquire() as conn:
-            jobs = await queue.claim(conn, self.config.batch_size, self.name, self.config.lease_s)
+            jobs = await kinds.claim(conn, self.config.batch_size, self.name, self.config.lease_s)
             if jobs:
                 await self.process(conn, jobs)
             return len(jobs)
@@ -107,7 +107,7 @@ class Worker:
     async def decide(self, conn, claimed: list[asyncpg.Record]) -> None:
         """Judges the claimed jobs' items and decides them: per batch, a statement for the
         comments' facts (and one for the ratings'), then each kind's decisions (one statement
-        for comments, one transaction for ratings: moderation.queue.kinds)."""
+        for comments, one transaction for ratings: ItemKind.apply_rules in moderation.queue.kinds)."""
         judged_jobs = [(job, item) for job in claimed if (item := queue.item_of(job)) is not None]
         sites = await self.site_views.of_claimed(conn, claimed)
         judgements = await judge_batch(conn, [item for _, item in judged_jobs], sites,
@@ -115,7 +115,7 @@ class Worker:
         judged = {job["job_id"]: judgement
                   for (job, _), judgement in zip(judged_jobs, judgements)}
         for kind, jobs in group_by_kind(claimed).items():
-            done, applied = await DECIDE[kind](
+            done, applied = await kinds.KINDS[kind].apply_rules(
                 conn, jobs, {job["job_id"]: judged[job["job_id"]] for job in jobs
                              if job["job_id"] in judged})
             # Counted per kind: each kind commits on its own, so a later one failing leaves

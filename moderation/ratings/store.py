@@ -16,11 +16,13 @@ from datetime import datetime
 
 import asyncpg
 
+from moderation.db.pool import Connection
+from moderation.queue.jobs import enqueue
 from moderation.rules.base import Item
 
 STATUSES = ("pending", "approved", "held", "rejected", "replaced", "deleted")
 
-INSERT_RATING = """
+INSERT_RATING = f"""
 WITH new_commenter AS (
     INSERT INTO commenters (site_id, commenter, name, email, verified)
     SELECT $1, $3, $7, $8, true WHERE $6
@@ -30,8 +32,7 @@ WITH new_commenter AS (
     VALUES ($1, $2, $3, $4, $5, $6)
     RETURNING site_id, rating_id, version, created_at
 ), job AS (
-    INSERT INTO jobs (site_id, kind, item_id, item_version)
-    SELECT site_id, 'rating', rating_id, version FROM rating
+    {enqueue("rating", "rating", "rating_id")}
 )
 SELECT rating_id, created_at FROM rating"""
 
@@ -166,7 +167,7 @@ async def erase_rater(conn, site_id: str, rater: str) -> int:
         return len(await conn.fetch(ERASE_RATER, site_id, rater))
 
 
-# The rule workers' side (moderation.queue.kinds; the claim reads pending ratings: queue.CLAIM).
+# The rule workers' side (moderation.queue.kinds.rating).
 
 async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
     """Applies the rules' decisions to still-pending versions; returns those that took effect,
@@ -177,6 +178,21 @@ async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple
     stored = {(r["site_id"], r["rating_id"], r["version"]): r["status"] for r in rows}
     return [(item, stored[(item.site_id, item.item_id, item.version)]) for item, _ in decisions
             if (item.site_id, item.item_id, item.version) in stored]
+
+
+# Held ratings' review priorities, (site, rating, priority) each. (A held comment gets its own in
+# the statement that decides it: moderation.comments.store.APPLY_DECISIONS.)
+SET_PRIORITIES = """
+UPDATE ratings r SET priority = p.priority
+  FROM unnest($1::text[], $2::bigint[], $3::real[]) AS p(site_id, rating_id, priority)
+ WHERE r.site_id = p.site_id AND r.rating_id = p.rating_id"""
+
+
+async def set_priorities(conn: Connection, priorities: list[tuple[str, int, float]]) -> None:
+    if not priorities:
+        return
+    site_ids, rating_ids, values = zip(*priorities)
+    await conn.execute(SET_PRIORITIES, list(site_ids), list(rating_ids), list(values))
 
 
 # Reading aggregates.

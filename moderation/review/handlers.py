@@ -4,7 +4,7 @@ and the public report endpoint that feeds the queue."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from moderation.comments import reports
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
+from moderation.queue.kinds import KINDS, kind_named
 from moderation.review import commenters
 from moderation.review import store as review
 from moderation.rules import rules_for
@@ -23,7 +24,10 @@ from moderation.web.middlewares import TOKEN
 from moderation.web.registry import endpoint
 
 CLAIM_SECONDS = 300
-Kind = Literal["comment", "rating"]
+if TYPE_CHECKING:
+    Kind = str
+else:  # every registered kind, so a new kind needs no change here
+    Kind = Literal[tuple(KINDS)]
 Id = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$")]
 
 
@@ -199,10 +203,7 @@ def moderator(request: web.Request) -> str:
 
 
 def kind_of(request: web.Request) -> str:
-    kind = request.match_info["kind"]
-    if kind not in review.KINDS:
-        raise not_found("kind")
-    return kind
+    return kind_named(request.match_info["kind"]).name
 
 
 def queue_cursor(request: web.Request, query: QueueQuery, item: dict) -> str:
@@ -270,7 +271,7 @@ async def decide_many(request: web.Request) -> web.Response:
     results = []
     async with request.app[POOL].acquire() as conn:
         if body.commenter:
-            for kind in review.KINDS:
+            for kind in KINDS:
                 targets += [(kind, found, None)
                             for found in await review.items_of(conn, site.site_id, kind, body.commenter)]
         for kind, target, revision in targets:
@@ -400,4 +401,4 @@ async def rules_stats(request: web.Request) -> web.Response:
         stats = await review.rule_stats(conn, site.site_id)
     return json_response({"days": 30, "rules": stats, "claim_s": CLAIM_SECONDS,
                           "rule_names": {kind: [r.name for r in rules_for(kind)]
-                                         for kind in ("comment", "rating")}})
+                                         for kind in KINDS}})

@@ -152,7 +152,9 @@ def cmd_jobs_dead(config: Config, args) -> int:
 
 
 def cmd_jobs_retry(config: Config, args) -> int:
-    count = asyncio.run(with_connection(config, lambda c: queue.retry_dead(c, args.site, args.job)))
+    # No Notifier in this process: the workers' poll finds the jobs.
+    count = asyncio.run(with_connection(
+        config, lambda c: queue.retry_dead(c, args.site, args.job, wake=lambda: None)))
     print(f"{count} jobs queued again")
     return 0
 

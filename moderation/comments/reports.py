@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from moderation.errors import not_found
+from moderation.review.audit import INSERT_AUDIT
 
 # Stores the report (once per reporter), then, in the same statement, sends an approved comment
 # back to 'held' when the distinct reporters reach the threshold. Each report raises its priority.
-REPORT = """
+REPORT = f"""
 WITH target AS (
     SELECT comment_id FROM comments WHERE site_id = $1 AND comment_id = $2 AND status = 'approved'
 ), stored AS (
@@ -31,7 +32,7 @@ WITH target AS (
      WHERE site_id = $1 AND comment_id IN (SELECT comment_id FROM stored)
        AND (SELECT reporters FROM tally) < $6
 ), audit AS (
-    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    {INSERT_AUDIT}
     SELECT $1, 'comment', comment_id, 'readers', 'report', 'approved', 'held', 'reported'
       FROM held
 )

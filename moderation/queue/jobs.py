@@ -7,7 +7,7 @@ job was claimed again can no longer finish or fail it, so each decision is appli
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -21,10 +21,14 @@ if TYPE_CHECKING:
 
 CHANNEL = "moderation_jobs"
 
+# Wakes the rule workers after jobs were committed (the process's Notifier.poke): every function
+# that enqueues takes one and calls it, so no caller can forget.
+Wake = Callable[[], None]
+
 
 def enqueue(kind: str, source: str, id_column: str) -> str:
     """The one INSERT of rule jobs: a job for each (site_id, id, version) row of `source`, a CTE
-    of the statement. The statement's caller wakes the workers after it commits (Wake)."""
+    of the statement; the function running the statement calls its Wake after the commit."""
     return (f"INSERT INTO jobs (site_id, kind, item_id, item_version)\n"
             f"    SELECT site_id, '{kind}', {id_column}, version FROM {source}")
 
@@ -190,8 +194,10 @@ async def list_dead(conn, site_id: str, limit: int = 100) -> list[asyncpg.Record
     return await conn.fetch(LIST_DEAD, site_id, limit)
 
 
-async def retry_dead(conn, site_id: str, job_id: int | None = None) -> int:
-    return len(await conn.fetch(RETRY_DEAD, site_id, job_id))
+async def retry_dead(conn, site_id: str, job_id: int | None, wake: Wake) -> int:
+    count = len(await conn.fetch(RETRY_DEAD, site_id, job_id))
+    wake()
+    return count
 
 
 async def depth(conn) -> asyncpg.Record:

@@ -17,7 +17,7 @@ from datetime import datetime
 import asyncpg
 
 from moderation.db.pool import Connection
-from moderation.queue.jobs import enqueue
+from moderation.queue.jobs import Wake, enqueue
 from moderation.rules.base import Item
 
 STATUSES = ("pending", "approved", "held", "rejected", "replaced", "deleted")
@@ -128,10 +128,11 @@ class StatusChange:
     version: int | None = None
 
 
-async def accept(conn, new: NewRating) -> tuple[int, datetime]:
-    """Stores the rating with its rule job; returns (id, created_at)."""
+async def accept(conn, new: NewRating, wake: Wake) -> tuple[int, datetime]:
+    """Stores the rating with its rule job and wakes the workers; returns (id, created_at)."""
     row = await conn.fetchrow(INSERT_RATING, new.site_id, new.author, new.rater, new.score,
                               new.ip_hash, new.verified, new.name or new.rater, new.email)
+    wake()
     return row["rating_id"], row["created_at"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moderation.db.pool import Connection
 from moderation.errors import not_found
 from moderation.review.audit import INSERT_AUDIT
 
@@ -43,13 +44,14 @@ SELECT (SELECT count(*) FROM target) AS found, (SELECT count(*) FROM stored) AS 
 LOCK_COMMENT = "SELECT FROM comments WHERE site_id = $1 AND comment_id = $2 FOR UPDATE"
 
 
-async def report(conn, site_id: str, comment_id: int, reporter: str, reason: str,
+async def report(conn: Connection, site_id: str, comment_id: int, reporter: str, reason: str,
                  note: str | None, threshold: int) -> bool:
     """Returns whether this report sent the comment back to review; 404 unless it is public."""
     async with conn.transaction():
         # Concurrent reports queue up on the comment's row, so each one counts the others.
         await conn.execute(LOCK_COMMENT, site_id, comment_id)
         row = await conn.fetchrow(REPORT, site_id, comment_id, reporter, reason, note, threshold)
+    assert row is not None  # a row of counts, always
     if not row["found"]:
         raise not_found("comment")
     return bool(row["held"])

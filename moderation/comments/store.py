@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.errors import ApiError, not_found
 from moderation.queue import jobs as queue
 from moderation.queue.jobs import Wake, enqueue
@@ -309,7 +310,7 @@ def accept_row(new: NewComment, limit: RateLimit | None) -> tuple:
             new.idempotency_key, text_hash(new.body), window_s, per_address, per_site)
 
 
-async def accept(conn, new: NewComment, wake: Wake) -> tuple[int, datetime]:
+async def accept(conn: ConnectionOrPool, new: NewComment, wake: Wake) -> tuple[int, datetime]:
     """Stores the comment with its rule job, a batch of one (its rate limit is the caller's), and
     wakes the workers; returns (id, created_at). Retries return the original."""
     row = await conn.fetchrow(ACCEPT_BATCH, [accept_row(new, None)])
@@ -334,11 +335,11 @@ def unknown_parent() -> ApiError:
                       "type": "unknown_parent"}])
 
 
-async def fetch(conn, site_id: str, comment_id: int) -> asyncpg.Record | None:
+async def fetch(conn: ConnectionOrPool, site_id: str, comment_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(SELECT_COMMENT, site_id, comment_id)
 
 
-async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: int,
+async def edit(pool: asyncpg.Pool, site_id: str, comment_id: int, body: str, edit_window_s: int,
                now: datetime, wake: Wake) -> None:
     """A new version, queued for the rules; the workers are woken once it is committed."""
     async with pool.acquire() as conn, conn.transaction():
@@ -356,7 +357,7 @@ async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: in
     wake()
 
 
-async def delete(pool, site_id: str, comment_id: int) -> None:
+async def delete(pool: asyncpg.Pool, site_id: str, comment_id: int) -> None:
     async with pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(SELECT_COMMENT + " FOR UPDATE", site_id, comment_id)
         if current is None or current["status"] == "deleted":
@@ -364,7 +365,7 @@ async def delete(pool, site_id: str, comment_id: int) -> None:
         await conn.execute(DELETE_COMMENT, site_id, comment_id, current["status"])
 
 
-async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
+async def page(conn: ConnectionOrPool, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
                page_replies_cap: int,
                after: tuple[datetime, int] | None) -> tuple[list[asyncpg.Record], int]:
     """One page of top-level comments, each with its reply_count and its first replies (at most
@@ -376,7 +377,7 @@ async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_c
     return rows, total or 0
 
 
-async def replies(conn, site_id: str, root_id: int, limit: int,
+async def replies(conn: ConnectionOrPool, site_id: str, root_id: int, limit: int,
                   after: tuple[datetime, int] | None) -> list[asyncpg.Record] | None:
     """Up to `limit` approved replies of an approved top-level comment after the cursor, oldest
     first; None when there is no such comment."""
@@ -387,13 +388,13 @@ async def replies(conn, site_id: str, root_id: int, limit: int,
     return [row for row in rows if row["comment_id"] is not None]
 
 
-async def counts(conn, site_id: str, threads: list[str]) -> dict[str, int]:
+async def counts(conn: ConnectionOrPool, site_id: str, threads: list[str]) -> dict[str, int]:
     found = {row["thread"]: row["approved_count"]
              for row in await conn.fetch(SELECT_COUNTS, site_id, threads)}
     return {thread: found.get(thread, 0) for thread in threads}
 
 
-async def apply_decisions(conn, jobs: list[asyncpg.Record],
+async def apply_decisions(conn: Connection, jobs: list[asyncpg.Record],
                           judged: dict[int, Judgement]) -> tuple[int, list[Judgement]]:
     """Finishes the claimed comment jobs and applies the judgements (by job id) of those still
     held and pending: (how many jobs it finished, the judgements applied)."""

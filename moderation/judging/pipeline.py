@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from moderation.db.pool import Connection
 from moderation.rules import RULES, rules_for
 from moderation.rules.base import Item, Rule, RuleContext, RuleParams, SiteView, Verdict
 from moderation.text.spans import phrase_spans_by_key
@@ -110,7 +111,7 @@ async def warm_up(rules: Sequence[Rule] = RULES) -> None:
     gc.freeze()
 
 
-async def load_facts(conn: Any, items: Sequence[Item], now: datetime,
+async def load_facts(conn: Connection, items: Sequence[Item], now: datetime,
                      rules: Sequence[Rule]) -> dict[tuple, dict[str, Any]]:
     """Runs each batch fact loader once (rules that read the same tables share one); returns
     facts per item key, per rule name."""
@@ -124,7 +125,7 @@ async def load_facts(conn: Any, items: Sequence[Item], now: datetime,
     return facts
 
 
-async def judge_batch(conn: Any, items: Sequence[Item], sites: Mapping[str, SiteView],
+async def judge_batch(conn: Connection, items: Sequence[Item], sites: Mapping[str, SiteView],
                       now: datetime) -> list[Judgement]:
     """Judges a batch of items of any kinds and sites; raises if a rule fails (the job retries)."""
     kinds = {item.kind for item in items}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from moderation.db.pool import Connection
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.judging import site_views
 from moderation.rules.base import Item
 
@@ -173,32 +173,34 @@ def finish_arguments(jobs: list[asyncpg.Record]) -> tuple[list, list, list, list
             [j["attempts"] for j in jobs], [j["ctid"] for j in jobs])
 
 
-async def finish(conn, jobs: list[asyncpg.Record]) -> set[tuple[str, int]]:
+async def finish(conn: Connection, jobs: list[asyncpg.Record]) -> set[tuple[str, int]]:
     rows = await conn.fetch(FINISH, *finish_arguments(jobs))
     return {(r["site_id"], r["job_id"]) for r in rows}
 
 
-async def fail(conn, job: asyncpg.Record, error: str, max_attempts: int, base_s: float,
+async def fail(conn: Connection, job: asyncpg.Record, error: str, max_attempts: int, base_s: float,
                max_s: float) -> str | None:
     delay = backoff_s(job["attempts"], base_s, max_s)
     return await conn.fetchval(FAIL, job["site_id"], job["job_id"], job["attempts"],
                                max_attempts, delay, error[:2000])
 
 
-async def notify(conn, sender: str) -> None:
+async def notify(conn: Connection, sender: str) -> None:
     """Wakes the workers listening anywhere; `sender` names the notifying process."""
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, sender)
 
 
-async def list_dead(conn, site_id: str, limit: int = 100) -> list[asyncpg.Record]:
+async def list_dead(conn: ConnectionOrPool, site_id: str, limit: int = 100) -> list[asyncpg.Record]:
     return await conn.fetch(LIST_DEAD, site_id, limit)
 
 
-async def retry_dead(conn, site_id: str, job_id: int | None, wake: Wake) -> int:
+async def retry_dead(conn: ConnectionOrPool, site_id: str, job_id: int | None, wake: Wake) -> int:
     count = len(await conn.fetch(RETRY_DEAD, site_id, job_id))
     wake()
     return count
 
 
-async def depth(conn) -> asyncpg.Record:
-    return await conn.fetchrow(QUEUE_DEPTH)
+async def depth(conn: ConnectionOrPool) -> asyncpg.Record:
+    row = await conn.fetchrow(QUEUE_DEPTH)
+    assert row is not None  # an aggregate: always one row
+    return row

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import asyncpg
 
+from moderation.db.pool import Connection
 from moderation.errors import DATABASE_DOWN
 from moderation.judging.pipeline import judge_batch
 from moderation.judging.site_views import SiteViews
@@ -87,7 +88,7 @@ class Worker:
                 await self.process(conn, jobs)
             return len(jobs)
 
-    async def process(self, conn, jobs: list[asyncpg.Record]) -> None:
+    async def process(self, conn: Connection, jobs: list[asyncpg.Record]) -> None:
         try:
             await self.decide(conn, jobs)
         except DATABASE_DOWN:
@@ -104,7 +105,7 @@ class Worker:
             for job in jobs:
                 await self.process(conn, [job])
 
-    async def decide(self, conn, claimed: list[asyncpg.Record]) -> None:
+    async def decide(self, conn: Connection, claimed: list[asyncpg.Record]) -> None:
         """Judges the claimed jobs' items and decides them: per batch, a statement for the
         comments' facts (and one for the ratings'), then each kind's decisions (one statement
         for comments, one transaction for ratings: ItemKind.apply_rules in moderation.queue.kinds)."""

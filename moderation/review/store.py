@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.errors import ApiError, not_found
 from moderation.queue.kinds import KINDS, ItemKind
 from moderation.review.audit import INSERT_AUDIT
@@ -116,7 +117,7 @@ def moderator_name(token) -> str:
     return f"moderator:{token.label}"
 
 
-async def list_items(conn, site_id: str, kind: str, status: str, rule: str | None, order: str,
+async def list_items(conn: Connection, site_id: str, kind: str, status: str, rule: str | None, order: str,
                      limit: int, include_claimed: bool, moderator: str,
                      after: tuple[Any, int] | None, trust_after: int) -> list[dict]:
     query = LIST_QUERIES[(kind, order, after is not None)]
@@ -154,18 +155,20 @@ def queue_item(kind: str, row, verdicts, reports, summary, bans, trust_after: in
     return item
 
 
-async def claim(conn, site_id: str, kind: str, item_id: int, moderator: str,
+async def claim(conn: Connection, site_id: str, kind: str, item_id: int, moderator: str,
                 seconds: float) -> asyncpg.Record:
     await current(conn, site_id, kind, item_id)  # 404 for an unknown item
     row = await conn.fetchrow(CLAIM, site_id, kind, item_id, moderator, seconds)
     if row is None:
         holder = await conn.fetchrow(CLAIM_HOLDER, site_id, kind, item_id)
+        assert holder is not None  # the claim that refused this one
         raise ApiError(409, "claimed", f"{holder['moderator']} is looking at this item",
                        [{"claimed_by": holder["moderator"], "expires_at": holder["expires_at"].isoformat()}])
     return row
 
 
-async def current(conn, site_id: str, kind: str, item_id: int, lock: bool = False) -> asyncpg.Record:
+async def current(conn: Connection, site_id: str, kind: str, item_id: int,
+                  lock: bool = False) -> asyncpg.Record:
     query = KINDS[kind].current + (" FOR UPDATE" if lock else "")
     row = await conn.fetchrow(query, site_id, item_id)
     if row is None or row["status"] == "deleted":
@@ -189,7 +192,7 @@ class Outcome:
 TARGET = {"approve": "approved", "reject": "rejected"}
 
 
-async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reason: str,
+async def decide(conn: Connection, site_id: str, kind: str, item_id: int, action: str, reason: str,
                  revision: int | None, moderator: str, ban: bool = False) -> Outcome:
     """One moderator decision inside the caller's transaction."""
     target = TARGET[action]
@@ -212,7 +215,7 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
     return Outcome(kind, item_id, status, row["revision"] + 1, True)
 
 
-async def rule_stats(conn, site_id: str) -> list[dict]:
+async def rule_stats(conn: Connection, site_id: str) -> list[dict]:
     return [{"rule": r["rule"], "action": r["action"], "flagged": r["flagged"],
              "reviewed": r["reviewed"], "overturned": r["overturned"],
              "overturn_rate": round(r["overturned"] / r["reviewed"], 3) if r["reviewed"] else None}
@@ -225,7 +228,7 @@ def person_items_query(kind: ItemKind) -> str:
             f"ORDER BY {kind.id_column}")
 
 
-async def items_of(conn, site_id: str, kind: str, person: str) -> list[int]:
+async def items_of(conn: Connection, site_id: str, kind: str, person: str) -> list[int]:
     return [r["id"] for r in await conn.fetch(person_items_query(KINDS[kind]), site_id, person)]
 
 
@@ -237,6 +240,7 @@ SELECT audit_id, kind, item_id, commenter, actor, action, from_status, to_status
  ORDER BY audit_id DESC LIMIT $3"""
 
 
-async def audit_page(conn, site_id: str, before: int | None, limit: int) -> list[asyncpg.Record]:
+async def audit_page(conn: ConnectionOrPool, site_id: str, before: int | None,
+                     limit: int) -> list[asyncpg.Record]:
     """Newest first; `before` is the last audit id of the previous page."""
     return await conn.fetch(AUDIT_PAGE, site_id, before, limit)

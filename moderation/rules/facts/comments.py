@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from moderation.db.pool import Connection
 from moderation.review import learned_spam
 from moderation.rules.base import Item
 from moderation.text.fingerprint import shingles, similarity, text_hash
@@ -179,7 +180,7 @@ class Evidence:
     shared: Evidence | None = None
 
 
-async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[str, dict[tuple, Any]]:
+async def load_facts(conn: Connection, items: Sequence[Item], now: datetime) -> dict[str, dict[tuple, Any]]:
     """The facts of commenter, flood, duplicate and learned_spam for a batch, by rule name."""
     comments = [item for item in items if item.kind == "comment"]
     if not comments:
@@ -274,7 +275,7 @@ def _comparable(a: str, b: str) -> bool:
     return min(words_a, words_b) >= MIN_LENGTH_RATIO * max(words_a, words_b)
 
 
-async def _evidence(conn, comments: list[Item], summaries: dict) -> dict[tuple, Evidence]:
+async def _evidence(conn: Connection, comments: list[Item], summaries: dict) -> dict[tuple, Evidence]:
     """learned_spam's scores of each comment: from its site's token counts when the site has
     learned both spam and ham, and from every sharing site's together when its site shares."""
     # A site whose moderators have not yet decided both spam and ham cannot score anything:

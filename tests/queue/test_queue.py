@@ -9,21 +9,7 @@ from moderation.queue.kinds import claim
 from moderation.rules.base import Rule, RuleParams
 from moderation.web.keys import LISTENER
 from tests.conftest import wait_for
-from tests.factories import drain_with, make_worker
-
-BULK_COMMENTS = """
-WITH t AS (INSERT INTO threads (site_id, thread) VALUES ($1, 'bulk') ON CONFLICT DO NOTHING),
-m AS (INSERT INTO commenters (site_id, commenter, name) VALUES ($1, 'anon:bulk', 'Bulk')
-      ON CONFLICT DO NOTHING),
-c AS (INSERT INTO comments (site_id, thread, commenter, author_name, body)
-      SELECT $1, 'bulk', 'anon:bulk', 'Bulk', 'comment ' || n FROM generate_series(1, $2) n
-      RETURNING site_id, comment_id, version)
-INSERT INTO jobs (site_id, kind, item_id, item_version)
-SELECT site_id, 'comment', comment_id, version FROM c"""
-
-
-async def seed(pool, site, count: int) -> None:
-    await pool.execute(BULK_COMMENTS, site, count)
+from tests.factories import drain_with, make_token, make_worker, seed
 
 
 async def audit_counts(pool, site) -> list[int]:
@@ -85,8 +71,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
     assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
                                "AND status = 'pending'", site) == 2
 
-    from moderation.sites import store as site_store
-    token = await site_store.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     client = await make_client(workers=0)
     headers = {"Authorization": f"Bearer {token}"}
     listed = await (await client.get(f"/v1/sites/{site}/jobs/dead", headers=headers)).json()

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 DECISION_BY_ACTION = {"reject": "rejected", "hold": "held", "allow": "approved"}
 SEVERITY = {"allow": 0, "hold": 1, "reject": 2}
-# Items judged between two chances for the event loop to run something else (~2 ms of rules).
+# Items judged between two chances for the event loop to run something else (docs/decisions/0007).
 YIELD_EVERY = 16
 
 
@@ -135,8 +135,7 @@ async def judge_batch(conn: Connection, items: Sequence[Item], sites: Mapping[st
     judgements = []
     for start in range(0, len(items), YIELD_EVERY):
         if start:
-            # Workers inside `serve` share its event loop: a batch of 100 is ~15 ms of rules,
-            # which requests would otherwise wait out.
+            # Workers inside `serve` share its event loop: requests must not wait out a batch.
             await asyncio.sleep(0)
         judgements += [judge(item, sites[item.site_id], sites[item.site_id].params,
                              rules_by_kind[item.kind], facts[item.key], now)

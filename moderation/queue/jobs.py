@@ -43,13 +43,13 @@ def enqueue(kind: str, source: str, id_column: str) -> str:
 # however long a backlog is), each site's oldest claimable jobs are read (at most $1 each), and
 # the batch takes them in turns: every site's first job, then every site's second, and so on,
 # oldest first within a turn. Each site's jobs are locked as they are read (SKIP LOCKED, so
-# workers claiming together take different jobs, as one queue did before); the locks of those not
-# taken end with the statement. That locks up to $1 jobs of each site with that many waiting,
+# workers claiming together take different jobs); the locks of those not taken end with the
+# statement. That locks up to $1 jobs of each site with that many waiting,
 # which is $1 unless several sites are flooded at once.
 # Every row is found directly whatever the statistics say (a fresh table has none): the locked
 # jobs by their ctid, the items by primary-key probes, with status compared by IS NOT DISTINCT
-# FROM (the same for a NOT NULL column) because an indexable `status = 'pending'` let the planner
-# walk a review index through every pending row, ~1 ms a probe. The ctid returned is the claimed
+# FROM (the same for a NOT NULL column): an indexable `status = 'pending'` lets the planner walk a
+# review index through every pending row (docs/decisions/0007). The ctid returned is the claimed
 # row version's, for FINISH.
 CLAIM_TEMPLATE = f"""
 WITH RECURSIVE waiting (site_id) AS (

@@ -68,8 +68,8 @@ class Worker:
                 continue
             # After a batch that was not full, whatever came in meanwhile has been notified: to
             # this worker (its flag is set and the wait ends at once) or to an idle one. Waiting
-            # for that lets the comments of a NOTIFY interval gather into one batch; claiming
-            # again at once took them one or two at a time, each paying a batch's statements.
+            # for that lets the comments of a NOTIFY interval gather into one batch
+            # (docs/decisions/0006).
             if done < self.config.batch_size and not self._stopping:
                 self.idle = True
                 try:
@@ -133,9 +133,9 @@ def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]
 
 
 def wake_one(workers: list[Worker]) -> None:
-    """New jobs: one claim finds them all, so one worker is woken, an idle one if there is one;
-    waking every worker made the others run a claim that found nothing, a statement each per
-    NOTIFY. With none idle, one busy worker is told to claim again when its batch is done."""
+    """New jobs: one claim finds them all, so one worker is woken, an idle one if there is one
+    (the others' claims would find nothing). With none idle, one busy worker is told to claim
+    again when its batch is done."""
     for candidates in ([w for w in workers if w.idle], workers):
         for worker in candidates:
             if not worker.wake.is_set():
@@ -203,10 +203,9 @@ class Notifier:
 
     Pokes are folded together: a poke after a quiet spell is passed on at once, then at most one
     per `min_interval_s`, so a burst of comments costs a few NOTIFYs (each takes a global lock at
-    commit) rather than one each, and a worker finds the comments of that interval in one claim.
-    Waking a worker of this process at every poke instead made it claim one or two comments at a
-    time, three statements for each batch. The NOTIFY carries this process's name, so its own
-    listener does not wake a second worker for it.
+    commit) rather than one each, and a worker finds the comments of that interval in one claim
+    (docs/decisions/0006). The NOTIFY carries this process's name, so its own listener does not
+    wake a second worker for it.
     """
 
     def __init__(self, pool: asyncpg.Pool, local_workers: list[Worker],

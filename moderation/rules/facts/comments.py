@@ -46,8 +46,8 @@ HISTORY_LIMIT = 10_000
 # The look-alikes are three index range scans, newest first: comments_by_commenter,
 # comments_by_ip and comments_text_hash, all (site_id, key, created_at). UNION drops the comments
 # that the commenter and the IP branches both find (usually most of them), and only those two
-# carry a body: an exact copy from anyone needs none. Returning arrays of ROW()s instead cost
-# three times as much, nearly all of it building and decoding the records (docs/rules.md).
+# carry a body: an exact copy from anyone needs none. Rows, not arrays of ROW()s: building and
+# decoding records is what costs (docs/decisions/0007).
 COMMENT_FACTS = f"""
 WITH i AS (
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::timestamptz[],

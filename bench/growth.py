@@ -213,7 +213,8 @@ async def explain(url: str, moderator: str) -> dict[str, list[str]]:
         await run("queue: their verdicts", review.VERDICTS_OF, SITE, "comment", ids,
                   [r["version"] for r in listed])
         await run("queue: their reports", comment_kind.REPORTS_OF, SITE, ids)
-        await run("queue: commenter summaries", review.PEOPLE_SUMMARY, SITE, "comment", people)
+        await run("queue: commenter summaries", review.PEOPLE_SUMMARIES["comment"], SITE,
+                  people)
         await run("queue: bans", review.BANS_OF, SITE, people)
         return plans
     finally:

@@ -66,14 +66,13 @@ SELECT v.item_id, v.rule, v.action, v.score, v.reason, v.details
                  AND v.item_version = i.version
  ORDER BY v.item_id, v.rule"""
 
+# How many items of the listed kind each person has, per status.
 PEOPLE_SUMMARY = """
-SELECT person, status, count(*) AS n FROM (
-    SELECT commenter AS person, status FROM comments
-     WHERE site_id = $1 AND $2 = 'comment' AND commenter = ANY($3::text[])
-    UNION ALL
-    SELECT rater, status FROM ratings
-     WHERE site_id = $1 AND $2 = 'rating' AND rater = ANY($3::text[])) s
- GROUP BY person, status"""
+SELECT {person} AS person, status, count(*) AS n FROM {table}
+ WHERE site_id = $1 AND {person} = ANY($2::text[])
+ GROUP BY {person}, status"""
+PEOPLE_SUMMARIES = {name: PEOPLE_SUMMARY.format(person=kind.person_column, table=kind.table)
+                    for name, kind in KINDS.items()}
 
 BANS_OF = """
 SELECT commenter, banned_until FROM commenters
@@ -131,7 +130,7 @@ async def list_items(conn: Connection, site_id: str, kind: str, status: str, rul
     verdicts = await conn.fetch(VERDICTS_OF, site_id, kind, ids, [r["version"] for r in rows])
     reports = await KINDS[kind].reports_of(conn, site_id, ids)
     people = sorted({r["person"] for r in rows})
-    summary = await conn.fetch(PEOPLE_SUMMARY, site_id, kind, people)
+    summary = await conn.fetch(PEOPLE_SUMMARIES[kind], site_id, people)
     bans = {b["commenter"]: b["banned_until"] for b in await conn.fetch(BANS_OF, site_id, people)}
     return [queue_item(kind, row, verdicts, reports, summary, bans, trust_after) for row in rows]
 

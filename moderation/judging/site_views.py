@@ -1,7 +1,7 @@
 """What the rule workers know of each site, read fresh per batch and parsed once per version.
 
 The versions of a batch's sites' settings and word lists come with the batch's claim
-(moderation.queue.jobs.CLAIM); only when a version is new to this process does a query read the
+(moderation.queue.kinds.CLAIM); only when a version is new to this process does a query read the
 site's settings, and another the words to compile. `load` reads the versions itself (dry-run).
 """
 
@@ -14,7 +14,7 @@ from moderation.sites.settings import SiteSettings
 from moderation.text.wordlists import WordList, WordListCache
 
 # A site's versions: of its settings and of its word lists. Read here and with every claim
-# (moderation.queue.jobs.CLAIM); a new word list is one more join in this one place.
+# (moderation.queue.kinds.CLAIM); a new word list is one more join in this one place.
 VERSIONS = """s.settings_version,
        coalesce(b.version, 0) AS banned_version, coalesce(x.version, 0) AS suspect_version
   FROM sites s

@@ -22,7 +22,7 @@ class ItemKind(Protocol):
     id_column: str
     person_column: str
     # The claim's read of a pending item (alias x): created_at, person, ip_hash, verified, thread,
-    # parent_id, body, signals, text_hash, author, score, each cast to its type (queue.jobs.CLAIM).
+    # parent_id, body, signals, text_hash, author, score, each cast to its type (queue.jobs.ITEM_READ).
     claim_columns: str
     # The review listing's columns (alias i): id, thread, parent_id, author_name, person, body,
     # score, author, verified.

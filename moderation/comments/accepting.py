@@ -11,8 +11,9 @@ has taken longer than `SLOW_FLUSH_S` (a lock wait, a slow disk) lets a second on
 it, so one stuck batch does not hold back every comment of the process.
 
 Per batch that is one pool acquire, one statement (moderation.comments.store.ACCEPT_BATCH) and
-one commit instead of one per comment. The same statement counts the batch's comments against the sites' rate limits
-(moderation.web.rate_limits) and stores only those within them; the others get 429.
+one commit instead of one per comment. The same statement counts the batch's comments against
+the sites' rate limits (moderation.web.rate_limits) and stores only those within them; the
+others get 429.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
 unknown parent, a key repeated within the batch — and every row of a batch that fails for another
 reason than the database being down, goes through `comments.accept`, a batch of one, so

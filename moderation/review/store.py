@@ -121,8 +121,9 @@ SELECT EXISTS (SELECT FROM audit WHERE site_id = $1 AND kind = 'comment' AND ite
                                    AND actor LIKE 'moderator:%')"""
 
 AUDIT_DECISION = """
-INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason,
+                   reason_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
 
 SET_PRIORITY = """
 UPDATE {table} i SET priority = p.priority
@@ -133,10 +134,11 @@ RULE_STATS = """
 WITH flagged AS (
     SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
      WHERE v.site_id = $1 AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))
-       AND v.created_at > now() - interval '30 days'
+       AND v.created_at > now() - make_interval(days => $2)
 ), moderated AS (
     SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit
-     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND created_at > now() - interval '30 days'
+     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND kind IN ('comment', 'rating')
+       AND created_at > now() - make_interval(days => $2)
      ORDER BY kind, item_id, audit_id DESC
 )
 SELECT f.rule, f.action, count(*) AS flagged, count(m.item_id) AS reviewed,
@@ -246,7 +248,8 @@ TARGET = {"approve": "approved", "reject": "rejected"}
 
 
 async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reason: str,
-                 revision: int | None, moderator: str, ban: bool = False) -> Outcome:
+                 revision: int | None, moderator: str, ban: bool = False,
+                 reason_code: str | None = None) -> Outcome:
     """One moderator decision inside the caller's transaction."""
     target = TARGET[action]
     if kind == "rating":
@@ -271,7 +274,7 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
                                        is_spam=row["status"] == "rejected")
         await learned_spam.train(conn, site_id, row["body"], is_spam=target == "rejected")
     await conn.execute(AUDIT_DECISION, site_id, kind, item_id, moderator, action, row["status"],
-                       status, reason)
+                       status, reason, reason_code)
     await conn.execute(RELEASE_CLAIM, site_id, kind, item_id)
     if ban:
         from moderation.review import commenters
@@ -292,11 +295,11 @@ async def set_priorities(conn, kind: str, scores: list[tuple[str, int, float]]) 
                        list(site_ids), list(item_ids), list(priorities))
 
 
-async def rule_stats(conn, site_id: str) -> list[dict]:
+async def rule_stats(conn, site_id: str, days: int = 30) -> list[dict]:
     return [{"rule": r["rule"], "action": r["action"], "flagged": r["flagged"],
              "reviewed": r["reviewed"], "overturned": r["overturned"],
              "overturn_rate": round(r["overturned"] / r["reviewed"], 3) if r["reviewed"] else None}
-            for r in await conn.fetch(RULE_STATS, site_id)]
+            for r in await conn.fetch(RULE_STATS, site_id, days)]
 
 
 def person_items_query(kind: str) -> str:
@@ -309,15 +312,3 @@ def person_items_query(kind: str) -> str:
 async def items_of(conn, site_id: str, kind: str, person: str) -> list[int]:
     return [r["id"] for r in await conn.fetch(person_items_query(kind), site_id, person)]
 
-
-
-
-AUDIT_PAGE = """
-SELECT audit_id, kind, item_id, commenter, actor, action, from_status, to_status, reason, created_at
-  FROM audit WHERE site_id = $1 AND ($2::bigint IS NULL OR audit_id < $2)
- ORDER BY audit_id DESC LIMIT $3"""
-
-
-async def audit_page(conn, site_id: str, before: int | None, limit: int) -> list[asyncpg.Record]:
-    """Newest first; `before` is the last audit id of the previous page."""
-    return await conn.fetch(AUDIT_PAGE, site_id, before, limit)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from moderation.errors import not_found
+from moderation.errors import ApiError, not_found, validation_details
 from moderation.queue import jobs as queue
 from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
@@ -60,6 +60,28 @@ async def put_settings(request: web.Request) -> web.Response:
     site = await find_site(request)
     settings = await parse_body(request, SiteSettings)
     if await sites.save_settings(request.app[POOL], site.site_id, settings) is None:
+        raise not_found("site")
+    request.app[SITES].forget(site.site_id)
+    return json_response(settings.model_dump(mode="json"))
+
+
+class SettingsPatch(RootModel[dict[str, Any]]):
+    """Only the fields that change, as a JSON merge patch: nested objects (rules, rate_limits)
+    merge key by key, null puts a field back to its default, lists are replaced."""
+
+
+@endpoint("PATCH", "/v1/sites/{site}/settings", "Change only the settings given", "admin",
+          request=SettingsPatch, responses={200: SiteSettings},
+          errors=(400, 401, 403, 404, 415, 422))
+async def patch_settings(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    changes = await parse_body(request, SettingsPatch)
+    try:
+        settings = await sites.patch_settings(request.app[POOL], site.site_id, changes.root)
+    except ValidationError as exc:
+        raise ApiError(422, "validation_failed", "the settings have invalid fields",
+                       validation_details(exc)) from None
+    if settings is None:
         raise not_found("site")
     request.app[SITES].forget(site.site_id)
     return json_response(settings.model_dump(mode="json"))

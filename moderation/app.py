@@ -31,7 +31,7 @@ from moderation.sites import handlers as site_handlers  # noqa: F401
 from moderation.sites import token_handlers, wordlist_handlers  # noqa: F401
 from moderation.sites.demo import demo_origins, ensure_demo_site
 from moderation.sites.store import SiteDirectory
-from moderation.web import meta, moderate_page, pages  # noqa: F401
+from moderation.web import desk_pages, meta, pages  # noqa: F401
 from moderation.web.addresses import ClientAddresses, parse_networks
 from moderation.web.keys import (
     CLIENTS,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from moderation.errors import ApiError, not_found, validation_details
 from moderation.queue import jobs as queue
+from moderation.rules import RULES
 from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
 from moderation.web.http import find_site, json_response, parse_body
@@ -85,6 +86,29 @@ async def patch_settings(request: web.Request) -> web.Response:
         raise not_found("site")
     request.app[SITES].forget(site.site_id)
     return json_response(settings.model_dump(mode="json"))
+
+
+class RuleDescription(BaseModel):
+    name: str
+    kinds: list[str]
+    params: dict[str, Any] = Field(description="JSON Schema of each parameter (type, enum, "
+                                                "minimum, maximum, default)")
+    values: dict[str, Any] = Field(description="the site's effective parameters")
+
+
+class RuleDescriptions(BaseModel):
+    rules: list[RuleDescription]
+
+
+@endpoint("GET", "/v1/sites/{site}/rules", "Every rule with its parameters and the site's values",
+          "admin", responses={200: RuleDescriptions}, errors=(401, 403, 404))
+async def describe_rules(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    effective = site.settings.rule_params()
+    return json_response({"rules": [
+        {"name": rule.name, "kinds": sorted(rule.kinds),
+         "params": rule.params.model_json_schema()["properties"],
+         "values": effective[rule.name].model_dump(mode="json")} for rule in RULES]})
 
 
 @endpoint("GET", "/v1/sites/{site}/sso", "Whether the site accepts SSO tokens", "admin",

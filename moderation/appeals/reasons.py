@@ -49,10 +49,11 @@ RULE_POLICY = {
 }
 
 
-def policy_of_rules(verdicts: list[dict]) -> str:
-    """The policy behind a rejection by the rules, from the verdicts that rejected it."""
-    for verdict in verdicts:
-        if verdict["action"] != "reject":
+def policy_of_rules(verdicts: list[dict], actions: tuple[str, ...] = ("reject",)) -> str:
+    """The policy behind a rejection by the rules, from the verdicts that rejected it (or, with
+    `actions`, held it: what a moderator would most likely reject it for)."""
+    for verdict in sorted(verdicts, key=lambda v: v["action"] != "reject"):
+        if verdict["action"] not in actions:
             continue
         if verdict["rule"] == "combined":
             return "abuse" if (verdict.get("details") or {}).get("category") == "abuse" else "spam"

@@ -4,9 +4,12 @@ name or email, the rules' activity over a period, and the audit filtered by who,
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 import asyncpg
+
+from moderation.appeals.reasons import policy_of_rules
 
 RECENT_OUTCOMES = 5
 EXCERPT = 280
@@ -56,10 +59,20 @@ async def add_comment_context(conn, site_id: str, items: list[dict]) -> None:
         item["parent"] = None if parent is None or parent["status"] == "deleted" else {
             "id": str(parent["comment_id"]), "author": parent["author_name"],
             "body": excerpt(parent["body"]), "status": parent["status"]}
+        item["suggested_reason"] = suggested_reason(item)
         item["commenter"]["recent"] = [
             {"id": str(r["comment_id"]), "thread": r["thread"], "body": excerpt(r["body"]),
              "status": r["status"], "created_at": r["created_at"]}
             for r in recent if r["commenter"] == item["commenter"]["id"]]
+
+
+def suggested_reason(item: dict) -> str:
+    """What a moderator would most likely reject the item for: what its readers reported it
+    for, else the policy of the rules that held or rejected it."""
+    reported = Counter(r["reason"] for r in item.get("reports") or [])
+    if reported:
+        return reported.most_common(1)[0][0]
+    return policy_of_rules(item["verdicts"], actions=("reject", "hold"))
 
 
 WAITING = """

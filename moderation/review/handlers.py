@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from moderation.appeals.reasons import RejectionReason
 from moderation.appeals.store import APPEAL, moderators_of
 from moderation.comments import reports
 from moderation.errors import ApiError, not_found
@@ -115,6 +116,8 @@ class QueueItem(BaseModel):
     parent: ParentComment | None = Field(default=None, description="the comment it answers")
     appeal: AppealFields | None = Field(default=None, description="for an appeal: its note and "
                                         "the rejected comment (the item's body)")
+    suggested_reason: str | None = Field(
+        default=None, description="the rejection reason its reports or rules point to")
     author_name: str | None = None
     body: str | None = None
     author: str | None = None
@@ -257,19 +260,21 @@ class RuleStats(BaseModel):
     days: int
     rules: list[RuleStat]
     activity: list[RuleActivity] = Field(description="per rule, fired and overturned each day")
-    # What the moderators' page needs to know: every rule there is (to filter by), by kind, and
-    # how long an opened item stays claimed.
+    # What the moderators' page needs to know: every rule there is (to filter by), by kind, how
+    # long an opened item stays claimed, and the reasons a rejection may give.
     rule_names: dict[str, list[str]]
     claim_s: int
+    rejection_reasons: list[RejectionReason]
 
 
 def moderator(request: web.Request) -> str:
     return review.moderator_name(request[TOKEN])
 
 
-def kind_of(request: web.Request) -> str:
+def kind_of(request: web.Request, appeals: bool = True) -> str:
+    """The kind in the path; appeals are decided but not claimed (they wait in the open)."""
     kind = request.match_info["kind"]
-    if kind not in review.KINDS and kind != APPEAL.name:
+    if kind not in review.KINDS and not (appeals and kind == APPEAL.name):
         raise not_found("kind")
     return kind
 
@@ -319,7 +324,8 @@ async def list_queue(request: web.Request) -> web.Response:
 async def claim_item(request: web.Request) -> web.Response:
     site = await find_site(request)
     async with request.app[POOL].acquire() as conn:
-        row = await review.claim(conn, site.site_id, kind_of(request), item_id(request),
+        row = await review.claim(conn, site.site_id, kind_of(request, appeals=False),
+                                 item_id(request),
                                  moderator(request), CLAIM_SECONDS)
     return json_response({"claimed_by": row["moderator"], "expires_at": row["expires_at"]})
 
@@ -505,5 +511,7 @@ async def rules_stats(request: web.Request) -> web.Response:
         activity = await desk.rule_activity(conn, site.site_id, query.days)
     return json_response({"days": query.days, "rules": stats, "activity": activity,
                           "claim_s": CLAIM_SECONDS,
+                          "rejection_reasons": [r.model_dump() for r in
+                                                site.settings.rejection_reasons],
                           "rule_names": {kind: [r.name for r in rules_for(kind)]
                                          for kind in ("comment", "rating")}})

@@ -186,8 +186,11 @@ async def test_a_rejected_comment_is_told_kindly(page, host, new_site):
     await widget.get_by_label("Comment", exact=True).fill("Cheap pills here")
     await widget.get_by_role("button", name="Post comment").click()
     mine = widget.locator(".m-own")
-    await expect(mine.locator(".m-status")).to_have_text(re.compile(r"^Sorry, your comment can't be published"))
+    # The statement of reasons: the policy, who decided, how to appeal.
+    await expect(mine.locator(".m-status")).to_have_text("Not published: Spam or advertising")
+    await expect(mine.locator(".m-note")).to_contain_text("Our automatic filters decided this.")
     await expect(mine).to_have_class(re.compile("m-rejected"))
+    await expect(mine.get_by_role("button", name="Appeal this decision")).to_be_visible()
 
 
 async def test_load_more_by_cursor_and_sort(page, host, app_client, new_site, pool):

@@ -9,7 +9,7 @@
   const PLACED = new Set(["premoderation", "first_n", "report_threshold", "edit_window_s",
     "sso_max_lifetime_s", "allowed_origins", "rate_limits", "rules", "rejection_reasons"]);
   const BAN_SECONDS = { "ban-day": 86400, "ban-week": 7 * 86400, "ban-forever": null };
-  const { el, explain, age } = window.Desk;
+  const { el, explain, age, confirmAction } = window.Desk;
   const $ = (id) => document.getElementById(id);
   const state = { session: null, settings: null, rules: [], person: null, auditCursor: null,
     triedWords: null };
@@ -22,26 +22,6 @@
     $("page-error").textContent = typeof err === "string" ? err : explain(err);
   }
   function label(name) { return name.replace(/_/g, " "); }
-
-  // A confirmation in a <dialog>: resolves true when the admin says yes.
-  function confirmAction(text, yes) {
-    const dialog = $("confirm");
-    $("confirm-text").textContent = text;
-    $("confirm-yes").textContent = yes;
-    return new Promise((resolve) => {
-      const done = (answer) => {
-        $("confirm-yes").onclick = null;
-        $("confirm-no").onclick = null;
-        dialog.onclose = null;
-        if (dialog.open) dialog.close();
-        resolve(answer);
-      };
-      $("confirm-yes").onclick = () => done(true);
-      $("confirm-no").onclick = () => done(false);
-      dialog.onclose = () => done(false);
-      dialog.showModal();
-    });
-  }
 
   async function copy(text, button) {
     try {

@@ -69,5 +69,26 @@ window.Desk = (function () {
     return Math.floor(seconds / 86400) + " d ago";
   }
 
-  return { el, ApiFailure, api, explain, age };
+  // A confirmation in the page's <dialog id="confirm">: resolves true when the person says yes.
+  function confirmAction(text, yes) {
+    const $ = (id) => document.getElementById(id);
+    const dialog = $("confirm");
+    $("confirm-text").textContent = text;
+    $("confirm-yes").textContent = yes;
+    return new Promise((resolve) => {
+      const done = (answer) => {
+        $("confirm-yes").onclick = null;
+        $("confirm-no").onclick = null;
+        dialog.onclose = null;
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      $("confirm-yes").onclick = () => done(true);
+      $("confirm-no").onclick = () => done(false);
+      dialog.onclose = () => done(false);
+      dialog.showModal();
+    });
+  }
+
+  return { el, ApiFailure, api, explain, age, confirmAction };
 })();

@@ -22,9 +22,8 @@ import json
 import re
 from pathlib import Path
 
-from moderation.sites import store as sites
 from tests.conftest import wait_for
-from tests.factories import post_comment
+from tests.factories import make_token, post_comment
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -149,7 +148,7 @@ async def test_every_field_the_docs_name_in_a_request_is_in_the_openapi_request_
 
 
 async def test_the_json_request_blocks_of_the_docs_are_accepted(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "docs")
+    token = await make_token(pool, site, "admin", "docs")
     for (doc, n), request in JSON_BLOCKS.items():
         if request is None:
             continue

@@ -59,4 +59,5 @@ async def appeal_comment(request: web.Request) -> web.Response:
                          "message": "say in a few words why the comment should be published"}])
     async with request.app[POOL].acquire() as conn, conn.transaction():
         appeal = await appeals.file_appeal(conn, site.site_id, comment_id, note, commenter)
-    return json_response({"id": str(appeal["appeal_id"]), "status": appeal["status"]}, status=202)
+    return json_response({"id": str(appeal["appeal_id"]), "status": appeals.OUTCOME[appeal["status"]]},
+                         status=202)

@@ -1,9 +1,8 @@
 """Statements of reasons and appeals: what a reader is told about their rejected comment, their
-one appeal, and a moderator's decision on it.
+one appeal, and what a moderator's decision on the appeal does to the comment.
 
-An appeal is a review item of its own, shaped like the item kinds of the queue (`AppealKind`
-below has the registry's names: table, id column, current state, settled, applying a
-moderator's decision, the queue's fields), so it can join moderation.queue.kinds as a kind.
+An appeal is a review item of its own kind (moderation.queue.kinds.appeal): listed, claimed and
+decided like any item; `decide` adds what it means for the comment, in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +14,10 @@ import asyncpg
 
 from moderation.appeals.reasons import RejectionReason, policy_of_rules, statement
 from moderation.errors import ApiError, not_found
+from moderation.queue.kinds.appeal import APPEAL
 from moderation.review import learned_spam
 from moderation.review import store as review
+from moderation.review.audit import MODERATED
 
 # Who rejected the comment last and why: the rules (policy from their verdicts) or a moderator
 # (the reason they picked).
@@ -65,7 +66,7 @@ async def reader_view(conn, site_id: str, reasons: list[RejectionReason],
         decision = statement(reasons, rejection.reason_code, rejection.automated,
                              appealable=appeal is None)
     return {"decision": decision, "appeal": None if appeal is None else {
-        "id": str(appeal["appeal_id"]), "status": appeal["status"],
+        "id": str(appeal["appeal_id"]), "status": OUTCOME[appeal["status"]],
         "created_at": appeal["created_at"], "decided_at": appeal["decided_at"]}}
 
 
@@ -74,7 +75,7 @@ SELECT comment_id, status, version, commenter FROM comments
  WHERE site_id = $1 AND comment_id = $2 FOR UPDATE"""
 
 INSERT_APPEAL = """
-INSERT INTO appeals (site_id, comment_id, note, rejected_by) VALUES ($1, $2, $3, $4)
+INSERT INTO appeals (site_id, comment_id, commenter, note, rejected_by) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (site_id, comment_id) DO NOTHING
 RETURNING appeal_id, status, created_at"""
 
@@ -96,113 +97,58 @@ async def file_appeal(conn, site_id: str, comment_id: int, note: str,
         raise ApiError(409, "not_rejected", "only a rejected comment can be appealed",
                        [{"status": comment["status"]}])
     rejection = await last_rejection(conn, site_id, comment_id, comment["version"])
-    appeal = await conn.fetchrow(INSERT_APPEAL, site_id, comment_id, note, rejection.actor)
+    appeal = await conn.fetchrow(INSERT_APPEAL, site_id, comment_id, comment["commenter"], note,
+                                 rejection.actor)
     if appeal is None:
         raise ApiError(409, "already_appealed", "this comment has been appealed already; "
                        "each comment can be appealed once")
     # The note stays with the appeal (erased with the comment), not in the audit.
     await conn.execute(AUDIT_APPEAL, site_id, appeal["appeal_id"], comment["commenter"],
-                       "commenter", "appeal", None, "open", "", rejection.reason_code)
+                       "commenter", "appeal", None, "held", "", rejection.reason_code)
     return appeal
 
 
-# The queue's statuses for appeals: waiting is "held", the outcomes are the comment's.
-STATUS_FOR_QUEUE = {"held": "open", "approved": "reinstated", "rejected": "upheld",
-                    "pending": "none"}
-
-LIST_APPEALS = """
-SELECT a.appeal_id, a.comment_id, a.note, a.status AS appeal_status, a.rejected_by,
-       a.revision AS appeal_revision, a.created_at AS appealed_at,
-       c.comment_id AS id, c.thread, c.parent_id, c.author_name, c.commenter AS person, c.body,
-       c.verified, c.status, c.version, c.revision, 0::real AS priority, c.created_at,
-       NULL::text AS claimed_by
-  FROM appeals a
-  JOIN comments c ON c.site_id = a.site_id AND c.comment_id = a.comment_id
- WHERE a.site_id = $1 AND a.status = $2
-   AND ($4::timestamptz IS NULL OR (a.created_at, a.appeal_id) > ($4, $5::bigint))
- ORDER BY a.created_at, a.appeal_id
- LIMIT $3"""
+# What the reader is told about their appeal, for the queue's statuses of an appeal.
+OUTCOME = {"held": "open", "approved": "reinstated", "rejected": "upheld"}
+# The SPEC's words for a moderator's decision on an appeal, in the queue's.
+ACTIONS = {"reinstate": "approve", "uphold": "reject"}
 
 
-class AppealKind:
-    """Appeals as a kind of review item (the shape of moderation.queue.kinds' ItemKind)."""
-
-    name = "appeal"
-    table = "appeals"
-    id_column = "appeal_id"
-    person_column = "commenter"  # of the appealed comment
-    current = """
-SELECT a.status, a.revision, a.comment_id, a.rejected_by, c.commenter AS person, c.body,
-       c.status AS comment_status
-  FROM appeals a JOIN comments c ON c.site_id = a.site_id AND c.comment_id = a.comment_id
- WHERE a.site_id = $1 AND a.appeal_id = $2"""
-    targets = {"uphold": "upheld", "reinstate": "reinstated"}
-
-    def settled(self, status: str, target: str) -> bool:
-        return status == target
-
-    async def list_items(self, conn, site_id: str, status: str, limit: int,
-                         after: tuple[Any, int] | None, trust_after: int) -> list[dict]:
-        """Appeals in the queue's shape: the appealed comment with its rules' verdicts and its
-        commenter's summary, and the appeal itself."""
-        rows = await conn.fetch(LIST_APPEALS, site_id, STATUS_FOR_QUEUE[status], limit,
-                                *(after or (None, None)))
-        if not rows:
-            return []
-        verdicts = await conn.fetch(review.VERDICTS_OF, site_id, "comment",
-                                    [r["id"] for r in rows], [r["version"] for r in rows])
-        people = sorted({r["person"] for r in rows})
-        summary = await conn.fetch(review.PEOPLE_SUMMARY, site_id, "comment", people)
-        bans = {b["commenter"]: b["banned_until"]
-                for b in await conn.fetch(review.BANS_OF, site_id, people)}
-        return [self.queue_fields(row, review.queue_item("comment", row, verdicts, [], summary,
-                                                         bans, trust_after)) for row in rows]
-
-    def queue_fields(self, row: asyncpg.Record, comment_item: dict) -> dict[str, Any]:
-        return {**comment_item, "kind": self.name, "id": str(row["appeal_id"]),
-                "status": row["appeal_status"], "revision": row["appeal_revision"],
-                "created_at": row["appealed_at"],
-                "appeal": {"comment_id": str(row["comment_id"]), "note": row["note"],
-                           "rejected_by": row["rejected_by"],
-                           "comment_status": row["status"]}}
-
-    async def decide(self, conn, site_id: str, appeal_id: int, action: str, reason: str,
-                     revision: int | None, moderator: str, moderators: int) -> review.Outcome:
-        """A moderator's decision on an appeal, inside the caller's transaction: `reinstate`
-        publishes the comment (as an approval would, teaching the spam model), `uphold` keeps
-        it rejected (a person confirming the rules teaches the model too)."""
-        target = self.targets[action]
-        row = await conn.fetchrow(self.current + " FOR UPDATE OF a", site_id, appeal_id)
-        if row is None or row["comment_status"] == "deleted":
-            raise not_found("appeal")
-        if self.settled(row["status"], target):
-            return review.Outcome(self.name, appeal_id, row["status"], row["revision"], False)
-        if row["status"] != "open" or (revision is not None and revision != row["revision"]):
-            raise ApiError(409, "stale_decision", "this appeal changed since you saw it",
-                           [{"status": row["status"], "revision": row["revision"]}])
-        if row["rejected_by"] == moderator and moderators > 1:
-            raise ApiError(403, "another_moderator",
-                           "you rejected this comment: another moderator decides its appeal")
-        comment_id = row["comment_id"]
-        if action == "reinstate":
-            await review.decide(conn, site_id, "comment", comment_id, "approve", reason, None,
-                                moderator)
-        else:
-            if not await conn.fetchval(review.MODERATED, site_id, comment_id):
-                await learned_spam.train(conn, site_id, row["body"], is_spam=True)
-            await conn.execute(review.AUDIT_DECISION, site_id, "comment", comment_id, moderator,
-                               "uphold", "rejected", "rejected", reason, None)
-        await conn.execute(DECIDE_APPEAL, site_id, appeal_id, target, moderator)
-        await conn.execute(AUDIT_APPEAL, site_id, appeal_id, row["person"], moderator, action,
-                           "open", target, reason, None)
-        return review.Outcome(self.name, appeal_id, target, row["revision"] + 1, True)
+async def decide(conn, site_id: str, appeal_id: int, action: str, reason: str,
+                 revision: int | None, moderator: str) -> review.Outcome:
+    """A moderator's decision on an appeal, inside the caller's transaction: approving it
+    reinstates the comment (published, and the spam model learns it, as any approval teaches
+    it); rejecting it upholds the rejection (a person confirming the rules teaches the model
+    too). Where the site has more than one moderator, not the one who rejected the comment."""
+    row = await conn.fetchrow(APPEAL.current + " FOR UPDATE", site_id, appeal_id)
+    if row is None:
+        raise not_found("appeal")
+    target = review.TARGET[action]
+    if row["status"] != "held" and row["status"] != target:
+        raise ApiError(409, "stale_decision", "this appeal has been decided already",
+                       [{"status": row["status"], "revision": row["revision"]}])
+    if row["status"] == "held" and row["rejected_by"] == moderator and \
+            await moderators_of(conn, site_id) > 1:
+        raise ApiError(403, "another_moderator",
+                       "you rejected this comment: another moderator decides its appeal")
+    outcome = await review.decide(conn, site_id, APPEAL.name, appeal_id, action, reason, revision,
+                                  moderator)
+    if not outcome.changed:
+        return outcome
+    comment_id = row["comment_id"]
+    if action == "approve":
+        await review.decide(conn, site_id, "comment", comment_id, "approve", reason, None,
+                            moderator)
+    else:
+        body = await conn.fetchval(COMMENT_BODY, site_id, comment_id)
+        if not await conn.fetchval(MODERATED, site_id, "comment", comment_id):
+            await learned_spam.train(conn, site_id, body, is_spam=True)
+        await conn.execute(review.AUDIT_DECISION, site_id, "comment", comment_id, moderator,
+                           "uphold", "rejected", "rejected", reason, None)
+    return outcome
 
 
-DECIDE_APPEAL = """
-UPDATE appeals SET status = $3, decided_by = $4, decided_at = now(), revision = revision + 1
- WHERE site_id = $1 AND appeal_id = $2"""
-
-APPEAL = AppealKind()
+COMMENT_BODY = "SELECT body FROM comments WHERE site_id = $1 AND comment_id = $2"
 
 ACTIVE_MODERATORS = """
 SELECT count(*) FROM tokens WHERE site_id = $1 AND revoked_at IS NULL"""

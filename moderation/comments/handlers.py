@@ -172,8 +172,8 @@ async def edit_comment(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentEdit)
     refuse_too_long(site, body.body)
     await comments.edit(request.app[POOL], site.site_id, comment_id, body.body,
-                        site.settings.edit_window_s, request.app[CLOCK]())
-    request.app[NOTIFIER].poke()
+                        site.settings.edit_window_s, request.app[CLOCK](),
+                        request.app[NOTIFIER].poke)
     return json_response({"id": str(comment_id), "status": "pending"}, status=202)
 
 

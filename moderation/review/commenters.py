@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from moderation.db.pool import Connection
 from moderation.errors import not_found
 from moderation.ratings import store as ratings
 from moderation.review import learned_spam
@@ -106,7 +107,7 @@ ERASE_REPORTS = "DELETE FROM reports WHERE site_id = $1 AND reporter = $2"
 ERASE_COMMENTER = "DELETE FROM commenters WHERE site_id = $1 AND commenter = $2"
 
 
-async def profile(conn, site_id: str, commenter: str, trust_after: int, recent: int = 50) -> dict:
+async def profile(conn: Connection, site_id: str, commenter: str, trust_after: int, recent: int = 50) -> dict:
     row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
     counts = await conn.fetch(COUNTS, site_id, commenter)
     if row is None and not counts:
@@ -137,7 +138,7 @@ def ban_state(row) -> dict | None:
             "reason": row["ban_reason"]}
 
 
-async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason: str,
+async def ban(conn: Connection, site_id: str, commenter: str, until: datetime | None, reason: str,
               moderator: str) -> None:
     """Bans until a time, or for good when `until` is None. An anonymous person is a name at an
     address: their addresses are banned with them, or a new name would undo the ban."""
@@ -148,7 +149,7 @@ async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason
     await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "ban", "banned", reason)
 
 
-async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
+async def unban(conn: Connection, site_id: str, commenter: str, moderator: str) -> bool:
     found = await conn.fetchval(UNBAN, site_id, commenter)
     await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
     if found:
@@ -156,7 +157,7 @@ async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
     return bool(found)
 
 
-async def export(conn, site_id: str, commenter: str) -> dict:
+async def export(conn: Connection, site_id: str, commenter: str) -> dict:
     row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
     comments = await conn.fetch(EXPORT_COMMENTS, site_id, commenter)
     rated = await conn.fetch(EXPORT_RATINGS, site_id, commenter)
@@ -179,7 +180,7 @@ async def export(conn, site_id: str, commenter: str) -> dict:
     }
 
 
-async def erase(conn, site_id: str, commenter: str, actor: str) -> dict:
+async def erase(conn: Connection, site_id: str, commenter: str, actor: str) -> dict:
     """Deletes the person's data: their comments (and what the spam model learned from them),
     ratings, reports and bans, and the reasons in the audit of decisions about them; thread counts
     and rating aggregates stay exact."""

@@ -10,6 +10,8 @@ from datetime import datetime
 import asyncpg
 
 from moderation.appeals.reasons import policy_of_rules
+from moderation.queue.kinds import KINDS
+from moderation.review.store import VERDICTS_OF
 
 RECENT_OUTCOMES = 5
 EXCERPT = 280
@@ -49,6 +51,7 @@ async def add_comment_context(conn, site_id: str, items: list[dict]) -> None:
     parent_ids = sorted({int(i["parent_id"]) for i in items if i["parent_id"]})
     parents = {r["comment_id"]: r for r in await conn.fetch(PARENTS_OF, site_id, parent_ids)} \
         if parent_ids else {}
+    await add_appealed_verdicts(conn, site_id, [i for i in items if i.get("appeal")])
     recent = await conn.fetch(RECENT_OF, site_id, sorted({i["commenter"]["id"] for i in items}),
                               [comment_of(i) for i in items], RECENT_OUTCOMES)
     for item in items:
@@ -66,6 +69,19 @@ async def add_comment_context(conn, site_id: str, items: list[dict]) -> None:
             for r in recent if r["commenter"] == item["commenter"]["id"]]
 
 
+async def add_appealed_verdicts(conn, site_id: str, appeals: list[dict]) -> None:
+    """An appeal shows the verdicts of the rules on the comment it contests."""
+    if not appeals:
+        return
+    verdicts = await conn.fetch(VERDICTS_OF, site_id, "comment",
+                                [comment_of(a) for a in appeals],
+                                [a["appeal"]["comment_version"] for a in appeals])
+    for appeal in appeals:
+        appeal["verdicts"] = [{"rule": v["rule"], "action": v["action"], "score": v["score"],
+                               "reason": v["reason"], "details": v["details"] or {}}
+                              for v in verdicts if v["item_id"] == comment_of(appeal)]
+
+
 def suggested_reason(item: dict) -> str:
     """What a moderator would most likely reject the item for: what its readers reported it
     for, else the policy of the rules that held or rejected it."""
@@ -75,12 +91,10 @@ def suggested_reason(item: dict) -> str:
     return policy_of_rules(item["verdicts"], actions=("reject", "hold"))
 
 
-WAITING = """
-SELECT 'comment' AS kind, count(*) AS n FROM comments WHERE site_id = $1 AND status = 'held'
-UNION ALL
-SELECT 'rating', count(*) FROM ratings WHERE site_id = $1 AND status = 'held'
-UNION ALL
-SELECT 'appeal', count(*) FROM appeals WHERE site_id = $1 AND status = 'open'"""
+# Every kind's held items, counted by its review index.
+WAITING = "\nUNION ALL\n".join(
+    f"SELECT '{kind.name}' AS kind, count(*) AS n FROM {kind.table} "
+    "WHERE site_id = $1 AND status = 'held'" for kind in KINDS.values())
 
 
 async def waiting(conn, site_id: str) -> dict[str, int]:

@@ -4,16 +4,17 @@ and the public report endpoint that feeds the queue."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from moderation.appeals import store as appeals
 from moderation.appeals.reasons import RejectionReason
-from moderation.appeals.store import APPEAL, moderators_of
 from moderation.comments import reports
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
+from moderation.queue.kinds import KINDS, kind_named
 from moderation.review import commenters, desk
 from moderation.review import store as review
 from moderation.rules import rules_for
@@ -25,8 +26,10 @@ from moderation.web.middlewares import TOKEN
 from moderation.web.registry import endpoint
 
 CLAIM_SECONDS = 300
-Kind = Literal["comment", "rating"]
-QueueKind = Literal["comment", "rating", "appeal"]
+if TYPE_CHECKING:
+    Kind = str
+else:  # every registered kind, so a new kind needs no change here
+    Kind = Literal[tuple(KINDS)]
 Id = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$")]
 
 
@@ -35,7 +38,7 @@ class Strict(BaseModel):
 
 
 class QueueQuery(Strict):
-    kind: QueueKind = "comment"
+    kind: Kind = "comment"
     status: Literal["held", "pending", "rejected", "approved"] = "held"
     rule: Annotated[str, Field(max_length=64)] | None = None
     order: Literal["oldest", "priority"] = "oldest"
@@ -97,10 +100,11 @@ class AppealFields(BaseModel):
     note: str
     rejected_by: str
     comment_status: str
+    comment_version: int
 
 
 class QueueItem(BaseModel):
-    kind: QueueKind
+    kind: Kind
     id: str
     status: str
     revision: int
@@ -142,7 +146,7 @@ class Decision(Strict):
 
 
 class DecisionOut(BaseModel):
-    kind: QueueKind
+    kind: Kind
     id: str
     status: str
     revision: int
@@ -271,12 +275,8 @@ def moderator(request: web.Request) -> str:
     return review.moderator_name(request[TOKEN])
 
 
-def kind_of(request: web.Request, appeals: bool = True) -> str:
-    """The kind in the path; appeals are decided but not claimed (they wait in the open)."""
-    kind = request.match_info["kind"]
-    if kind not in review.KINDS and not (appeals and kind == APPEAL.name):
-        raise not_found("kind")
-    return kind
+def kind_of(request: web.Request) -> str:
+    return kind_named(request.match_info["kind"]).name
 
 
 def queue_cursor(request: web.Request, query: QueueQuery, item: dict) -> str:
@@ -300,18 +300,11 @@ def open_queue_cursor(request: web.Request, query: QueueQuery):
 async def list_queue(request: web.Request) -> web.Response:
     site = await find_site(request)
     query = parse_query(request, QueueQuery)
-    if query.kind == APPEAL.name:  # appeals wait in the order they came
-        query = query.model_copy(update={"order": "oldest"})
     after = open_queue_cursor(request, query) if query.cursor else None
     async with request.app[POOL].acquire() as conn:
-        if query.kind == APPEAL.name:
-            items = await APPEAL.list_items(conn, site.site_id, query.status, query.limit, after,
-                                            trusted_after(site.settings))
-        else:
-            items = await review.list_items(conn, site.site_id, query.kind, query.status,
-                                            query.rule, query.order, query.limit,
-                                            query.include_claimed, moderator(request), after,
-                                            trusted_after(site.settings))
+        items = await review.list_items(conn, site.site_id, query.kind, query.status, query.rule,
+                                        query.order, query.limit, query.include_claimed,
+                                        moderator(request), after, trusted_after(site.settings))
         if query.kind != "rating":
             await desk.add_comment_context(conn, site.site_id, items)
     next_cursor = queue_cursor(request, query, items[-1]) if len(items) == query.limit else None
@@ -324,8 +317,7 @@ async def list_queue(request: web.Request) -> web.Response:
 async def claim_item(request: web.Request) -> web.Response:
     site = await find_site(request)
     async with request.app[POOL].acquire() as conn:
-        row = await review.claim(conn, site.site_id, kind_of(request, appeals=False),
-                                 item_id(request),
+        row = await review.claim(conn, site.site_id, kind_of(request), item_id(request),
                                  moderator(request), CLAIM_SECONDS)
     return json_response({"claimed_by": row["moderator"], "expires_at": row["expires_at"]})
 
@@ -337,22 +329,35 @@ async def decide_item(request: web.Request) -> web.Response:
     site = await find_site(request)
     kind, target = kind_of(request), item_id(request)
     body = await parse_body(request, Decision)
-    appeal = kind == APPEAL.name
-    if appeal != (body.action in APPEAL.targets):
-        raise ApiError(422, "validation_failed", "the request has invalid fields", [{
-            "field": "action", "type": "action_for_kind",
-            "message": "an appeal is upheld or reinstated; other items are approved or rejected"}])
-    reason_code = known_reason(site, body.reason_code) if body.action == "reject" else None
+    action = queue_action(kind, body.action)
+    reason_code = known_reason(site, body.reason_code) if action == "reject" else None
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        if appeal:
-            outcome = await APPEAL.decide(conn, site.site_id, target, body.action, body.reason,
-                                          body.revision, moderator(request),
-                                          await moderators_of(conn, site.site_id))
-        else:
-            outcome = await review.decide(conn, site.site_id, kind, target, body.action,
-                                          body.reason, body.revision, moderator(request),
-                                          body.ban_commenter, reason_code)
+        outcome = await decide_one(conn, site.site_id, kind, target, action, body.reason,
+                                   body.revision, moderator(request), body.ban_commenter,
+                                   reason_code)
     return json_response(outcome.as_json())
+
+
+def queue_action(kind: str, action: str) -> str:
+    """approve or reject; an appeal may also be reinstated (approved) or upheld (rejected)."""
+    if action in appeals.ACTIONS:
+        if kind != "appeal":
+            raise ApiError(422, "validation_failed", "the request has invalid fields", [{
+                "field": "action", "type": "action_for_kind",
+                "message": "only an appeal is upheld or reinstated; approve or reject this item"}])
+        return appeals.ACTIONS[action]
+    return action
+
+
+async def decide_one(conn, site_id: str, kind: str, target: int, action: str, reason: str,
+                     revision: int | None, moderator_name: str, ban: bool,
+                     reason_code: str | None) -> review.Outcome:
+    """A decision on one item; on an appeal, with what it does to the appealed comment."""
+    if kind == "appeal":
+        return await appeals.decide(conn, site_id, target, action, reason, revision,
+                                    moderator_name)
+    return await review.decide(conn, site_id, kind, target, action, reason, revision,
+                               moderator_name, ban, reason_code)
 
 
 def known_reason(site, code: str | None) -> str | None:
@@ -376,16 +381,17 @@ async def decide_many(request: web.Request) -> web.Response:
     results = []
     async with request.app[POOL].acquire() as conn:
         if body.commenter:
-            for kind in review.KINDS:
+            # Their items, not their appeals: rejecting those would uphold what they contest.
+            for kind in (k for k in KINDS if k != "appeal"):
                 targets += [(kind, found, None)
                             for found in await review.items_of(conn, site.site_id, kind, body.commenter)]
         for kind, target, revision in targets:
             try:
                 async with conn.transaction():
-                    outcome = await review.decide(conn, site.site_id, kind, target, body.action,
-                                                  body.reason, revision, moderator(request),
-                                                  ban=body.ban_commenter and not body.commenter,
-                                                  reason_code=reason_code)
+                    outcome = await decide_one(conn, site.site_id, kind, target, body.action,
+                                               body.reason, revision, moderator(request),
+                                               body.ban_commenter and not body.commenter,
+                                               reason_code)
                 results.append(outcome.as_json())
             except ApiError as exc:  # one stale or missing item does not stop the others
                 results.append({"kind": kind, "id": str(target),
@@ -514,4 +520,4 @@ async def rules_stats(request: web.Request) -> web.Response:
                           "rejection_reasons": [r.model_dump() for r in
                                                 site.settings.rejection_reasons],
                           "rule_names": {kind: [r.name for r in rules_for(kind)]
-                                         for kind in ("comment", "rating")}})
+                                         for kind in KINDS}})

@@ -155,6 +155,6 @@ async def retry_dead_jobs(request: web.Request) -> web.Response:
     site = await find_site(request)
     body = await parse_body(request, RetryJobs)
     count = await queue.retry_dead(request.app[POOL], site.site_id,
-                                   int(body.job_id) if body.job_id else None)
-    request.app[NOTIFIER].poke()
+                                   int(body.job_id) if body.job_id else None,
+                                   request.app[NOTIFIER].poke)
     return json_response({"queued": count})

@@ -4,7 +4,8 @@ decides, the reader sees the outcome, the audit and the spam model follow."""
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from tests.review.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
+from tests.helpers import bearer
+from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
 
 async def own(client, site, comment: dict) -> dict:
@@ -73,23 +74,27 @@ async def test_reject_with_a_reason_reinstated_on_appeal_by_another_moderator(ma
     assert seen["appeal"]["status"] == "open" and seen["decision"]["appealable"] is False
 
     [item] = await queue(client, site, max_, "kind=appeal")
-    assert item["id"] == appeal_id and item["kind"] == "appeal" and item["status"] == "open"
+    # An item of its own kind, waiting ("held") like any; with the comment, its rules' verdicts
+    # and its article.
+    assert item["id"] == appeal_id and item["kind"] == "appeal" and item["status"] == "held"
     assert item["appeal"] == {"comment_id": held["id"], "rejected_by": "moderator:mona",
                               "note": "It criticised the article, not a person.",
-                              "comment_status": "rejected"}
+                              "comment_status": "rejected", "comment_version": 1}
     assert item["body"] == HELD_TEXT and item["thread"]["slug"] == "pub"
+    assert "suspect_words" in [v["rule"] for v in item["verdicts"]]
     waiting = await (await client.get(f"/v1/sites/{site}/queue/waiting", headers=bearer(max_))).json()
     assert waiting["appeal"] == 1
 
     decide = f"/v1/sites/{site}/queue/appeal/{appeal_id}/decision"
-    wrong = await client.post(decide, json={"action": "approve"}, headers=bearer(max_))
+    wrong = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
+                              json={"action": "reinstate"}, headers=bearer(max_))
     assert wrong.status == 422
     own_case = await client.post(decide, json={"action": "reinstate"}, headers=bearer(mona))
     assert own_case.status == 403 and (await own_case.json())["error"]["code"] == "another_moderator"
     done = await client.post(decide, json={"action": "reinstate", "revision": item["revision"]},
                              headers=bearer(max_))
     assert done.status == 200, await done.text()
-    assert (await done.json())["status"] == "reinstated"
+    assert (await done.json())["status"] == "approved"  # the appeal granted
     repeat = await client.post(decide, json={"action": "reinstate"}, headers=bearer(max_))
     assert (await repeat.json())["changed"] is False
     late = await client.post(decide, json={"action": "uphold"}, headers=bearer(max_))
@@ -105,7 +110,11 @@ async def test_reject_with_a_reason_reinstated_on_appeal_by_another_moderator(ma
     audit = await (await client.get(f"/v1/sites/{site}/audit?kind=appeal",
                                     headers=bearer(max_))).json()
     assert [(a["actor"], a["action"], a["to_status"]) for a in audit["items"]] == [
-        ("moderator:max", "reinstate", "reinstated"), ("commenter", "appeal", "open")]
+        ("moderator:max", "approve", "approved"), ("commenter", "appeal", "held")]
+    comment_audit = await (await client.get(f"/v1/sites/{site}/audit?kind=comment&actor=moderators",
+                                            headers=bearer(max_))).json()
+    assert [(a["actor"], a["action"], a["to_status"]) for a in comment_audit["items"]] == [
+        ("moderator:max", "approve", "approved"), ("moderator:mona", "reject", "rejected")]
     assert await queue(client, site, max_, "kind=appeal") == []
 
 
@@ -122,13 +131,13 @@ async def test_upholding_a_rules_rejection_teaches_the_model(make_client, pool, 
     done = await client.post(f"/v1/sites/{site}/queue/appeal/{appeal_id}/decision",
                              json={"action": "uphold", "reason": "still an ad"},
                              headers=bearer(mona))
-    assert (await done.json())["status"] == "upheld"
+    assert (await done.json())["status"] == "rejected"  # the appeal refused: upheld
     assert await spam_totals(pool, site) == (1, 0)
     seen = await own(client, site, bot)
     assert seen["status"] == "rejected" and seen["appeal"]["status"] == "upheld"
     assert seen["decision"]["appealable"] is False
     [upheld] = await queue(client, site, mona, "kind=appeal&status=rejected")
-    assert upheld["status"] == "upheld"
+    assert upheld["status"] == "rejected"
 
 
 async def test_only_a_rejected_comment_is_appealed_and_within_the_rate_limit(make_client, pool,

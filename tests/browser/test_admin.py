@@ -9,7 +9,8 @@ import re
 from playwright.async_api import expect
 
 from moderation.sites import store as sites
-from tests.review.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
+from tests.helpers import bearer
+from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
 
 async def open_admin(page, client, site: str, token: str) -> None:

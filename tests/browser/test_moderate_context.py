@@ -6,7 +6,8 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from tests.browser.test_moderate import items, open_queue
-from tests.review.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
+from tests.helpers import bearer
+from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
 
 async def test_article_parent_and_recent_outcomes_are_shown(page, make_client, pool, site,

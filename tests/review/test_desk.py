@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from moderation.sites import store as sites
-from tests.review.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
+from tests.helpers import bearer
+from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
 
 async def test_queue_items_carry_the_article_the_parent_and_recent_outcomes(make_client, pool,

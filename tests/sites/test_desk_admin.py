@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from tests.web.test_auth_and_cors import bearer
+from tests.helpers import bearer
 
 
 async def test_patch_changes_only_the_fields_given_and_put_still_replaces(client, site, pool):

@@ -321,9 +321,9 @@
     const person = item.commenter;
     const decisions = appeal
       ? [el("button", { type: "button", className: "approve", onclick: () => decide(index, "approve"),
-          disabled: item.status === "reinstated" ? true : null }, "Reinstate"),
+          disabled: item.status === "approved" ? true : null }, "Reinstate"),
         el("button", { type: "button", className: "reject", onclick: () => decide(index, "reject"),
-          disabled: item.status === "upheld" ? true : null }, "Uphold")]
+          disabled: item.status === "rejected" ? true : null }, "Uphold")]
       : [el("button", { type: "button", className: "approve", onclick: () => decide(index, "approve"),
           disabled: item.status === "approved" ? true : null }, "Approve"),
         el("button", { type: "button", className: "reject", onclick: () => decide(index, "reject"),
@@ -405,7 +405,6 @@
   // Opening an item reserves it for a few minutes (renewed before the server's claim runs out);
   // someone else's claim is shown, not an error, and looked at again a minute later.
   async function claim(item) {
-    if (item.kind === "appeal") return;  // appeals wait in the open: another moderator decides
     const k = key(item);
     const known = state.claims.get(k);
     if (known && Date.now() - known.at < (known.holder ? OTHER_CLAIM_MS : OWN_CLAIM_MS)) return;
@@ -601,12 +600,7 @@
       renderBulk();
     });
     for (const id of ["filter-kind", "filter-status", "filter-rule", "filter-order"])
-      $(id).addEventListener("change", () => {
-        state.checked.clear();
-        state.selected = -1;
-        document.querySelector(".bulk").hidden = filters().kind === "appeal";
-        reload();
-      });
+      $(id).addEventListener("change", () => { state.checked.clear(); state.selected = -1; reload(); });
     document.addEventListener("keydown", onKey);
     const saved = sessionStorage.getItem(SESSION_KEY);
     if (saved) {

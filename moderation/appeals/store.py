@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from moderation.appeals.reasons import RejectionReason, policy_of_rules, statement
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.errors import ApiError, not_found
 from moderation.queue.kinds.appeal import APPEAL
 from moderation.review import learned_spam
@@ -46,16 +47,16 @@ class Rejection:
         return not self.actor.startswith("moderator:")
 
 
-async def last_rejection(conn, site_id: str, comment_id: int, version: int) -> Rejection:
+async def last_rejection(conn: ConnectionOrPool, site_id: str, comment_id: int, version: int) -> Rejection:
     row = await conn.fetchrow(LAST_REJECTION, site_id, comment_id)
-    actor = row["actor"] if row else "rules"
-    if actor.startswith("moderator:"):
-        return Rejection(actor, row["reason_code"] or "other")
+    if row is not None and row["actor"].startswith("moderator:"):
+        return Rejection(row["actor"], row["reason_code"] or "other")
+    actor = row["actor"] if row is not None else "rules"
     verdicts = await conn.fetch(REJECTING_VERDICTS, site_id, comment_id, version)
     return Rejection(actor, policy_of_rules([dict(v) for v in verdicts]))
 
 
-async def reader_view(conn, site_id: str, reasons: list[RejectionReason],
+async def reader_view(conn: ConnectionOrPool, site_id: str, reasons: list[RejectionReason],
                       comment: asyncpg.Record) -> dict[str, Any]:
     """For the author of `comment` (a row with comment_id, status, version): the statement of
     reasons while it is rejected, and their appeal with its outcome."""
@@ -85,7 +86,7 @@ INSERT INTO audit (site_id, kind, item_id, commenter, actor, action, from_status
 VALUES ($1, 'appeal', $2, $3, $4, $5, $6, $7, $8, $9)"""
 
 
-async def file_appeal(conn, site_id: str, comment_id: int, note: str,
+async def file_appeal(conn: Connection, site_id: str, comment_id: int, note: str,
                       commenter: str | None = None) -> asyncpg.Record:
     """The author's one appeal of a rejected comment, inside the caller's transaction; with
     `commenter` (an account), only that commenter's comment is theirs to appeal."""
@@ -114,7 +115,7 @@ OUTCOME = {"held": "open", "approved": "reinstated", "rejected": "upheld"}
 ACTIONS = {"reinstate": "approve", "uphold": "reject"}
 
 
-async def decide(conn, site_id: str, appeal_id: int, action: str, reason: str,
+async def decide(conn: Connection, site_id: str, appeal_id: int, action: str, reason: str,
                  revision: int | None, moderator: str) -> review.Outcome:
     """A moderator's decision on an appeal, inside the caller's transaction: approving it
     reinstates the comment (published, and the spam model learns it, as any approval teaches
@@ -154,6 +155,6 @@ ACTIVE_MODERATORS = """
 SELECT count(*) FROM tokens WHERE site_id = $1 AND revoked_at IS NULL"""
 
 
-async def moderators_of(conn, site_id: str) -> int:
+async def moderators_of(conn: ConnectionOrPool, site_id: str) -> int:
     """How many people hold a token of the site (moderators and admins both decide)."""
     return await conn.fetchval(ACTIVE_MODERATORS, site_id)

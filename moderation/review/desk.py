@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 
 from moderation.appeals.reasons import policy_of_rules
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.queue.kinds import KINDS
 from moderation.review.store import VERDICTS_OF
 
@@ -41,7 +42,7 @@ def comment_of(item: dict) -> int:
     return int(item["appeal"]["comment_id"] if item.get("appeal") else item["id"])
 
 
-async def add_comment_context(conn, site_id: str, items: list[dict]) -> None:
+async def add_comment_context(conn: Connection, site_id: str, items: list[dict]) -> None:
     """Gives each comment of a queue page its article, the comment it answers and its
     commenter's recent outcomes, in three statements for the whole page."""
     if not items:
@@ -69,7 +70,7 @@ async def add_comment_context(conn, site_id: str, items: list[dict]) -> None:
             for r in recent if r["commenter"] == item["commenter"]["id"]]
 
 
-async def add_appealed_verdicts(conn, site_id: str, appeals: list[dict]) -> None:
+async def add_appealed_verdicts(conn: Connection, site_id: str, appeals: list[dict]) -> None:
     """An appeal shows the verdicts of the rules on the comment it contests."""
     if not appeals:
         return
@@ -97,7 +98,7 @@ WAITING = "\nUNION ALL\n".join(
     "WHERE site_id = $1 AND status = 'held'" for kind in KINDS.values())
 
 
-async def waiting(conn, site_id: str) -> dict[str, int]:
+async def waiting(conn: ConnectionOrPool, site_id: str) -> dict[str, int]:
     """Exactly how many items wait for a moderator, per kind (index-only counts)."""
     return {r["kind"]: r["n"] for r in await conn.fetch(WAITING, site_id)}
 
@@ -120,7 +121,7 @@ def name_prefix(text: str) -> str:
     return escaped + "%"
 
 
-async def find_people(conn, site_id: str, text: str, limit: int) -> list[dict]:
+async def find_people(conn: ConnectionOrPool, site_id: str, text: str, limit: int) -> list[dict]:
     text = text.strip()
     rows = await conn.fetch(FIND_PEOPLE, site_id, text, name_prefix(text), limit)
     return [{"id": r["commenter"], "name": r["name"], "email": r["email"],
@@ -147,7 +148,7 @@ SELECT f.rule, f.day, count(*) AS fired,
  GROUP BY f.rule, f.day ORDER BY f.rule, f.day"""
 
 
-async def rule_activity(conn, site_id: str, days: int) -> list[dict]:
+async def rule_activity(conn: ConnectionOrPool, site_id: str, days: int) -> list[dict]:
     """Per rule: totals over the period and one point a day, for the admin page's chart."""
     by_rule: dict[str, dict] = {}
     for r in await conn.fetch(RULE_ACTIVITY, site_id, days):
@@ -172,7 +173,7 @@ SELECT audit_id, kind, item_id, commenter, actor, action, from_status, to_status
    AND ($8::timestamptz IS NULL OR created_at < $8)
  ORDER BY audit_id DESC LIMIT $3"""
 
-async def audit_page(conn, site_id: str, before: int | None, limit: int, actor: str | None,
+async def audit_page(conn: ConnectionOrPool, site_id: str, before: int | None, limit: int, actor: str | None,
                      action: str | None, kind: str | None, since: datetime | None,
                      until: datetime | None) -> list[asyncpg.Record]:
     """Newest first; `before` is the last audit id of the previous page; each filter optional."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from moderation.appeals import store as appeals
 from moderation.appeals.reasons import RejectionReason
 from moderation.comments import reports
+from moderation.db.pool import Connection
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
 from moderation.queue.kinds import KINDS, kind_named
@@ -349,7 +350,7 @@ def queue_action(kind: str, action: str) -> str:
     return action
 
 
-async def decide_one(conn, site_id: str, kind: str, target: int, action: str, reason: str,
+async def decide_one(conn: Connection, site_id: str, kind: str, target: int, action: str, reason: str,
                      revision: int | None, moderator_name: str, ban: bool,
                      reason_code: str | None) -> review.Outcome:
     """A decision on one item; on an appeal, with what it does to the appealed comment."""

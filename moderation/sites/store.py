@@ -75,7 +75,7 @@ async def save_settings(conn: ConnectionOrPool, site_id: str, settings: SiteSett
 SELECT_SETTINGS_FOR_UPDATE = "SELECT settings FROM sites WHERE site_id = $1 FOR UPDATE"
 
 
-async def patch_settings(pool, site_id: str, changes: dict) -> SiteSettings | None:
+async def patch_settings(pool: asyncpg.Pool, site_id: str, changes: dict) -> SiteSettings | None:
     """Applies a merge patch to the stored settings (not a cached copy) under the row's lock, so
     two admins changing different fields both keep their change; None when there is no such
     site; pydantic's ValidationError, with nothing stored, when the result is invalid."""
@@ -142,12 +142,13 @@ UPDATE tokens SET revoked_at = now() WHERE site_id = $1 AND token_id = $2 AND re
 RETURNING token_id"""
 
 
-async def list_tokens(conn, site_id: str) -> list[asyncpg.Record]:
+async def list_tokens(conn: ConnectionOrPool, site_id: str) -> list[asyncpg.Record]:
     """The site's active tokens, by who holds them (never the tokens themselves)."""
     return await conn.fetch(LIST_TOKENS, site_id)
 
 
-async def issue_token(conn, site_id: str, role: str, label: str) -> tuple[str, asyncpg.Record]:
+async def issue_token(conn: ConnectionOrPool, site_id: str, role: str,
+                      label: str) -> tuple[str, asyncpg.Record]:
     """Like create_token, also answering the new token's listing row."""
     token = new_api_token(site_id)
     try:
@@ -155,10 +156,11 @@ async def issue_token(conn, site_id: str, role: str, label: str) -> tuple[str, a
                                   token_label(label))
     except asyncpg.UniqueViolationError:
         raise TokenLabelTaken(label) from None
+    assert row is not None  # INSERT … RETURNING
     return token, row
 
 
-async def revoke_token_id(conn, site_id: str, token_id: int) -> bool:
+async def revoke_token_id(conn: ConnectionOrPool, site_id: str, token_id: int) -> bool:
     return await conn.fetchval(REVOKE_TOKEN_BY_ID, site_id, token_id) is not None
 
 

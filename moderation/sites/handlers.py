@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from moderation.errors import ApiError, not_found, validation_details
 from moderation.queue import jobs as queue
@@ -66,9 +66,12 @@ async def put_settings(request: web.Request) -> web.Response:
     return json_response(settings.model_dump(mode="json"))
 
 
-class SettingsPatch(RootModel[dict[str, Any]]):
-    """Only the fields that change, as a JSON merge patch: nested objects (rules, rate_limits)
-    merge key by key, null puts a field back to its default, lists are replaced."""
+# Only the fields that change, as a JSON merge patch: nested objects (rules, rate_limits) merge
+# key by key, null puts a field back to its default, lists are replaced. Each field is checked
+# in the merged document (SiteSettings); unknown fields are refused here.
+PATCHABLE: dict[str, Any] = {name: (Any, Field(default=None, description=field.description))
+                             for name, field in SiteSettings.model_fields.items()}
+SettingsPatch = create_model("SettingsPatch", __config__=ConfigDict(extra="forbid"), **PATCHABLE)
 
 
 @endpoint("PATCH", "/v1/sites/{site}/settings", "Change only the settings given", "admin",
@@ -78,7 +81,8 @@ async def patch_settings(request: web.Request) -> web.Response:
     site = await find_site(request)
     changes = await parse_body(request, SettingsPatch)
     try:
-        settings = await sites.patch_settings(request.app[POOL], site.site_id, changes.root)
+        settings = await sites.patch_settings(request.app[POOL], site.site_id,
+                                              changes.model_dump(exclude_unset=True))
     except ValidationError as exc:
         raise ApiError(422, "validation_failed", "the settings have invalid fields",
                        validation_details(exc)) from None

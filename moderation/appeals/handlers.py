@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from moderation.appeals import store as appeals
 from moderation.errors import ApiError
 from moderation.identity.sso import verify_sso_token
+from moderation.queue.kinds.appeal import OUTCOME
 from moderation.web import rate_limits
 from moderation.web.http import client_address, find_site, item_id, json_response, parse_body
 from moderation.web.keys import CLOCK, POOL, SIGNER
@@ -59,5 +60,5 @@ async def appeal_comment(request: web.Request) -> web.Response:
                          "message": "say in a few words why the comment should be published"}])
     async with request.app[POOL].acquire() as conn, conn.transaction():
         appeal = await appeals.file_appeal(conn, site.site_id, comment_id, note, commenter)
-    return json_response({"id": str(appeal["appeal_id"]), "status": appeals.OUTCOME[appeal["status"]]},
+    return json_response({"id": str(appeal["appeal_id"]), "status": OUTCOME[appeal["status"]]},
                          status=202)

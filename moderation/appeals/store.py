@@ -15,7 +15,7 @@ import asyncpg
 from moderation.appeals.reasons import RejectionReason, policy_of_rules, statement
 from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.errors import ApiError, not_found
-from moderation.queue.kinds.appeal import APPEAL
+from moderation.queue.kinds.appeal import APPEAL, OUTCOME
 from moderation.review import learned_spam
 from moderation.review import store as review
 from moderation.review.audit import MODERATED
@@ -109,8 +109,6 @@ async def file_appeal(conn: Connection, site_id: str, comment_id: int, note: str
     return appeal
 
 
-# What the reader is told about their appeal, for the queue's statuses of an appeal.
-OUTCOME = {"held": "open", "approved": "reinstated", "rejected": "upheld"}
 # The SPEC's words for a moderator's decision on an appeal, in the queue's.
 ACTIONS = {"reinstate": "approve", "uphold": "reject"}
 

@@ -4,6 +4,7 @@ decides, the reader sees the outcome, the audit and the spam model follow."""
 from __future__ import annotations
 
 from moderation.sites import store as sites
+from tests.factories import SSO_SECRET, sso_token
 from tests.helpers import bearer
 from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
@@ -156,3 +157,49 @@ async def test_only_a_rejected_comment_is_appealed_and_within_the_rate_limit(mak
     assert (await appeal(client, site, fine)).status == 409
     refused = await appeal(client, site, fine)
     assert refused.status == 429 and refused.headers["Retry-After"]
+
+
+async def test_a_verified_reader_appeals_with_their_account(make_client, pool, site):
+    client = await make_client(workers=0)
+    mona, _ = await setup_site(pool, site)
+    await sites.set_sso_secret(pool, site, SSO_SECRET)
+    posted = await client.post(f"/v1/sites/{site}/threads/t/comments", json={
+        "body": HELD_TEXT, "sso_token": sso_token(site, sub="ray")})
+    comment = await posted.json()
+    await decide_all(pool)
+    await client.post(f"/v1/sites/{site}/queue/comment/{comment['id']}/decision",
+                      json={"action": "reject", "reason_code": "abuse"}, headers=bearer(mona))
+    url = f"/v1/sites/{site}/comments/{comment['id']}/appeal"
+    someone_else = await client.post(url, json={"note": "mine!", "sso_token": sso_token(site, sub="eve")})
+    assert someone_else.status == 404
+    forged = await client.post(url, json={"note": "mine!", "sso_token": sso_token(site, secret="x" * 40,
+                                                                                   sub="ray")})
+    assert forged.status == 401
+    mine = await client.post(url, json={"note": "Harsh, but about the article.",
+                                        "sso_token": sso_token(site, sub="ray")})
+    assert mine.status == 202 and (await mine.json())["status"] == "open"
+
+
+async def test_an_appeal_is_exported_and_erased_with_its_author(make_client, pool, site):
+    client = await make_client(workers=0)
+    mona, admin = await setup_site(pool, site)
+    held = await post(client, site, HELD_TEXT)
+    await decide_all(pool)
+    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
+                      json={"action": "reject", "reason_code": "abuse"}, headers=bearer(mona))
+    await appeal(client, site, held, note="My own words, my own note.")
+    [item] = await queue(client, site, mona, "kind=appeal")
+    await client.post(f"/v1/sites/{site}/queue/appeal/{item['id']}/decision",
+                      json={"action": "uphold", "reason": "quotes the insult again"},
+                      headers=bearer(await sites.create_token(pool, site, "moderator", "max")))
+    person = item["commenter"]["id"]
+    exported = await (await client.get(f"/v1/sites/{site}/commenters/{person}/export",
+                                       headers=bearer(admin))).json()
+    assert [(a["note"], a["status"]) for a in exported["appeals"]] == [
+        ("My own words, my own note.", "upheld")]
+    assert (await client.delete(f"/v1/sites/{site}/commenters/{person}",
+                                headers=bearer(admin))).status == 200
+    assert await pool.fetchval("SELECT count(*) FROM appeals WHERE site_id = $1", site) == 0
+    reasons = await pool.fetch("SELECT commenter, reason FROM audit WHERE site_id = $1 "
+                               "AND kind = 'appeal'", site)
+    assert reasons and all(r["reason"] == "" and r["commenter"] is None for r in reasons)

@@ -108,6 +108,7 @@ async def test_another_sites_admin_gets_404_on_the_desk(client, new_site, pool):
             ("POST", f"/v1/sites/{mine}/tokens", {"role": "admin", "label": "eve"}),
             ("DELETE", f"/v1/sites/{mine}/tokens/{listed[0]['id']}", None),
             ("GET", f"/v1/sites/{mine}/commenters?q=a", None),
+            ("GET", f"/v1/sites/{mine}/rules", None),
             ("GET", f"/v1/sites/{mine}/queue/waiting", None),
             ("GET", f"/v1/sites/{mine}/queue?kind=appeal", None),
             ("POST", f"/v1/sites/{mine}/queue/appeal/1/decision", {"action": "reinstate"})]:

@@ -12,6 +12,9 @@ import asyncpg
 from moderation.db.pool import Connection
 from moderation.judging.pipeline import Judgement
 
+# What the author is told of their appeal, for its status in the queue's words.
+OUTCOME = {"held": "open", "approved": "reinstated", "rejected": "upheld"}
+
 # The appealed comment's columns, read beside the appeal (alias i) for the review listing.
 COMMENT_COLUMN = ("(SELECT c.{column} FROM comments c WHERE c.site_id = i.site_id "
                   "AND c.comment_id = i.comment_id) AS {alias}")

@@ -12,7 +12,8 @@ import asyncpg
 from moderation.appeals.reasons import policy_of_rules
 from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.queue.kinds import KINDS
-from moderation.review.store import VERDICTS_OF
+from moderation.review.store import PEOPLE_SUMMARIES, VERDICTS_OF
+from moderation.rules.commenter import is_trusted
 
 RECENT_OUTCOMES = 5
 EXCERPT = 280
@@ -42,7 +43,8 @@ def comment_of(item: dict) -> int:
     return int(item["appeal"]["comment_id"] if item.get("appeal") else item["id"])
 
 
-async def add_comment_context(conn: Connection, site_id: str, items: list[dict]) -> None:
+async def add_comment_context(conn: Connection, site_id: str, items: list[dict],
+                              trust_after: int) -> None:
     """Gives each comment of a queue page its article, the comment it answers and its
     commenter's recent outcomes, in three statements for the whole page."""
     if not items:
@@ -52,7 +54,7 @@ async def add_comment_context(conn: Connection, site_id: str, items: list[dict])
     parent_ids = sorted({int(i["parent_id"]) for i in items if i["parent_id"]})
     parents = {r["comment_id"]: r for r in await conn.fetch(PARENTS_OF, site_id, parent_ids)} \
         if parent_ids else {}
-    await add_appealed_verdicts(conn, site_id, [i for i in items if i.get("appeal")])
+    await add_appealed_comments(conn, site_id, [i for i in items if i.get("appeal")], trust_after)
     recent = await conn.fetch(RECENT_OF, site_id, sorted({i["commenter"]["id"] for i in items}),
                               [comment_of(i) for i in items], RECENT_OUTCOMES)
     for item in items:
@@ -70,10 +72,19 @@ async def add_comment_context(conn: Connection, site_id: str, items: list[dict])
             for r in recent if r["commenter"] == item["commenter"]["id"]]
 
 
-async def add_appealed_verdicts(conn: Connection, site_id: str, appeals: list[dict]) -> None:
-    """An appeal shows the verdicts of the rules on the comment it contests."""
+async def add_appealed_comments(conn: Connection, site_id: str, appeals: list[dict],
+                                trust_after: int) -> None:
+    """An appeal shows the verdicts of the rules on the comment it contests, and its author as
+    a commenter: their comments per status, and their trust."""
     if not appeals:
         return
+    people = sorted({a["commenter"]["id"] for a in appeals})
+    counts = await conn.fetch(PEOPLE_SUMMARIES["comment"], site_id, people)
+    for appeal in appeals:
+        person = appeal["commenter"]
+        person["counts"] = {c["status"]: c["n"] for c in counts if c["person"] == person["id"]}
+        person["trusted"] = is_trusted(person["counts"].get("approved", 0),
+                                       person["counts"].get("rejected", 0), trust_after)
     verdicts = await conn.fetch(VERDICTS_OF, site_id, "comment",
                                 [comment_of(a) for a in appeals],
                                 [a["appeal"]["comment_version"] for a in appeals])

@@ -307,7 +307,8 @@ async def list_queue(request: web.Request) -> web.Response:
                                         query.order, query.limit, query.include_claimed,
                                         moderator(request), after, trusted_after(site.settings))
         if query.kind != "rating":
-            await desk.add_comment_context(conn, site.site_id, items)
+            await desk.add_comment_context(conn, site.site_id, items,
+                                           trusted_after(site.settings))
     next_cursor = queue_cursor(request, query, items[-1]) if len(items) == query.limit else None
     return json_response({"items": items, "next_cursor": next_cursor})
 

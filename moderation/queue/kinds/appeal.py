@@ -39,7 +39,8 @@ class AppealKind:
     table = "appeals"
     id_column = "appeal_id"
     person_column = "commenter"
-    # No job ever names an appeal (jobs.kind allows comment and rating): never matches.
+    # No rule judges an appeal, so no job names one and the claim leaves it out
+    # (moderation.queue.kinds.CLAIM); the columns are what the protocol asks, typed.
     claim_columns = """x.created_at, x.commenter AS person, NULL::bytea AS ip_hash, false AS verified,
              NULL::text AS thread, NULL::bigint AS parent_id, ''::text AS body, NULL::jsonb AS signals,
              NULL::bigint AS text_hash, NULL::text AS author, NULL::smallint AS score"""

@@ -141,6 +141,9 @@ async def test_tokens_are_created_and_revoked(page, make_client, pool, site):
     await confirm(page, "Revoke the token of Max Mustermann", "Revoke")
     await expect(tokens).not_to_contain_text("Max Mustermann")
     assert (await client.get(f"/v1/sites/{site}/queue", headers=bearer(token))).status == 401
+    # The admin token moderates too: the link to the queue opens it signed in.
+    await page.get_by_role("link", name="Review queue").click()
+    await expect(page.get_by_role("region", name="Review queue")).to_be_visible()
 
 
 async def test_a_commenter_is_found_banned_and_unbanned(page, make_client, pool, site):

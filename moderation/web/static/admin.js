@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const SESSION_KEY = "moderation.admin";
+  const QUEUE_SESSION_KEY = "moderation.session";  // /moderate's
   const DRY_RUN_LIMIT = 10000;
   const RATE_WRITES = { comment: "Comments", rating: "Ratings", report: "Reports", vote: "Votes", appeal: "Appeals" };
   // Settings with a place of their own in the form; any other simple setting is listed generically.
@@ -59,6 +60,8 @@
       $("sign-in-button").disabled = false;
     }
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
+    // An admin token moderates too: the "Review queue" link opens /moderate signed in.
+    if (!sessionStorage.getItem(QUEUE_SESSION_KEY)) sessionStorage.setItem(QUEUE_SESSION_KEY, JSON.stringify(state.session));
     $("token").value = "";
     start();
   }

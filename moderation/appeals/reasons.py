@@ -78,6 +78,6 @@ def statement(reasons: list[RejectionReason], code: str | None, automated: bool,
            else "A moderator decided this.")
     how = (" If you think this is a mistake, you can appeal once, with a note: a moderator "
            "(another one than who decided) will look at it again." if appealable else "")
-    return {"reason_code": reason.code, "reason": reason.label,
+    return {"reason_code": reason.code, "reason": reason.label, "policy": reason.explanation,
             "explanation": f"{reason.label}. {reason.explanation} {who}{how}",
             "automated": automated, "appealable": appealable}

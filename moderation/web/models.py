@@ -70,8 +70,10 @@ class CommentOut(BaseModel):
 class StatementOfReasons(BaseModel):
     reason_code: str = Field(description="the site's rejection reason, e.g. spam, abuse")
     reason: str = Field(description="the reason's label")
-    explanation: str = Field(description="the statement a reader is shown: policy, who decided, "
-                                         "how to appeal")
+    policy: str = Field(description="the reason's explanation, as the site wrote it")
+    explanation: str = Field(description="the whole statement in English: the policy, who "
+                                         "decided, how to appeal (the widget composes it in "
+                                         "its reader's language from the other fields)")
     automated: bool = Field(description="decided by the rules rather than by a person")
     appealable: bool
 

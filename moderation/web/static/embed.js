@@ -38,6 +38,8 @@
       invalid: "{field}: {msg}", failed: "Sorry, that didn't work ({msg}). Your text is still here.",
       verified: "Verified", edited: "edited",
       notPublished: "Not published: {reason}", appeal: "Appeal this decision",
+      byFilters: "Our automatic filters decided this.", byModerator: "A moderator decided this.",
+      canAppeal: "If you think this is a mistake, you can appeal once, with a note: another moderator will look at it.",
       appealLabel: "Why should your comment be published?", sendAppeal: "Send appeal",
       appealSent: "Your appeal was sent. A moderator will look at your comment again.",
       appealOpen: "Your appeal is being reviewed.", appealUpheld: "Your appeal was reviewed: the decision stands.",
@@ -68,6 +70,8 @@
       invalid: "{field}: {msg}", failed: "Das hat leider nicht geklappt ({msg}). Ihr Text bleibt erhalten.",
       verified: "Verifiziert", edited: "bearbeitet",
       notPublished: "Nicht veröffentlicht: {reason}", appeal: "Einspruch einlegen",
+      byFilters: "Das haben unsere automatischen Filter entschieden.", byModerator: "Das hat ein Moderator entschieden.",
+      canAppeal: "Wenn Sie das für einen Fehler halten, können Sie einmal Einspruch mit einer Begründung einlegen: Ein anderer Moderator prüft ihn.",
       appealLabel: "Warum sollte Ihr Kommentar veröffentlicht werden?", sendAppeal: "Einspruch senden",
       appealSent: "Ihr Einspruch wurde gesendet. Ein Moderator prüft Ihren Kommentar erneut.",
       appealOpen: "Ihr Einspruch wird geprüft.", appealUpheld: "Ihr Einspruch wurde geprüft: Die Entscheidung bleibt bestehen.",
@@ -661,7 +665,9 @@
     article.classList.add("m-rejected");
     article.querySelector(".m-status").textContent = decision ? this.t("notPublished", { reason: decision.reason }) : this.t("rejected");
     var note = article.querySelector(".m-note");
-    note.textContent = decision ? decision.explanation : "";
+    // The site's own words for its policy, the rest in the reader's language.
+    note.textContent = decision ? [decision.policy, this.t(decision.automated ? "byFilters" : "byModerator"),
+      decision.appealable ? this.t("canAppeal") : ""].join(" ").trim() : "";
     var old = article.querySelector(".m-appeal");
     if (old) old.remove();
     var box = el("div", { class: "m-appeal" });

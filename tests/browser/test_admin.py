@@ -212,3 +212,25 @@ async def test_rules_at_work_audit_filters_and_the_embed_snippet(page, make_clie
     await expect(page.locator("#sso-secret-value")).to_have_text(re.compile(r"^\S{40,}$"))
     assert (await sites.fetch_site(pool, site)).sso_secret == \
         await page.locator("#sso-secret-value").text_content()
+
+
+async def test_markup_in_people_and_the_audit_stays_text(page, make_client, pool, site):
+    client = await make_client(workers=0)
+    mona, admin = await setup_site(pool, site)
+    name = '<img src=x onerror="alert(1)">Eve'
+    posted = await post(client, site, HELD_TEXT + ' <script>alert(2)</script>', name=name)
+    await decide_all(pool)
+    await client.post(f"/v1/sites/{site}/queue/comment/{posted['id']}/decision",
+                      json={"action": "reject", "reason": "<b onmouseover=alert(3)>rude</b>"},
+                      headers=bearer(mona))
+    await open_admin(page, client, site, admin)
+    await page.get_by_role("tab", name="People").click()
+    await page.get_by_label("Name, email or id").fill("<img")
+    await page.get_by_role("button", name="Find").click()
+    await page.get_by_role("list", name="Commenters found").get_by_role("button", name=name).click()
+    await expect(page.locator("#person-name")).to_have_text(name)
+    await expect(page.locator("#person-history")).to_contain_text("<script>alert(2)</script>")
+    await page.get_by_role("tab", name="Rules at work").click()
+    await expect(page.get_by_role("table", name="Audit log")).to_contain_text(
+        "<b onmouseover=alert(3)>rude</b>")
+    assert await page.locator("main img, main script, main b").count() == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from moderation.sites import store as sites
 from tests.helpers import bearer
 
@@ -117,3 +119,16 @@ async def test_another_sites_admin_gets_404_on_the_desk(client, new_site, pool):
     still = (await (await client.get(f"/v1/sites/{mine}/tokens",
                                      headers=bearer(mine_admin))).json())["items"]
     assert still == listed
+
+
+async def test_two_admins_patching_different_fields_both_keep_their_change(client, site, pool):
+    admin = await sites.create_token(pool, site, "admin", "ada")
+    url = f"/v1/sites/{site}/settings"
+    changes = [{"edit_window_s": 120}, {"report_threshold": 7}, {"rules": {"links": {"max_links": 9}}},
+               {"rules": {"flood": {"window_s": 600}}}]
+    answers = await asyncio.gather(*(client.patch(url, json=c, headers=bearer(admin)) for c in changes))
+    assert [a.status for a in answers] == [200] * 4
+    settings = await (await client.get(url, headers=bearer(admin))).json()
+    assert (settings["edit_window_s"], settings["report_threshold"]) == (120, 7)
+    assert settings["rules"]["links"] == {"max_links": 9}
+    assert settings["rules"]["flood"] == {"window_s": 600}

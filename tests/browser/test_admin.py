@@ -146,7 +146,7 @@ async def test_tokens_are_created_and_revoked(page, make_client, pool, site):
     await expect(page.get_by_role("region", name="Review queue")).to_be_visible()
 
 
-async def test_a_commenter_is_found_banned_and_unbanned(page, make_client, pool, site):
+async def test_a_commenter_is_found_banned_and_unbanned(page, make_client, pool, site, screenshots):
     client = await make_client(workers=0)
     _, admin = await setup_site(pool, site)
     posted = await client.post(f"/v1/sites/{site}/threads/t/comments", json={
@@ -161,6 +161,8 @@ async def test_a_commenter_is_found_banned_and_unbanned(page, make_client, pool,
     card = page.locator("#person")
     await expect(card).to_contain_text("Hello from Vilnius.")
     await expect(page.locator("#person-ban")).to_have_text("Not banned.")
+    await expect(page.get_by_role("list", name="Commenters found")).to_contain_text("1 comment")
+    await page.screenshot(path=str(screenshots / "admin-people.png"), full_page=False)
     await page.get_by_role("button", name="Ban 7 days").click()
     await confirm(page, "Ban Greta for 7 days?", "Ban")
     await expect(page.locator("#person-ban")).to_contain_text("Banned until")

@@ -402,7 +402,7 @@
       const found = await api("GET", "/commenters?" + new URLSearchParams({ q: text }).toString());
       $("people-found").replaceChildren(...found.items.map((p) => el("li", {},
         el("button", { type: "button", className: "link", onclick: () => openPerson(p.id) }, p.name),
-        el("span", { className: "muted" }, " " + (p.email || "") + " · " + p.comments + " comments"),
+        el("span", { className: "muted" }, " " + (p.email || "") + " · " + p.comments + (p.comments === 1 ? " comment" : " comments")),
         p.verified ? el("span", { className: "badge verified" }, "verified") : null,
         p.banned ? el("span", { className: "badge banned" }, "banned") : null)));
       if (!found.items.length) $("people-found").append(el("li", { className: "muted" }, "Nobody found."));

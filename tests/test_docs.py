@@ -48,6 +48,9 @@ REQUEST_SPANS = [
      "{score, rater?: {fingerprint}, sso_token?}"),
     ("rules.md", "PUT", SITE + "/wordlists/{name}", '{"words": [...]}'),
     ("rules.md", "POST", SITE + "/rules/dry-run", '{"banned": [...], "suspect": [...]}'),
+    ("README.md", "POST", SITE + "/comments/{id}/appeal", "{note, sso_token?}"),
+    ("moderation.md", "POST", SITE + "/commenters/{commenter}/ban",
+     '{"duration_s"?: 86400, "reason": "…"}'),
     ("security.md", "PUT", SITE + "/settings",
      '{"per_address": n | null, "per_site": n | null, "window_s": 1..86400}'),
     ("sso.md", "POST", SITE + "/threads/{thread}/comments", '{"body": "…", "sso_token": "<token>"}'),
@@ -67,6 +70,7 @@ OTHER_SPANS = [
     ("README.md", '{id, status:"pending", edit_token}'),
     ("README.md", "{comment, items, next_cursor}"),
     ("README.md", "{count, average, bayesian_average, histogram, confidence}"),
+
     ("ratings.md", '{id, status: "pending"}'),
     ("ratings.md", '{"ratings": {a: …, b: …}}'),
     ("rules.md", '{"field": "rules.flood.window_s", "type": "literal_error", …}'),
@@ -75,7 +79,8 @@ OTHER_SPANS = [
 JSON_BLOCKS = {
     ("ratings.md", 0): None,  # the rating answer
     ("rules.md", 0): ("PUT", SITE + "/settings"),
-    ("rules.md", 1): None,  # the dry-run answer
+    ("rules.md", 1): ("PATCH", SITE + "/settings"),
+    ("rules.md", 2): None,  # the dry-run answer
 }
 
 FIELD = re.compile(r'[{,]\s*"?([A-Za-z_]\w*)"?\??\s*(?=[:,}])')

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from moderation.appeals import store as appeals
 from moderation.comments import store as comments
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_commenter
@@ -145,9 +146,13 @@ async def get_comment(request: web.Request) -> web.Response:
     row = await comments.fetch(request.app[POOL], site.site_id, comment_id)
     if row is None or row["status"] == "deleted":
         raise not_found("comment")
-    if row["status"] != "approved" and not own_edit_token(request, site.site_id, comment_id):
+    own = own_edit_token(request, site.site_id, comment_id)
+    if row["status"] != "approved" and not own:
         raise not_found("comment")
-    return json_response({**comment_out(row), "status": row["status"]})
+    # Only the author learns why their comment was removed, and what became of their appeal.
+    told = await appeals.reader_view(request.app[POOL], site.site_id,
+                                     site.settings.rejection_reasons, row) if own else {}
+    return json_response({**comment_out(row), "status": row["status"], **told})
 
 
 def require_edit_token(request: web.Request, site_id: str, comment_id: int) -> None:

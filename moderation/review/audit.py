@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 # Followed by the VALUES or SELECT of (site, kind, item, actor, action, from, to, reason).
 INSERT_AUDIT = """INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status,
                    reason)"""
+# The same with the site's rejection reason a moderator picked (moderation.appeals.reasons).
+INSERT_AUDIT_WITH_REASON_CODE = INSERT_AUDIT[:-1] + ", reason_code)"
 
 # Followed by the SELECT of (site, kind, item, version, rule, action, score, reason, details);
 # a verdict already stored for that version is kept.

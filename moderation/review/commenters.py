@@ -6,6 +6,7 @@ from datetime import datetime
 
 from moderation.db.pool import Connection
 from moderation.errors import not_found
+from moderation.queue.kinds.appeal import OUTCOME
 from moderation.ratings import store as ratings
 from moderation.review import learned_spam
 from moderation.rules.commenter import is_trusted
@@ -102,7 +103,13 @@ UPDATE audit SET reason = ''
  WHERE site_id = $1 AND reason <> ''
    AND ((kind = 'comment' AND item_id = ANY($2::bigint[]))
         OR (kind = 'rating' AND item_id = ANY($3::bigint[]))
-        OR (kind = 'commenter' AND commenter = $4))"""
+        OR (kind = 'commenter' AND commenter = $4)
+        OR (kind = 'appeal' AND item_id = ANY($5::bigint[])))"""
+# Their appeals go with their comments (ON DELETE CASCADE); the audit's reasons about them first.
+APPEALS_OF = "SELECT appeal_id FROM appeals WHERE site_id = $1 AND commenter = $2"
+EXPORT_APPEALS = """
+SELECT comment_id, note, status, created_at, decided_at FROM appeals
+ WHERE site_id = $1 AND commenter = $2 ORDER BY created_at"""
 ERASE_REPORTS = "DELETE FROM reports WHERE site_id = $1 AND reporter = $2"
 ERASE_COMMENTER = "DELETE FROM commenters WHERE site_id = $1 AND commenter = $2"
 
@@ -177,6 +184,10 @@ async def export(conn: Connection, site_id: str, commenter: str) -> dict:
         "reports": [{"comment_id": str(r["comment_id"]), "reason": r["reason"], "note": r["note"],
                      "created_at": r["created_at"]}
                     for r in await conn.fetch(EXPORT_REPORTS, site_id, commenter)],
+        "appeals": [{"comment_id": str(a["comment_id"]), "note": a["note"],
+                     "status": OUTCOME[a["status"]], "created_at": a["created_at"],
+                     "decided_at": a["decided_at"]}
+                    for a in await conn.fetch(EXPORT_APPEALS, site_id, commenter)],
     }
 
 
@@ -190,11 +201,12 @@ async def erase(conn: Connection, site_id: str, commenter: str, actor: str) -> d
                 await learned_spam.untrain(conn, site_id, trained["body"],
                                            is_spam=trained["to_status"] == "rejected")
         rating_ids = [r["rating_id"] for r in await conn.fetch(RATINGS_OF, site_id, commenter)]
+        appeal_ids = [r["appeal_id"] for r in await conn.fetch(APPEALS_OF, site_id, commenter)]
         await conn.execute(DETACH_REPLIES, site_id, commenter)
         comments = await conn.fetch(ERASE_COMMENTS, site_id, commenter)
         await conn.execute(ERASE_VERDICTS, site_id, [c["comment_id"] for c in comments])
         await conn.execute(SCRUB_AUDIT_REASONS, site_id, [c["comment_id"] for c in comments],
-                           rating_ids, commenter)
+                           rating_ids, commenter, appeal_ids)
         await conn.execute(FORGET_IN_AUDIT, site_id, commenter)
         rated = await ratings.erase_rater(conn, site_id, commenter)
         await conn.execute(ERASE_REPORTS, site_id, commenter)

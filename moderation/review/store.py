@@ -13,10 +13,10 @@ from typing import Any
 
 import asyncpg
 
-from moderation.db.pool import Connection, ConnectionOrPool
+from moderation.db.pool import Connection
 from moderation.errors import ApiError, not_found
 from moderation.queue.kinds import KINDS, ItemKind
-from moderation.review.audit import INSERT_AUDIT
+from moderation.review.audit import INSERT_AUDIT_WITH_REASON_CODE
 from moderation.rules.commenter import is_trusted
 
 # Filters shared by every kind: a rule that held or rejected the current version, and claims.
@@ -93,17 +93,18 @@ SELECT moderator, expires_at FROM claims
 RELEASE_CLAIM = "DELETE FROM claims WHERE site_id = $1 AND kind = $2 AND item_id = $3"
 
 AUDIT_DECISION = f"""
-{INSERT_AUDIT}
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+{INSERT_AUDIT_WITH_REASON_CODE}
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
 
 RULE_STATS = """
 WITH flagged AS (
     SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
      WHERE v.site_id = $1 AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))
-       AND v.created_at > now() - interval '30 days'
+       AND v.created_at > now() - make_interval(days => $2)
 ), moderated AS (
     SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit
-     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND created_at > now() - interval '30 days'
+     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND kind IN ('comment', 'rating')
+       AND created_at > now() - make_interval(days => $2)
      ORDER BY kind, item_id, audit_id DESC
 )
 SELECT f.rule, f.action, count(*) AS flagged, count(m.item_id) AS reviewed,
@@ -192,7 +193,8 @@ TARGET = {"approve": "approved", "reject": "rejected"}
 
 
 async def decide(conn: Connection, site_id: str, kind: str, item_id: int, action: str, reason: str,
-                 revision: int | None, moderator: str, ban: bool = False) -> Outcome:
+                 revision: int | None, moderator: str, ban: bool = False,
+                 reason_code: str | None = None) -> Outcome:
     """One moderator decision inside the caller's transaction."""
     target = TARGET[action]
     item_kind = KINDS[kind]
@@ -205,7 +207,7 @@ async def decide(conn: Connection, site_id: str, kind: str, item_id: int, action
                        [{"status": row["status"], "revision": row["revision"]}])
     status = await item_kind.apply_moderator(conn, site_id, item_id, row, target)
     await conn.execute(AUDIT_DECISION, site_id, kind, item_id, moderator, action, row["status"],
-                       status, reason)
+                       status, reason, reason_code)
     await conn.execute(RELEASE_CLAIM, site_id, kind, item_id)
     if ban:
         from moderation.review import commenters
@@ -214,11 +216,11 @@ async def decide(conn: Connection, site_id: str, kind: str, item_id: int, action
     return Outcome(kind, item_id, status, row["revision"] + 1, True)
 
 
-async def rule_stats(conn: Connection, site_id: str) -> list[dict]:
+async def rule_stats(conn: Connection, site_id: str, days: int = 30) -> list[dict]:
     return [{"rule": r["rule"], "action": r["action"], "flagged": r["flagged"],
              "reviewed": r["reviewed"], "overturned": r["overturned"],
              "overturn_rate": round(r["overturned"] / r["reviewed"], 3) if r["reviewed"] else None}
-            for r in await conn.fetch(RULE_STATS, site_id)]
+            for r in await conn.fetch(RULE_STATS, site_id, days)]
 
 
 def person_items_query(kind: ItemKind) -> str:
@@ -230,16 +232,3 @@ def person_items_query(kind: ItemKind) -> str:
 async def items_of(conn: Connection, site_id: str, kind: str, person: str) -> list[int]:
     return [r["id"] for r in await conn.fetch(person_items_query(KINDS[kind]), site_id, person)]
 
-
-
-
-AUDIT_PAGE = """
-SELECT audit_id, kind, item_id, commenter, actor, action, from_status, to_status, reason, created_at
-  FROM audit WHERE site_id = $1 AND ($2::bigint IS NULL OR audit_id < $2)
- ORDER BY audit_id DESC LIMIT $3"""
-
-
-async def audit_page(conn: ConnectionOrPool, site_id: str, before: int | None,
-                     limit: int) -> list[asyncpg.Record]:
-    """Newest first; `before` is the last audit id of the previous page."""
-    return await conn.fetch(AUDIT_PAGE, site_id, before, limit)

@@ -72,6 +72,22 @@ async def save_settings(conn: ConnectionOrPool, site_id: str, settings: SiteSett
     return await conn.fetchval(UPDATE_SETTINGS, site_id, settings.model_dump(mode="json"))
 
 
+SELECT_SETTINGS_FOR_UPDATE = "SELECT settings FROM sites WHERE site_id = $1 FOR UPDATE"
+
+
+async def patch_settings(pool: asyncpg.Pool, site_id: str, changes: dict) -> SiteSettings | None:
+    """Applies a merge patch to the stored settings (not a cached copy) under the row's lock, so
+    two admins changing different fields both keep their change; None when there is no such
+    site; pydantic's ValidationError, with nothing stored, when the result is invalid."""
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await conn.fetchval(SELECT_SETTINGS_FOR_UPDATE, site_id)
+        if stored is None:
+            return None
+        settings = SiteSettings.model_validate(stored).patched(changes)
+        await save_settings(conn, site_id, settings)
+    return settings
+
+
 def new_sso_secret() -> str:
     return secrets.token_urlsafe(48)
 
@@ -115,6 +131,37 @@ RETURNING role"""
 async def revoke_token(conn: Connection, site_id: str, token: str) -> bool:
     """Ends a token at once; False when it is unknown or already revoked."""
     return await conn.fetchval(REVOKE_TOKEN, site_id, token_hash(token)) is not None
+
+
+LIST_TOKENS = """
+SELECT token_id, role, label, created_at FROM tokens
+ WHERE site_id = $1 AND revoked_at IS NULL ORDER BY role, label"""
+INSERT_TOKEN_RETURNING = INSERT_TOKEN + " RETURNING token_id, role, label, created_at"
+REVOKE_TOKEN_BY_ID = """
+UPDATE tokens SET revoked_at = now() WHERE site_id = $1 AND token_id = $2 AND revoked_at IS NULL
+RETURNING token_id"""
+
+
+async def list_tokens(conn: ConnectionOrPool, site_id: str) -> list[asyncpg.Record]:
+    """The site's active tokens, by who holds them (never the tokens themselves)."""
+    return await conn.fetch(LIST_TOKENS, site_id)
+
+
+async def issue_token(conn: ConnectionOrPool, site_id: str, role: str,
+                      label: str) -> tuple[str, asyncpg.Record]:
+    """Like create_token, also answering the new token's listing row."""
+    token = new_api_token(site_id)
+    try:
+        row = await conn.fetchrow(INSERT_TOKEN_RETURNING, site_id, token_hash(token), role,
+                                  token_label(label))
+    except asyncpg.UniqueViolationError:
+        raise TokenLabelTaken(label) from None
+    assert row is not None  # INSERT … RETURNING
+    return token, row
+
+
+async def revoke_token_id(conn: ConnectionOrPool, site_id: str, token_id: int) -> bool:
+    return await conn.fetchval(REVOKE_TOKEN_BY_ID, site_id, token_id) is not None
 
 
 async def find_token(conn: ConnectionOrPool, site_id: str, token: str) -> Token | None:

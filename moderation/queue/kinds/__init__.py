@@ -8,11 +8,13 @@ import asyncpg
 from moderation.db.pool import Connection
 from moderation.errors import not_found
 from moderation.queue import jobs
+from moderation.queue.kinds.appeal import APPEAL
 from moderation.queue.kinds.base import ItemKind
 from moderation.queue.kinds.comment import COMMENT
 from moderation.queue.kinds.rating import RATING
+from moderation.rules import rules_for
 
-KINDS: dict[str, ItemKind] = {kind.name: kind for kind in (COMMENT, RATING)}
+KINDS: dict[str, ItemKind] = {kind.name: kind for kind in (COMMENT, RATING, APPEAL)}
 
 
 def kind_named(name: str) -> ItemKind:
@@ -23,8 +25,9 @@ def kind_named(name: str) -> ItemKind:
     return kind
 
 
-# The claim, reading the pending items of every kind (moderation.queue.jobs.CLAIM_TEMPLATE).
-CLAIM = jobs.claim_statement(KINDS.values())
+# The claim, reading the pending items of every kind the rules judge (moderation.queue.jobs.
+# CLAIM_TEMPLATE); no job names a kind no rule judges (appeals), so the claim skips it.
+CLAIM = jobs.claim_statement(kind for kind in KINDS.values() if rules_for(kind.name))
 
 
 async def claim(conn: Connection, limit: int, worker: str, lease_s: float) -> list[asyncpg.Record]:

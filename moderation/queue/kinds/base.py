@@ -1,4 +1,4 @@
-"""What every kind of item (comment, rating; next, appeal) tells the queue and the moderators.
+"""What every kind of item (comment, rating, appeal) tells the queue and the moderators.
 
 A kind is one module of moderation/queue/kinds/ implementing `ItemKind`, and one line of the
 registry in moderation/queue/kinds/__init__.py.

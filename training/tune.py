@@ -61,7 +61,9 @@ def components(outcomes) -> dict[str, np.ndarray]:
         rows["link"].append(float(has_link))
         if has_link:
             spam_fixed -= LinksParams().link_points
-        abuse_fixed = parts.get("model", 0.0)
+        abuse_fixed = parts.get("model", 0.0) + sum(v.points for v in o.verdicts
+                                                    if v.category == "abuse"
+                                                    and v.rule != "toxicity")
         any_fixed = sum(v.points for v in o.verdicts if v.category == "any"
                         and v.rule != "suspect_words")
         rows["spam_fixed"].append(spam_fixed)

@@ -31,6 +31,8 @@ _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[a-z]{2,}")
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w\-]+\.(?:com|net|org|info|biz|xyz|top|click|"
                    r"site|online|shop|store|io|me|ly|gl|co|ru|de|uk|us|tk|ml|ga|cf|gq)\b")
 _HIDDEN_DOT = re.compile(r"[\[({]\s*(?:\.|dot|punkt)\s*[\])}]|\s(?:dot|punkt)\s")
+# Words in quotation marks: what is quoted is often discussed, not said.
+_QUOTED = re.compile(r"\"[^\"]{3,}\"|(?:^|\s)'[^']{3,}'(?=[\s.,!?;:]|$)")
 _MESSENGER = re.compile(r"\b(?:whats\s?app|telegram|signal|viber|wechat|kik|snapchat|insta(?:gram)?|"
                         r"tiktok|dm|pm|inbox)\b")
 
@@ -61,6 +63,8 @@ def shapes(text: str) -> list[str]:
         found.append("shape:capitals")
     if "!!!" in text:
         found.append("shape:exclaims")
+    if _QUOTED.search(folded):
+        found.append("shape:quoted")
     return found
 
 

@@ -152,6 +152,17 @@ FAMILIES: dict[str, str] = {
         flirt* nudes private pics photos
         singlebörse* singleborse* treffen einsam heiß heiss bilder fotos privat
         """,
+    # Words that report or condemn what someone else wrote: a threat quoted to be reported.
+    "reporting": """
+        wrote writes written said says told tweeted tweet posted messaged texted emailed quote
+        quoted quoting letter letters emails messages threat threats threatening comment comments
+        phrase sentence called calling flagged flag reported report reporting screenshot
+        unacceptable condemn* harassment abuse abusive hateful slur slurs police prosecut*
+        schrieb schreibt geschrieben sagte gesagt twitterte postete lautete inhalt zitat zitiert*
+        vorgelesen drohmail* drohbrief* drohung* bedroht* nachricht nachrichten kommentar
+        kommentare satz wortlaut formulierung gemeldet melden meldet angezeigt anzeige strafanzeige
+        straftat strafbar polizei staatsanwalt* beleidigung* hetze hass volksverhetzung
+        """,
 }
 
 # Words that aim a text at a person.

@@ -57,3 +57,20 @@ def test_the_word_shortcut_changes_no_answer_on_any_labelled_text():
     for example in load():
         words = normalize(example.text)
         assert list(find_threats(words)) == list(find_threats(words, prefilter=False)), example
+
+
+@pytest.mark.parametrize("text", [
+    "Bitte nicht verharmlosen: Wenn jemand schreibt Ich weiß, wo du wohnst, ist das eine Straftat.",
+    "The journalist read out the emails she gets, like: we know where you live. Horrible.",
+])
+def test_a_reported_threat_is_evidence_not_a_hold(text):
+    verdict = check(make_context(text), ThreatsParams())
+    assert verdict.action == "allow"
+    assert verdict.category == "abuse" and verdict.points == ThreatsParams().reported_points
+    assert verdict.details["kind"] == "threat"
+
+
+def test_a_threat_made_directly_is_held_even_beside_a_reported_one():
+    text = "You wrote that we know where you live is a joke. Well: I will kill you."
+    verdict = check(make_context(text), ThreatsParams())
+    assert verdict.action == "hold" and "i will kill you" in verdict.reason

@@ -1,0 +1,142 @@
+"""The SQL of imports: a batch of threads, commenters and comments in one transaction, and the
+threading pass that links replies to their parents once every comment of the file is stored.
+
+Every batch runs with moderation.bulk_import set (sql/0011_imports.sql): threads' approved counts
+are added once per batch by the statement that stores the comments, and history raises no
+webhook events. Comments keep their source ids in imported_comments: a comment seen before is
+not stored again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from moderation.imports.records import Comment, Thread
+
+BULK = "SET LOCAL moderation.bulk_import = 'on'"
+LONG_S = 3600
+
+# Threads on first sight; a thread that exists keeps what it has and gains what it lacked.
+UPSERT_THREADS = """
+INSERT INTO threads AS t (site_id, thread, url, title, created_at)
+SELECT $1, s.thread, s.url, s.title, coalesce(s.created_at, now())
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
+       AS s(thread, url, title, created_at)
+ON CONFLICT (site_id, thread) DO UPDATE
+   SET url = coalesce(t.url, EXCLUDED.url), title = coalesce(t.title, EXCLUDED.title),
+       created_at = least(t.created_at, EXCLUDED.created_at)"""
+
+INSERT_COMMENTERS = """
+INSERT INTO commenters (site_id, commenter, name, email, created_at)
+SELECT $1, c.commenter, c.name, c.email, c.created_at
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
+       AS c(commenter, name, email, created_at)
+ON CONFLICT (site_id, commenter) DO NOTHING"""
+
+# The comments not imported before, with ids drawn here so their source ids are kept with them
+# in the same statement; each thread's count gains its new approved comments; comments sent
+# through the rules ('pending') get their rule job.
+INSERT_COMMENTS = """
+WITH fresh AS MATERIALIZED (
+    SELECT s.*, nextval(pg_get_serial_sequence('comments', 'comment_id')) AS comment_id
+      FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                  $9::text[], $10::timestamptz[], $11::bigint[])
+           AS s(source_id, thread, parent_source_id, commenter, author_name, body, status,
+                created_at, text_hash)
+     WHERE NOT EXISTS (SELECT FROM imported_comments i
+                        WHERE i.site_id = $1 AND i.source = $2 AND i.source_id = s.source_id)
+), kept AS (
+    INSERT INTO imported_comments (site_id, source, source_id, comment_id, parent_source_id)
+    SELECT $1, $2, source_id, comment_id, parent_source_id FROM fresh
+), stored AS (
+    INSERT INTO comments (site_id, comment_id, thread, commenter, author_name, body, status,
+                          created_at, decided_at, text_hash)
+    OVERRIDING SYSTEM VALUE
+    SELECT $1, comment_id, thread, commenter, author_name, body, status, created_at,
+           CASE WHEN status <> 'pending' THEN created_at END, text_hash
+      FROM fresh
+    RETURNING comment_id, thread, status, version
+), counted AS (
+    UPDATE threads t SET approved_count = t.approved_count + n.approved
+      FROM (SELECT thread, count(*) AS approved FROM stored WHERE status = 'approved'
+             GROUP BY thread) n
+     WHERE t.site_id = $1 AND t.thread = n.thread
+), jobs AS (
+    INSERT INTO jobs (site_id, kind, item_id, item_version)
+    SELECT $1, 'comment', comment_id, version FROM stored WHERE status = 'pending'
+)
+SELECT count(*) FROM stored"""
+
+# Replies whose parent is now stored (in the same thread, and older: a loop in the source's
+# data cannot become a loop here) point at it; the others stay top-level.
+LINK_PARENTS = """
+UPDATE comments c SET parent_id = p.comment_id
+  FROM imported_comments i
+  JOIN imported_comments pi ON pi.site_id = i.site_id AND pi.source = i.source
+                           AND pi.source_id = i.parent_source_id
+  JOIN comments p ON p.site_id = pi.site_id AND p.comment_id = pi.comment_id
+ WHERE i.site_id = $1 AND i.source = $2 AND i.parent_source_id IS NOT NULL
+   AND c.site_id = i.site_id AND c.comment_id = i.comment_id AND c.parent_id IS NULL
+   AND p.thread = c.thread AND (p.created_at, p.comment_id) < (c.created_at, c.comment_id)"""
+
+# Each imported reply's top-level ancestor, walked from the top-level comments down.
+SET_ROOTS = """
+WITH RECURSIVE tree (source_id, comment_id, root_id) AS (
+    SELECT i.source_id, i.comment_id, i.comment_id
+      FROM imported_comments i
+      JOIN comments c ON c.site_id = i.site_id AND c.comment_id = i.comment_id
+     WHERE i.site_id = $1 AND i.source = $2 AND c.parent_id IS NULL
+    UNION ALL
+    SELECT i.source_id, i.comment_id, t.root_id
+      FROM tree t
+      JOIN imported_comments i ON i.site_id = $1 AND i.source = $2
+                              AND i.parent_source_id = t.source_id
+      JOIN comments c ON c.site_id = $1 AND c.comment_id = i.comment_id
+                     AND c.parent_id = t.comment_id
+)
+UPDATE comments c SET root_id = t.root_id
+  FROM tree t
+ WHERE c.site_id = $1 AND c.comment_id = t.comment_id AND t.comment_id <> t.root_id
+   AND c.root_id IS DISTINCT FROM t.root_id"""
+
+# Replies left top-level: their parent is not in the file (or in another thread, or newer).
+COUNT_ORPHANS = """
+SELECT count(*) FROM imported_comments i
+  JOIN comments c ON c.site_id = i.site_id AND c.comment_id = i.comment_id
+ WHERE i.site_id = $1 AND i.source = $2 AND i.parent_source_id IS NOT NULL
+   AND c.parent_id IS NULL"""
+
+
+async def store_batch(conn, site_id: str, source: str, threads: Sequence[Thread],
+                      comments: Sequence[Comment], text_hashes: Sequence[int | None]) -> int:
+    """Stores one batch in one transaction; returns how many comments were new."""
+    commenters = {c.commenter: c for c in comments}
+    async with conn.transaction():
+        await conn.execute(BULK)
+        if threads:
+            await conn.execute(UPSERT_THREADS, site_id, [t.slug for t in threads],
+                               [t.url for t in threads], [t.title for t in threads],
+                               [t.created_at for t in threads])
+        if commenters:
+            await conn.execute(INSERT_COMMENTERS, site_id, list(commenters),
+                               [c.author_name for c in commenters.values()],
+                               [c.author_email for c in commenters.values()],
+                               [c.created_at for c in commenters.values()])
+        if not comments:
+            return 0
+        return await conn.fetchval(
+            INSERT_COMMENTS, site_id, source, [c.source_id for c in comments],
+            [c.thread for c in comments], [c.parent_source_id for c in comments],
+            [c.commenter for c in comments], [c.author_name for c in comments],
+            [c.body for c in comments], [c.status for c in comments],
+            [c.created_at for c in comments], list(text_hashes))
+
+
+async def link_replies(conn, site_id: str, source: str) -> int:
+    """Links every imported reply to its parent; returns how many stay top-level (orphans)."""
+    async with conn.transaction():
+        await conn.execute(BULK)
+        # Once per import, over all of it: more than a request's command timeout on a big one.
+        await conn.execute(LINK_PARENTS, site_id, source, timeout=LONG_S)
+        await conn.execute(SET_ROOTS, site_id, source, timeout=LONG_S)
+        return await conn.fetchval(COUNT_ORPHANS, site_id, source, timeout=LONG_S)

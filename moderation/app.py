@@ -18,6 +18,7 @@ from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.identity.signing import Signer
+from moderation.imports import handlers as import_handlers  # noqa: F401
 from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
 from moderation.observability import METRICS, Metrics

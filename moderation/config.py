@@ -93,6 +93,8 @@ class Config(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
         "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
 
+    import_max_bytes: int = Field(default=1 << 30, ge=1 << 20, le=1 << 40, description=(
+        "largest file POST /v1/sites/{site}/imports takes; larger ones go through the CLI"))
     webhook_allowed_hosts: str = Field(default="", description=(
         "comma-separated hosts (names, addresses or CIDRs) webhooks may reach over plain http "
         "and at private or loopback addresses; for tests and intranets"))

@@ -10,6 +10,7 @@ ratings to those created, edited or decided since, and decisions to those made s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -200,14 +201,18 @@ class NotNativeExport(ValueError):
 def read(path: Path) -> Iterator[tuple[str, int, bytes] | Skipped]:
     """(type, line number, line) of each record after the header, or what was wrong with it."""
     with open_maybe_gzipped(path) as stream:
+        header_seen = False
         for number, line in lines(stream):
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
+                if not header_seen:
+                    raise NotNativeExport("not a `moderation export` file (no site header)") from None
                 yield Skipped(f"line {number}", "not JSON")
                 continue
             kind = record.get("type") if isinstance(record, dict) else None
-            if number == 1 or kind == "site":
+            if not header_seen or kind == "site":
+                header_seen = True
                 if kind != "site" or record.get("format") != FORMAT:
                     raise NotNativeExport("not a `moderation export` file (no site header)")
                 if record.get("version") != VERSION:
@@ -224,24 +229,42 @@ def read(path: Path) -> Iterator[tuple[str, int, bytes] | Skipped]:
             yield kind, number, line
 
 
-async def import_native(pool: asyncpg.Pool, site_id: str, path: Path,
-                        progress: Progress | None = None) -> Summary:
-    summary = Summary()
-    progress = progress or Progress()
+def next_batch(entries: Iterator[tuple[str, int, bytes] | Skipped],
+               summary: Summary) -> tuple[dict[str, list[tuple[int, bytes]]], bool]:
+    """Up to BATCH lines by kind, and whether the file is done; bad lines go to the summary."""
     batches: dict[str, list[tuple[int, bytes]]] = {kind: [] for kind in IMPORTS}
-    pending = 0
-    for entry in read(path):
+    taken = 0
+    for entry in entries:
         if isinstance(entry, Skipped):
+            summary.read += 1
             summary.skip(entry)
             continue
         kind, number, line = entry
         batches[kind].append((number, line))
-        pending += 1
-        if pending >= BATCH:
+        taken += 1
+        if taken >= BATCH:
+            return batches, False
+    return batches, True
+
+
+async def import_native(pool: asyncpg.Pool, site_id: str, path: Path,
+                        progress: Progress | None = None) -> Summary:
+    """Imports a `moderation export` file; raises NotNativeExport for any other file. The next
+    batch is read in a thread while this one is stored."""
+    summary = Summary()
+    progress = progress or Progress()
+    entries = read(path)
+    reading = asyncio.ensure_future(asyncio.to_thread(next_batch, entries, summary))
+    try:
+        done = False
+        while not done:
+            batches, done = await reading
+            if not done:
+                reading = asyncio.ensure_future(asyncio.to_thread(next_batch, entries, summary))
             await store_batches(pool, site_id, batches, summary)
-            pending = 0
             progress.show(summary)
-    await store_batches(pool, site_id, batches, summary)
+    finally:
+        await asyncio.gather(reading, return_exceptions=True)
     async with pool.acquire() as conn:
         await conn.fetchval(ADVANCE_SEQUENCES)
     progress.show(summary, final=True)
@@ -250,7 +273,7 @@ async def import_native(pool: asyncpg.Pool, site_id: str, path: Path,
 
 async def store_batches(pool: asyncpg.Pool, site_id: str,
                         batches: dict[str, list[tuple[int, bytes]]], summary: Summary) -> None:
-    """Each kind's lines in one transaction, in the order the file gives them; a batch that
+    """Each kind's lines in a transaction, in the order the file gives them; a batch that
     PostgreSQL refuses is stored line by line, and the refused lines are skipped and reported."""
     async with pool.acquire() as conn:
         for kind, entries in batches.items():

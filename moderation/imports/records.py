@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import IO, BinaryIO, cast
@@ -64,6 +65,9 @@ def slug_of(text: str | None) -> str | None:
     return slug if SLUG.fullmatch(slug) else None
 
 
+# Every comment of a page names its URL, and every comment of a person their identity: the
+# answers are remembered (bounded) rather than parsed again.
+@lru_cache(maxsize=65_536)
 def slug_from_url(url: str | None) -> str | None:
     """The last path segment of a page's URL (else its query, else its host), as a thread key."""
     if not url:
@@ -74,6 +78,7 @@ def slug_from_url(url: str | None) -> str | None:
         or slug_of(parts.hostname)
 
 
+@lru_cache(maxsize=65_536)
 def commenter_key(source: str, *identities: str | None) -> str:
     """The same person in a source is one commenter: by the first identity the source gives
     (an account, an email, a name)."""

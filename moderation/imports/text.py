@@ -14,8 +14,8 @@ _BLOCK = re.compile(r"</(?:p|div|blockquote|li|ul|ol|pre|h[1-6])\s*>"
 _LINK = re.compile(r"""<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.*?)</a\s*>""",
                    re.I | re.S)
 _TAG = re.compile(r"<!--.*?-->|<[A-Za-z/!][^>]*>", re.S)
-_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-_TRAILING = re.compile(r"[ \t]+\n")
+_LINE_END = re.compile(r"[ \t]*\n[ \t]*")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _link(match: re.Match) -> str:
@@ -35,9 +35,11 @@ def html_to_text(markup: str, *, newlines_are_breaks: bool = False) -> str:
         return text.strip()
     if not newlines_are_breaks:
         markup = _SPACE.sub(" ", markup)
-    markup = _LINK.sub(_link, markup)
-    markup = _BREAK.sub("\n", markup)
+    lowered = markup.lower()  # each pass only where its markup occurs
+    if "<a" in lowered:
+        markup = _LINK.sub(_link, markup)
+    if "<br" in lowered:
+        markup = _BREAK.sub("\n", markup)
     markup = _BLOCK.sub("\n\n", markup)
     text = html.unescape(_TAG.sub("", markup)).replace("\xa0", " ")
-    text = _TRAILING.sub("\n", "\n".join(line.strip(" ") for line in text.split("\n")))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    return _BLANK_LINES.sub("\n\n", _LINE_END.sub("\n", text)).strip()

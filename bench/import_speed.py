@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from moderation.config import Config  # noqa: E402
-from moderation.db import pool as database  # noqa: E402
-from moderation.imports.runner import Progress, run_import  # noqa: E402
-from moderation.sites import store as sites  # noqa: E402
+from moderation.config import Config
+from moderation.db import pool as database
+from moderation.imports.runner import Progress, run_import
+from moderation.sites import store as sites
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 WORDS = ("the summit talks budget minister vote article readers policy nato russia europe "

@@ -8,8 +8,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, BinaryIO, cast
 from urllib.parse import unquote, urlsplit

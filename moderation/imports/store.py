@@ -72,9 +72,10 @@ WITH candidates AS MATERIALIZED (
 SELECT count(*) FROM stored"""
 
 # Replies whose parent is now stored (in the same thread, and older: a loop in the source's
-# data cannot become a loop here) point at it; the others stay top-level. The LATERAL joins make
-# every step an index probe whatever the statistics say (OFFSET 0 keeps each a subquery): a fresh import has none, and a planner
-# that believes the site holds one row rescans the whole import for each reply.
+# data cannot become a loop here) point at it; the others stay top-level. The LATERAL joins
+# (OFFSET 0 keeps each a subquery) make every step an index probe whatever the statistics say:
+# a fresh import has none, and a planner that believes the site holds one row rescans the whole
+# import for each reply.
 LINK_PARENTS = """
 UPDATE comments c SET parent_id = p.comment_id
   FROM imported_comments i

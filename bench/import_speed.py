@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cpu import cpu_s, postgres_cpu_s, postmaster_of
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.imports.runner import Progress, run_import
@@ -92,17 +93,24 @@ async def measure(url: str, source: str, path: Path, comments: int) -> dict:
     try:
         site = f"import-{source}-{os.getpid()}-{int(time.time())}"
         await sites.create_site(pool, site, site, [])
+        async with pool.acquire() as conn:
+            postmaster = await postmaster_of(conn)
+        cpu_before = cpu_s(os.getpid()), postgres_cpu_s(postmaster)
         started = time.perf_counter()
         summary = await run_import(pool, site, source, path, progress=Progress(io.StringIO()))
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_s(os.getpid()), postgres_cpu_s(postmaster)
         again_started = time.perf_counter()
         again = await run_import(pool, site, source, path, progress=Progress(io.StringIO()))
         again_s = time.perf_counter() - again_started
     finally:
         await pool.close()
     assert summary.imported == comments and again.imported == 0, (summary.as_dict(), again.as_dict())
+    # CPU per comment moves far less with the neighbours on a shared machine than the rate does.
     return {"comments": summary.imported, "seconds": elapsed, "rate": summary.imported / elapsed,
-            "again_rate": comments / again_s}
+            "again_rate": comments / again_s,
+            "import_cpu_us": (cpu_after[0] - cpu_before[0]) / comments * 1e6,
+            "postgres_cpu_us": (cpu_after[1] - cpu_before[1]) / comments * 1e6}
 
 
 def run(url: str, source: str, comments: int, threads: int) -> dict:
@@ -127,8 +135,9 @@ def main() -> None:
     finally:
         database.stop_embedded()
     print(f"{options.source}: {result['comments']:,} comments ({result['size_mb']:.0f} MB) in "
-          f"{result['seconds']:.1f} s: {result['rate']:,.0f} comments/s; the same file again "
-          f"(nothing new): {result['again_rate']:,.0f} comments/s")
+          f"{result['seconds']:.1f} s: {result['rate']:,.0f} comments/s; CPU µs per comment: "
+          f"import {result['import_cpu_us']:.0f}, PostgreSQL {result['postgres_cpu_us']:.0f}; the "
+          f"same file again (nothing new): {result['again_rate']:,.0f} comments/s")
 
 
 if __name__ == "__main__":

@@ -266,6 +266,7 @@ async def import_native(pool: asyncpg.Pool, site_id: str, path: Path,
     finally:
         await asyncio.gather(reading, return_exceptions=True)
     async with pool.acquire() as conn:
+        # Committed with the WAL flush that the batches did not wait for (store.BULK).
         await conn.fetchval(ADVANCE_SEQUENCES)
     progress.show(summary, final=True)
     return summary

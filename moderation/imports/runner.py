@@ -25,6 +25,8 @@ BATCH = 5000
 # Skipped records named one by one in the summary; the rest are counted by reason.
 EXAMPLES = 20
 BODY_MAX = 50_000
+# Commenters this run has stored, so later batches skip them (bounded: forgotten past this).
+KNOWN_COMMENTERS = 200_000
 
 
 @dataclass
@@ -135,6 +137,7 @@ async def run_import(pool: asyncpg.Pool, site_id: str, source: str, path: Path, 
     progress = progress or Progress()
     # The next batch is read while this one is stored, in a thread: parsing never blocks the loop.
     reading = asyncio.ensure_future(asyncio.to_thread(next_batch, records, summary, moderate))
+    known_commenters: set[str] = set()
     try:
         done = False
         while not done:
@@ -145,7 +148,11 @@ async def run_import(pool: asyncpg.Pool, site_id: str, source: str, path: Path, 
             # The rules read text hashes of the comments they judge; trusted history needs none.
             hashes = [text_hash(c.body) if c.status == "pending" else None for c in comments]
             async with pool.acquire() as conn:
-                new = await store.store_batch(conn, site_id, source, threads, comments, hashes)
+                new = await store.store_batch(conn, site_id, source, threads, comments, hashes,
+                                              known_commenters)
+            if len(known_commenters) > KNOWN_COMMENTERS:
+                known_commenters.clear()
+            known_commenters.update(c.commenter for c in comments)
             summary.imported += new
             summary.already += len(comments) - new
             progress.show(summary)

@@ -9,13 +9,18 @@ not stored again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from moderation.imports.records import Comment, Thread
 
 # Also a fresh plan for every batch: after five batches PostgreSQL would keep a generic plan
 # made for the empty site the import started with, 30 times slower once it holds rows.
-BULK = "SET LOCAL moderation.bulk_import = 'on'; SET LOCAL plan_cache_mode = force_custom_plan"
+BULK_DURABLE = ("SET LOCAL moderation.bulk_import = 'on'; "
+                "SET LOCAL plan_cache_mode = force_custom_plan")
+# Batches do not wait for the WAL flush at commit: the import's last transaction (link_replies)
+# does, and with it every batch before, so a summary is only shown for what is on disk; a crash
+# mid-import loses at most the last batches, which running it again stores.
+BULK = BULK_DURABLE + "; SET LOCAL synchronous_commit = off"
 LONG_S = 3600
 
 # Threads on first sight; a thread that exists keeps what it has and gains what it lacked.
@@ -37,11 +42,14 @@ ON CONFLICT (site_id, commenter) DO NOTHING"""
 
 # The comments not imported before: each candidate draws an id, and those whose source id is
 # new keep theirs (the primary key of imported_comments decides, one index probe each, and two
-# imports of one file at once cannot both store a comment); the others' ids go unused. Each
-# thread's count gains its new approved comments; comments sent through the rules ('pending')
-# get their rule job.
+# imports of one file at once cannot both store a comment); the others' ids go unused.
+# A reply is stored with its parent and top-level ancestor when its parent is stored already
+# (by an earlier batch) or comes in this batch (the recursive `tree`), in the same thread and
+# older; any other reply is stored top-level for now, and LINK_PARENTS tries again once the whole
+# file is stored (a parent later in the file). Each thread's count gains its new approved
+# comments; comments sent through the rules ('pending') get their rule job.
 INSERT_COMMENTS = """
-WITH candidates AS MATERIALIZED (
+WITH RECURSIVE candidates AS MATERIALIZED (
     SELECT s.*, nextval(pg_get_serial_sequence('comments', 'comment_id')) AS comment_id
       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                   $9::text[], $10::timestamptz[], $11::bigint[])
@@ -52,20 +60,45 @@ WITH candidates AS MATERIALIZED (
     SELECT $1, $2, source_id, comment_id, parent_source_id FROM candidates
     ON CONFLICT (site_id, source, source_id) DO NOTHING
     RETURNING comment_id
+), fresh AS MATERIALIZED (
+    SELECT c.* FROM candidates c JOIN kept k ON k.comment_id = c.comment_id
+), stored_before AS MATERIALIZED (
+    -- Parents from earlier batches, each found by index probes (OFFSET 0: see LINK_PARENTS).
+    SELECT f.comment_id, p.comment_id AS parent_id, coalesce(p.root_id, p.comment_id) AS root_id
+      FROM fresh f
+     CROSS JOIN LATERAL (
+           SELECT pi.comment_id FROM imported_comments pi
+            WHERE pi.site_id = $1 AND pi.source = $2 AND pi.source_id = f.parent_source_id
+           OFFSET 0) pi
+     CROSS JOIN LATERAL (
+           SELECT p.comment_id, p.root_id, p.thread, p.created_at FROM comments p
+            WHERE p.site_id = $1 AND p.comment_id = pi.comment_id OFFSET 0) p
+     WHERE p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
+), tree (comment_id, source_id, thread, created_at, parent_id, root_id) AS (
+    SELECT f.comment_id, f.source_id, f.thread, f.created_at, b.parent_id, b.root_id
+      FROM fresh f LEFT JOIN stored_before b ON b.comment_id = f.comment_id
+     WHERE f.parent_source_id IS NULL OR b.comment_id IS NOT NULL
+        OR NOT EXISTS (SELECT FROM fresh p WHERE p.source_id = f.parent_source_id)
+    UNION ALL
+    SELECT f.comment_id, f.source_id, f.thread, f.created_at, t.comment_id,
+           coalesce(t.root_id, t.comment_id)
+      FROM tree t JOIN fresh f ON f.parent_source_id = t.source_id
+     WHERE f.thread = t.thread AND (t.created_at, t.comment_id) < (f.created_at, f.comment_id)
 ), stored AS (
-    INSERT INTO comments (site_id, comment_id, thread, commenter, author_name, body, status,
-                          created_at, decided_at, text_hash)
+    INSERT INTO comments (site_id, comment_id, thread, parent_id, root_id, commenter,
+                          author_name, body, status, created_at, decided_at, text_hash)
     OVERRIDING SYSTEM VALUE
-    SELECT $1, c.comment_id, c.thread, c.commenter, c.author_name, c.body, c.status,
-           c.created_at, CASE WHEN c.status <> 'pending' THEN c.created_at END, c.text_hash
-      FROM candidates c JOIN kept k ON k.comment_id = c.comment_id
+    SELECT $1, f.comment_id, f.thread, t.parent_id, t.root_id, f.commenter, f.author_name,
+           f.body, f.status, f.created_at,
+           CASE WHEN f.status <> 'pending' THEN f.created_at END, f.text_hash
+      FROM fresh f LEFT JOIN tree t ON t.comment_id = f.comment_id
     RETURNING comment_id, thread, status, version
 ), counted AS (
     UPDATE threads t SET approved_count = t.approved_count + n.approved
       FROM (SELECT thread, count(*) AS approved FROM stored WHERE status = 'approved'
              GROUP BY thread) n
      WHERE t.site_id = $1 AND t.thread = n.thread
-), jobs AS (
+), rule_jobs AS (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
     SELECT $1, 'comment', comment_id, version FROM stored WHERE status = 'pending'
 )
@@ -124,9 +157,11 @@ SELECT count(*) FROM imported_comments i
 
 
 async def store_batch(conn, site_id: str, source: str, threads: Sequence[Thread],
-                      comments: Sequence[Comment], text_hashes: Sequence[int | None]) -> int:
-    """Stores one batch in one transaction; returns how many comments were new."""
-    commenters = {c.commenter: c for c in comments}
+                      comments: Sequence[Comment], text_hashes: Sequence[int | None],
+                      known_commenters: Set[str] = frozenset()) -> int:
+    """Stores one batch in one transaction; returns how many comments were new.
+    `known_commenters` are stored already (by earlier batches): not written again."""
+    commenters = {c.commenter: c for c in comments if c.commenter not in known_commenters}
     async with conn.transaction():
         await conn.execute(BULK)
         if threads:
@@ -151,8 +186,9 @@ async def store_batch(conn, site_id: str, source: str, threads: Sequence[Thread]
 async def link_replies(conn, site_id: str, source: str) -> int:
     """Links every imported reply to its parent; returns how many stay top-level (orphans)."""
     async with conn.transaction():
-        await conn.execute(BULK)
+        await conn.execute(BULK_DURABLE)
         # Once per import, over all of it: more than a request's command timeout on a big one.
-        await conn.execute(LINK_PARENTS, site_id, source, timeout=LONG_S)
-        await conn.execute(SET_ROOTS, site_id, source, timeout=LONG_S)
+        linked = await conn.execute(LINK_PARENTS, site_id, source, timeout=LONG_S)
+        if linked != "UPDATE 0":  # replies stored before their parents: their trees change
+            await conn.execute(SET_ROOTS, site_id, source, timeout=LONG_S)
         return await conn.fetchval(COUNT_ORPHANS, site_id, source, timeout=LONG_S)

@@ -98,8 +98,8 @@ def checked(record: Comment) -> Comment | Skipped:
     return record
 
 
-def next_batch(records: Iterator[Record], summary: Summary,
-               moderate: bool) -> tuple[list[Thread], list[Comment], bool]:
+def next_batch(records: Iterator[Record], summary: Summary, moderate: bool,
+               size: int = BATCH) -> tuple[list[Thread], list[Comment], bool]:
     """Up to BATCH comments (and threads) and whether the file is done; skipped records go to
     the summary."""
     threads: dict[str, Thread] = {}
@@ -123,20 +123,22 @@ def next_batch(records: Iterator[Record], summary: Summary,
                 if moderate and result.status in ("approved", "held"):
                     result.status = "pending"
                 comments[result.source_id] = result
-        if len(comments) >= BATCH or len(threads) >= BATCH:
+        if len(comments) >= size or len(threads) >= size:
             return list(threads.values()), list(comments.values()), False
     return list(threads.values()), list(comments.values()), True
 
 
 async def run_import(pool: asyncpg.Pool, site_id: str, source: str, path: Path, *,
-                     moderate: bool = False, progress: Progress | None = None) -> Summary:
+                     moderate: bool = False, progress: Progress | None = None,
+                     batch_size: int = BATCH) -> Summary:
     """Imports the file into the site; raises ValueError for a file that is not of the source's
     format at all (a bad record inside one is skipped and reported)."""
     summary = Summary()
     records = READERS[source](path)
     progress = progress or Progress()
     # The next batch is read while this one is stored, in a thread: parsing never blocks the loop.
-    reading = asyncio.ensure_future(asyncio.to_thread(next_batch, records, summary, moderate))
+    reading = asyncio.ensure_future(
+        asyncio.to_thread(next_batch, records, summary, moderate, batch_size))
     known_commenters: set[str] = set()
     try:
         done = False
@@ -144,7 +146,7 @@ async def run_import(pool: asyncpg.Pool, site_id: str, source: str, path: Path, 
             threads, comments, done = await reading
             if not done:
                 reading = asyncio.ensure_future(
-                    asyncio.to_thread(next_batch, records, summary, moderate))
+                    asyncio.to_thread(next_batch, records, summary, moderate, batch_size))
             # The rules read text hashes of the comments they judge; trusted history needs none.
             hashes = [text_hash(c.body) if c.status == "pending" else None for c in comments]
             async with pool.acquire() as conn:

@@ -98,6 +98,16 @@ async def test_disqus_export_round_trips_twice_without_duplicates(pool, site):
     assert await thread_counts(pool, site) == {"nato-summit": 6, "budget-vote": 0, "Uber-uns": 1}
 
 
+async def test_small_batches_thread_replies_across_batches_the_same(pool, new_site):
+    whole, batched = await new_site(), await new_site()
+    await imported(pool, whole, "disqus", FIXTURES / "disqus.xml")
+    summary = await imported(pool, batched, "disqus", FIXTURES / "disqus.xml", batch_size=2)
+    assert (summary.imported, summary.orphans) == (10, 1)
+    assert tree(await comments_by_source_id(pool, batched)) == tree(
+        await comments_by_source_id(pool, whole))
+    assert await thread_counts(pool, batched) == await thread_counts(pool, whole)
+
+
 async def test_a_gzipped_disqus_export_is_read_the_same(pool, site, tmp_path):
     packed = tmp_path / "export.xml.gz"
     packed.write_bytes(gzip.compress((FIXTURES / "disqus.xml").read_bytes()))

@@ -298,8 +298,8 @@ async def store_batches(pool: asyncpg.Pool, site_id: str,
             entries.clear()
 
 
-async def store(conn, site_id: str, kind: str, lines_: list[bytes]) -> int:
+async def store(conn, site_id: str, kind: str, batch: list[bytes]) -> int:
     async with conn.transaction():
         await conn.execute(BULK)
-        result = await conn.fetchval(IMPORTS[kind], site_id, [line.decode() for line in lines_])
+        result = await conn.fetchval(IMPORTS[kind], site_id, [line.decode() for line in batch])
     return result if isinstance(result, int) else 0

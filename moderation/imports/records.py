@@ -16,9 +16,6 @@ from urllib.parse import unquote, urlsplit
 
 from moderation.web.models import SLUG_PATTERN
 
-# The statuses of SPEC.md's import mapping: approved, pending → held, deleted, spam → rejected.
-Status = str
-
 
 @dataclass(slots=True)
 class Thread:
@@ -37,7 +34,9 @@ class Comment:
     author_name: str
     author_email: str | None
     body: str
-    status: Status
+    # SPEC.md's mapping: approved, pending → held, deleted, spam → rejected ('pending' with
+    # --moderate)
+    status: str
     created_at: datetime
 
 

@@ -41,6 +41,9 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (site_id, webhook_id, delivery_id);
 CREATE INDEX webhook_deliveries_paused ON webhook_deliveries (site_id, webhook_id)
     WHERE status = 'paused';
+-- Settled deliveries past their retention, for the periodic cleanup.
+CREATE INDEX webhook_deliveries_settled ON webhook_deliveries (site_id, created_at)
+    WHERE status IN ('delivered', 'dead');
 
 -- Deliveries are jobs of kind 'webhook' (item_id: the delivery). The rule workers never claim
 -- them (their claim and its index leave them out); the webhook senders claim them by their own

@@ -8,11 +8,14 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from moderation.clock import utcnow
+from moderation.queue.cleanup import Cleanup
 from moderation.sites import store as sites
 from moderation.webhooks.delivery import Sender, sender_session
 from tests.conftest import make_config
@@ -149,6 +152,12 @@ async def test_events_are_delivered_signed_and_listed_with_status_and_time(
     assert [d["status"] for d in listed] == ["delivered", "delivered"]
     assert all(d["response_status"] == 200 and d["response_ms"] >= 0 and d["attempts"] == 1
                for d in listed)
+
+    # Settled deliveries go with the address hashes, after ADDRESS_RETENTION_DAYS.
+    await Cleanup(pool, 30, lambda: utcnow() + timedelta(days=29)).run_once()
+    assert len(await deliveries(api, site, token, hook["id"])) == 2
+    await Cleanup(pool, 30, lambda: utcnow() + timedelta(days=31)).run_once()
+    assert await deliveries(api, site, token, hook["id"]) == []
 
 
 async def test_a_failing_endpoint_gets_retries_with_the_same_delivery_id_until_it_answers(

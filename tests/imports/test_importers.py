@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import sqlite3
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from moderation.imports.isso import NotIssoDatabase
-from moderation.imports.runner import Progress, run_import
+from moderation.imports.records import Comment
+from moderation.imports.runner import READERS, Progress, run_import
 from tests.factories import drain
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -266,3 +269,56 @@ async def test_a_terminal_shows_progress_with_the_rate(pool, site):
     shown = terminal.getvalue()
     assert shown.startswith("\r") and "12 records" in shown and "/s" in shown
     assert "imported 10" in shown and shown.endswith("\n")
+
+
+@pytest.mark.parametrize("source", ["disqus", "wordpress", "remark42"])
+def test_reading_an_export_holds_one_record_at_a_time_not_the_file(tmp_path, source):
+    """Streaming: memory while reading 20,000 comments (by 100 commenters) stays far below the
+    file's size."""
+    path = tmp_path / f"big.{source}"
+    write_big_export(path, source, comments=20_000)
+    tracemalloc.start()
+    try:
+        read = sum(1 for record in READERS[source](path) if isinstance(record, Comment))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read == 20_000
+    assert peak < path.stat().st_size / 20, (peak, path.stat().st_size)
+
+
+def write_big_export(path: Path, source: str, comments: int) -> None:
+    """One thread (WordPress: one item) holding every comment would be the worst case for
+    WordPress, whose unit is an item; an export has many items, as here."""
+    body = "<p>" + "A comment long enough to weigh something in memory. " * 6 + "</p>"
+    with open(path, "w", encoding="utf-8") as out:
+        if source == "disqus":
+            out.write('<disqus xmlns:dsq="http://disqus.com/disqus-internals">'
+                      '<thread dsq:id="1"><id>a</id><createdAt>2024-01-01T00:00:00Z</createdAt>'
+                      '</thread>\n')
+            for n in range(comments):
+                out.write(f'<post dsq:id="{n}"><message><![CDATA[{body}]]></message>'
+                          f'<createdAt>2024-01-01T00:00:00Z</createdAt>'
+                          f'<author><name>R{n % 100}</name></author><thread dsq:id="1"/></post>\n')
+            out.write("</disqus>\n")
+        elif source == "wordpress":
+            out.write('<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n')
+            for item in range(comments // 10):
+                out.write(f"<item><link>https://x.example/p{item}</link>"
+                          f"<wp:post_name>p{item}</wp:post_name>")
+                for n in range(item * 10, item * 10 + 10):
+                    out.write(f"<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_author>"
+                              f"R{n % 100}</wp:comment_author><wp:comment_date_gmt>"
+                              f"2024-01-01 00:00:00</wp:comment_date_gmt>"
+                              f"<wp:comment_content><![CDATA[{body}]]>"
+                              f"</wp:comment_content><wp:comment_approved>1"
+                              f"</wp:comment_approved></wp:comment>")
+                out.write("</item>\n")
+            out.write("</channel></rss>\n")
+        else:
+            out.write('{"version":1,"users":[],"posts":[]}\n')
+            for n in range(comments):
+                out.write(json.dumps({"id": f"c{n}", "pid": "", "text": body,
+                                      "user": {"name": f"R{n % 100}", "id": f"u{n % 100}"},
+                                      "locator": {"url": "https://x.example/a"},
+                                      "time": "2024-01-01T00:00:00Z"}) + "\n")

@@ -25,6 +25,10 @@ BATCH = 5000
 # Skipped records named one by one in the summary; the rest are counted by reason.
 EXAMPLES = 20
 BODY_MAX = 50_000
+# Batches of comments being stored at once, each on its own connection: PostgreSQL's work on a
+# batch is most of an import's, and one connection uses one core. A reply whose parent is in the
+# other batch in flight is linked at the end (store.LINK_PARENTS).
+IN_FLIGHT = 2
 # Commenters this run has stored, so later batches skip them (bounded: forgotten past this).
 KNOWN_COMMENTERS = 200_000
 
@@ -128,18 +132,30 @@ def next_batch(records: Iterator[Record], summary: Summary, moderate: bool,
     return list(threads.values()), list(comments.values()), True
 
 
+async def store_comments(pool: asyncpg.Pool, site_id: str, source: str,
+                         comments: list[Comment], summary: Summary, progress: Progress) -> None:
+    # The rules read text hashes of the comments they judge; trusted history needs none.
+    hashes = [text_hash(c.body) if c.status == "pending" else None for c in comments]
+    async with pool.acquire() as conn:
+        new = await store.store_comments(conn, site_id, source, comments, hashes)
+    summary.imported += new
+    summary.already += len(comments) - new
+    progress.show(summary)
+
+
 async def run_import(pool: asyncpg.Pool, site_id: str, source: str, path: Path, *,
                      moderate: bool = False, progress: Progress | None = None,
                      batch_size: int = BATCH) -> Summary:
     """Imports the file into the site; raises ValueError for a file that is not of the source's
-    format at all (a bad record inside one is skipped and reported)."""
+    format at all (a bad record inside one is skipped and reported). The next batch is read in
+    a thread while earlier ones are stored."""
     summary = Summary()
     records = READERS[source](path)
     progress = progress or Progress()
-    # The next batch is read while this one is stored, in a thread: parsing never blocks the loop.
     reading = asyncio.ensure_future(
         asyncio.to_thread(next_batch, records, summary, moderate, batch_size))
     known_commenters: set[str] = set()
+    storing: list[asyncio.Task] = []
     try:
         done = False
         while not done:
@@ -147,19 +163,19 @@ async def run_import(pool: asyncpg.Pool, site_id: str, source: str, path: Path, 
             if not done:
                 reading = asyncio.ensure_future(
                     asyncio.to_thread(next_batch, records, summary, moderate, batch_size))
-            # The rules read text hashes of the comments they judge; trusted history needs none.
-            hashes = [text_hash(c.body) if c.status == "pending" else None for c in comments]
             async with pool.acquire() as conn:
-                new = await store.store_batch(conn, site_id, source, threads, comments, hashes,
-                                              known_commenters)
+                await store.store_people(conn, site_id, threads, comments, known_commenters)
             if len(known_commenters) > KNOWN_COMMENTERS:
                 known_commenters.clear()
             known_commenters.update(c.commenter for c in comments)
-            summary.imported += new
-            summary.already += len(comments) - new
-            progress.show(summary)
+            if len(storing) >= IN_FLIGHT:
+                await storing.pop(0)
+            storing.append(asyncio.create_task(
+                store_comments(pool, site_id, source, comments, summary, progress)))
+        while storing:
+            await storing.pop(0)
     finally:
-        await asyncio.gather(reading, return_exceptions=True)  # the reading thread ends first
+        await asyncio.gather(reading, *storing, return_exceptions=True)  # nothing left running
     async with pool.acquire() as conn:
         summary.orphans = await store.link_replies(conn, site_id, source)
     progress.show(summary, final=True)

@@ -23,12 +23,14 @@ BULK_DURABLE = ("SET LOCAL moderation.bulk_import = 'on'; "
 BULK = BULK_DURABLE + "; SET LOCAL synchronous_commit = off"
 LONG_S = 3600
 
-# Threads on first sight; a thread that exists keeps what it has and gains what it lacked.
+# Threads on first sight; a thread that exists keeps what it has and gains what it lacked. In
+# key order, as the batches in flight lock the threads whose counts they change.
 UPSERT_THREADS = """
 INSERT INTO threads AS t (site_id, thread, url, title, created_at)
 SELECT $1, s.thread, s.url, s.title, coalesce(s.created_at, now())
   FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
        AS s(thread, url, title, created_at)
+ ORDER BY s.thread
 ON CONFLICT (site_id, thread) DO UPDATE
    SET url = coalesce(t.url, EXCLUDED.url), title = coalesce(t.title, EXCLUDED.title),
        created_at = least(t.created_at, EXCLUDED.created_at)"""
@@ -93,11 +95,16 @@ WITH RECURSIVE candidates AS MATERIALIZED (
            CASE WHEN f.status <> 'pending' THEN f.created_at END, f.text_hash
       FROM fresh f LEFT JOIN tree t ON t.comment_id = f.comment_id
     RETURNING comment_id, thread, status, version
+), changes AS MATERIALIZED (
+    SELECT thread, count(*) AS approved FROM stored WHERE status = 'approved' GROUP BY thread
+), locked AS MATERIALIZED (
+    -- In key order, as every writer of counts locks them (sql/0007): two batches in flight, or
+    -- a batch and the rule workers, cannot deadlock on two threads.
+    SELECT t.thread, c.approved FROM threads t JOIN changes c ON c.thread = t.thread
+     WHERE t.site_id = $1 ORDER BY t.thread FOR UPDATE OF t
 ), counted AS (
-    UPDATE threads t SET approved_count = t.approved_count + n.approved
-      FROM (SELECT thread, count(*) AS approved FROM stored WHERE status = 'approved'
-             GROUP BY thread) n
-     WHERE t.site_id = $1 AND t.thread = n.thread
+    UPDATE threads t SET approved_count = t.approved_count + l.approved
+      FROM locked l WHERE t.site_id = $1 AND t.thread = l.thread
 ), rule_jobs AS (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
     SELECT $1, 'comment', comment_id, version FROM stored WHERE status = 'pending'
@@ -156,12 +163,15 @@ SELECT count(*) FROM imported_comments i
    AND c.parent_id IS NULL"""
 
 
-async def store_batch(conn, site_id: str, source: str, threads: Sequence[Thread],
-                      comments: Sequence[Comment], text_hashes: Sequence[int | None],
-                      known_commenters: Set[str] = frozenset()) -> int:
-    """Stores one batch in one transaction; returns how many comments were new.
+async def store_people(conn, site_id: str, threads: Sequence[Thread],
+                       comments: Sequence[Comment], known_commenters: Set[str]) -> None:
+    """Creates a batch's new threads and commenters, committed before its comments: created on
+    first sight as the live path does, and locked by no batch still in flight (a batch that
+    fails later leaves them without comments until the import runs again).
     `known_commenters` are stored already (by earlier batches): not written again."""
     commenters = {c.commenter: c for c in comments if c.commenter not in known_commenters}
+    if not threads and not commenters:
+        return
     async with conn.transaction():
         await conn.execute(BULK)
         if threads:
@@ -173,8 +183,15 @@ async def store_batch(conn, site_id: str, source: str, threads: Sequence[Thread]
                                [c.author_name for c in commenters.values()],
                                [c.author_email for c in commenters.values()],
                                [c.created_at for c in commenters.values()])
-        if not comments:
-            return 0
+
+
+async def store_comments(conn, site_id: str, source: str, comments: Sequence[Comment],
+                         text_hashes: Sequence[int | None]) -> int:
+    """Stores a batch's comments in one transaction; returns how many were new."""
+    if not comments:
+        return 0
+    async with conn.transaction():
+        await conn.execute(BULK)
         return await conn.fetchval(
             INSERT_COMMENTS, site_id, source, [c.source_id for c in comments],
             [c.thread for c in comments], [c.parent_source_id for c in comments],

@@ -77,10 +77,12 @@ WITH RECURSIVE candidates AS MATERIALIZED (
             WHERE p.site_id = $1 AND p.comment_id = pi.comment_id OFFSET 0) p
      WHERE p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
 ), tree (comment_id, source_id, thread, created_at, parent_id, root_id) AS (
+    -- A join, not NOT EXISTS: the planner ran that as a scan of the batch per reply.
     SELECT f.comment_id, f.source_id, f.thread, f.created_at, b.parent_id, b.root_id
-      FROM fresh f LEFT JOIN stored_before b ON b.comment_id = f.comment_id
-     WHERE f.parent_source_id IS NULL OR b.comment_id IS NOT NULL
-        OR NOT EXISTS (SELECT FROM fresh p WHERE p.source_id = f.parent_source_id)
+      FROM fresh f
+      LEFT JOIN stored_before b ON b.comment_id = f.comment_id
+      LEFT JOIN fresh p ON p.source_id = f.parent_source_id
+     WHERE f.parent_source_id IS NULL OR b.comment_id IS NOT NULL OR p.source_id IS NULL
     UNION ALL
     SELECT f.comment_id, f.source_id, f.thread, f.created_at, t.comment_id,
            coalesce(t.root_id, t.comment_id)

@@ -21,6 +21,7 @@ from aiohttp import web
 from yarl import URL
 
 from moderation.errors import DATABASE_DOWN
+from moderation.observability import METRICS, Metrics
 from moderation.web.keys import CONFIG, POOL
 from moderation.webhooks import store
 from moderation.webhooks.addresses import (
@@ -52,10 +53,11 @@ def sender_session(config) -> aiohttp.ClientSession:
 
 class Sender:
     def __init__(self, pool: asyncpg.Pool, session: aiohttp.ClientSession, config,
-                 name: str | None = None) -> None:
+                 name: str | None = None, metrics: Metrics | None = None) -> None:
         self.pool = pool
         self.session = session
         self.config = config
+        self.metrics = metrics or Metrics()
         self.allowed = AllowedHosts.parse(config.webhook_allowed_hosts)
         self.name = name or f"webhooks:{socket.gethostname()}:{os.getpid()}"
         # Long enough for the slowest answer and its settling; then the job comes back.
@@ -90,6 +92,8 @@ class Sender:
         attempt = await self.attempt(job)
         async with self.pool.acquire() as conn:
             outcome = await store.settle(conn, job, attempt, self.config)
+        self.metrics.webhook_attempts.labels(
+            outcome, f"{attempt.status // 100}xx" if attempt.status else "none").inc()
         if outcome != "delivered":
             log.info("webhook delivery %s to %s: %s (%s)", job["delivery_id"], job["url"],
                      outcome, attempt.error or attempt.status)
@@ -132,7 +136,8 @@ async def senders_ctx(app: web.Application):
         yield
         return
     async with sender_session(config) as session:
-        task = asyncio.create_task(Sender(app[POOL], session, config).run(), name="webhooks")
+        sender = Sender(app[POOL], session, config, metrics=app[METRICS])
+        task = asyncio.create_task(sender.run(), name="webhooks")
         yield
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -178,6 +178,9 @@ async def test_a_failing_endpoint_gets_retries_with_the_same_delivery_id_until_i
     await sender.run_once()
 
     assert len(receiver.received) == 3
+    scraped = sender.metrics.render().decode()
+    assert 'moderation_webhook_attempts_total{outcome="failing",status="5xx"} 2.0' in scraped
+    assert 'moderation_webhook_attempts_total{outcome="delivered",status="2xx"} 1.0' in scraped
     assert len({r["delivery"] for r in receiver.received}) == 1
     assert len({r["json"]["id"] for r in receiver.received}) == 1
     [delivered] = await deliveries(api, site, token, hook["id"])

@@ -204,7 +204,7 @@ async def prepare(url: str) -> None:
         await conn.close()
 
 
-NAMES = ("rules", "post", "page", "rating", "memory", "latency", "growth")
+NAMES = ("rules", "post", "page", "rating", "memory", "latency", "growth", "import")
 
 
 def peak_rss_mb(pid: int) -> tuple[float, float]:
@@ -617,6 +617,27 @@ def bench_growth(options, url: str, env: dict, python: str) -> list[dict]:
     return rows
 
 
+def bench_import(options, url: str) -> list[dict]:
+    """`moderation import` into an empty site: a Remark42 backup (one JSON comment a line: the
+    storing is measured) and a Disqus XML export (its parsing counts too); shown, and judged on
+    the first."""
+    from bench import import_speed
+
+    rows = []
+    for source in ("remark42", "disqus"):
+        print(f"\n## import: {options.import_comments:,} comments from a generated {source} export")
+        result = import_speed.run(url, source, options.import_comments, options.import_comments // 100)
+        cpu = f"import {result['import_cpu_us']:.0f} + PostgreSQL {result['postgres_cpu_us']:.0f}"
+        print(f"{result['comments']:,} comments ({result['size_mb']:.0f} MB) in "
+              f"{result['seconds']:.1f} s: {result['rate']:,.0f} comments/s; CPU µs per comment: "
+              f"{cpu}; again, nothing new: {result['again_rate']:,.0f} comments/s")
+        judged = source == "remark42"
+        rows.append(row(f"import into an empty site ({source})", f"{result['rate']:,.0f} comments/s",
+                        target=">= 20,000 comments/s" if judged else "",
+                        met=result["rate"] >= 20_000 if judged else None, cpu=cpu))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
@@ -636,6 +657,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="growth: threads (default 100,000)")
     parser.add_argument("--growth-seconds", type=int, help="growth: seconds per request (default 5)")
     parser.add_argument("--rules-items", type=int, help="rules: comments (default 20,000)")
+    parser.add_argument("--import-comments", type=int,
+                        help="import: comments in the generated exports (default 200,000)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy raw profiles of serve during post/page/rating and of the "
                              "worker-running process during latency (skews those runs)")
@@ -647,6 +670,7 @@ def main() -> None:
     options.threads = options.threads or (10_000 if quick else 100_000)
     options.growth_seconds = options.growth_seconds or (2 if quick else 5)
     options.rules_items = options.rules_items or (5_000 if quick else 20_000)
+    options.import_comments = options.import_comments or (20_000 if quick else 200_000)
     options.latency_modes = [m for m in options.latency_modes.split(",") if m]
     options.latency_fractions = [float(f) for f in options.latency_fractions.split(",") if f]
     selected = {n.strip() for arg in options.only for n in arg.split(",") if n.strip()} or set(NAMES)
@@ -676,6 +700,8 @@ def main() -> None:
         rows += bench_latency(options, url, env, python, post_max)
     if "growth" in selected:
         rows += bench_growth(options, url, env, python)
+    if "import" in selected:
+        rows += bench_import(options, url)
 
     print(f"\n## summary ({time.monotonic() - started:.0f} s; ratios are ours / baseline of the "
           f"same run)\n")

@@ -18,6 +18,7 @@ from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
 from moderation.db import pool as database
 from moderation.identity.signing import Signer
+from moderation.imports import handlers as import_handlers  # noqa: F401
 from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
 from moderation.observability import METRICS, Metrics
@@ -51,6 +52,8 @@ from moderation.web.middlewares import api_middleware, preflight
 from moderation.web.registry import ENDPOINTS
 from moderation.web.server import server_options
 from moderation.web.shared_answers import FRONT_CACHE, FrontCache
+from moderation.webhooks import handlers as webhook_handlers  # noqa: F401
+from moderation.webhooks.delivery import senders_ctx
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +164,7 @@ def create_worker_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
     app[FRONT_CACHE] = FrontCache()  # the server's request handler asks for it; nothing is shared
     if database_url:
         app[DATABASE_URL] = database_url
-    app.cleanup_ctx.extend([worker_database_ctx, workers_ctx])
+    app.cleanup_ctx.extend([worker_database_ctx, workers_ctx, senders_ctx])
     for ep in ENDPOINTS:
         if ep.path in WORKER_PATHS:
             app.router.add_route(ep.method, ep.path, ep.handler)
@@ -185,6 +188,6 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
         app[DATABASE_URL] = database_url
     # Cleaned up in reverse: comments still being stored are drained while the NOTIFY sender and
     # the workers still run, so they are announced; then the workers stop; the pool closes last.
-    app.cleanup_ctx.extend([database_ctx, workers_ctx, accepter_ctx])
+    app.cleanup_ctx.extend([database_ctx, workers_ctx, senders_ctx, accepter_ctx])
     add_routes(app)
     return app

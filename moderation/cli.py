@@ -1,4 +1,5 @@
-"""The `moderation` command: serve, worker, migrate, site and token management, dead jobs."""
+"""The `moderation` command: serve, worker, migrate, site and token management, dead jobs,
+import and export."""
 
 from __future__ import annotations
 
@@ -160,6 +161,90 @@ def cmd_jobs_retry(config: Config, args) -> int:
     return 0
 
 
+IMPORT_SOURCES = ("disqus", "wordpress", "isso", "remark42", "native")
+
+
+def cmd_import(config: Config, args) -> int:
+    """Imports a peer's export (or a `moderation export` file) into a site, with progress on a
+    terminal and a summary of what was imported and skipped."""
+    from pathlib import Path
+
+    from moderation.imports.native import import_native
+    from moderation.imports.runner import run_import
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no file {path}", file=sys.stderr)
+        return 2
+    if args.moderate and args.source == "native":
+        print("--moderate is for peers' exports; a native export keeps its decisions",
+              file=sys.stderr)
+        return 2
+
+    async def action():
+        url = database.database_url(config)
+        await database.migrate_database(url, config)
+        pool = await database.create_pool(url, config, "import")
+        try:
+            if await sites.fetch_site(pool, args.site) is None:
+                return None
+            if args.source == "native":
+                return await import_native(pool, args.site, path)
+            return await run_import(pool, args.site, args.source, path, moderate=args.moderate)
+        finally:
+            await pool.close()
+    try:
+        summary = asyncio.run(action())
+    except ValueError as exc:  # the file is not of that format at all
+        print(f"cannot import {path}: {exc}", file=sys.stderr)
+        return 1
+    if summary is None:
+        print(f"no site {args.site}", file=sys.stderr)
+        return 1
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_export(config: Config, args) -> int:
+    """Writes the site as JSON Lines (`moderation import native` reads them back)."""
+    from datetime import UTC, datetime
+
+    from moderation.imports.native import export_lines
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"--since {args.since!r} is not a date (2024-05-01 or 2024-05-01T12:00:00Z)",
+                  file=sys.stderr)
+            return 2
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+
+    async def action(out) -> bool:
+        url = database.database_url(config)
+        await database.migrate_database(url, config)
+        pool = await database.create_pool(url, config, "export")
+        try:
+            if await sites.fetch_site(pool, args.site) is None:
+                return False
+            async for line in export_lines(pool, args.site, since):
+                out.write(line)
+            return True
+        finally:
+            await pool.close()
+    if args.output:
+        with open(args.output, "wb") as out:
+            found = asyncio.run(action(out))
+    else:
+        found = asyncio.run(action(sys.stdout.buffer))
+        sys.stdout.flush()
+    if not found:
+        print(f"no site {args.site}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="moderation", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -199,6 +284,20 @@ def parser() -> argparse.ArgumentParser:
     retry.add_argument("--site", required=True)
     retry.add_argument("--job", type=int, help="one job id; default all dead jobs of the site")
     retry.set_defaults(run=cmd_jobs_retry)
+
+    imports = sub.add_parser("import", help="import comments from Disqus, WordPress, Isso, "
+                             "Remark42 or a `moderation export` file")
+    imports.add_argument("source", choices=IMPORT_SOURCES)
+    imports.add_argument("file", help="the export (gzipped or not); Isso: its SQLite database")
+    imports.add_argument("--site", required=True)
+    imports.add_argument("--moderate", action="store_true",
+                         help="send imported comments through the rules instead of trusting them")
+    imports.set_defaults(run=cmd_import)
+    export = sub.add_parser("export", help="write a site as JSON Lines")
+    export.add_argument("--site", required=True)
+    export.add_argument("--since", help="only comments, ratings and decisions since this date")
+    export.add_argument("--output", "-o", help="a file (default: standard output)")
+    export.set_defaults(run=cmd_export)
     return root
 
 

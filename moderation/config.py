@@ -93,10 +93,34 @@ class Config(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
         "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
 
+    import_max_bytes: int = Field(default=1 << 30, ge=1 << 20, le=1 << 40, description=(
+        "largest file POST /v1/sites/{site}/imports takes; larger ones go through the CLI"))
+    webhook_allowed_hosts: str = Field(default="", description=(
+        "comma-separated hosts (names, addresses or CIDRs) webhooks may reach over plain http "
+        "and at private or loopback addresses; for tests and intranets"))
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description=(
+        "a webhook endpoint must answer within this, else the attempt failed"))
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description=(
+        "tries of one webhook delivery before it is dead"))
+    webhook_pause_after: int = Field(default=20, ge=1, le=10_000, description=(
+        "failed attempts in a row after which an endpoint is paused until an admin resumes it"))
+    webhook_retry_base_s: float = Field(default=30.0, gt=0, le=86_400)
+    webhook_retry_max_s: float = Field(default=6 * 3600.0, gt=0, le=7 * 86_400)
+    webhook_secret_overlap_s: float = Field(default=86_400.0, ge=0, le=30 * 86_400, description=(
+        "after a secret rotation, how long deliveries are signed with the old secret too"))
+
     @field_validator("trusted_proxies")
     @classmethod
     def proxy_networks(cls, text: str) -> str:
         parse_networks(text)
+        return text
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def webhook_hosts(cls, text: str) -> str:
+        from moderation.webhooks.addresses import AllowedHosts
+
+        AllowedHosts.parse(text)
         return text
 
     @field_validator("database_url")

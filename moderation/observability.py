@@ -93,6 +93,10 @@ class Metrics:
                                  registry=self.registry)
         self.oldest_job = Gauge("moderation_queue_oldest_job_seconds", "age of the oldest open job",
                                 registry=self.registry)
+        self.webhook_attempts = Counter(
+            "moderation_webhook_attempts", "webhook delivery attempts, by outcome (delivered, "
+            "failing, dead, lost) and HTTP status class (2xx..5xx, none)",
+            ["outcome", "status"], registry=self.registry)
         self.pool_size = Gauge("moderation_db_pool_connections",
                                "database connections by pool (requests, workers) and state",
                                ["pool", "state"], registry=self.registry)

@@ -5,6 +5,7 @@
   then cleared. An address ban keeps its own hash for the ban's duration.
 - Rate-limit windows (moderation.web.rate_limits) are deleted a day after they start (the
   longest window), and address bans once they have ended.
+- Webhook deliveries that were delivered or are dead are deleted after the same retention.
 
 Every process runs it each CLEANUP_INTERVAL_S; an advisory lock lets one at a time do the
 work. Each site is cleaned by statements of at most BATCH rows, so no statement holds
@@ -44,6 +45,11 @@ UPDATE ratings SET ip_hash = NULL
         WHERE site_id = $1 AND ip_hash IS NOT NULL AND created_at < $2 LIMIT $3)"""
 END_RATE_WINDOWS = "DELETE FROM rate_counts WHERE site_id = $1 AND window_start < $2"
 END_ADDRESS_BANS = "DELETE FROM address_bans WHERE site_id = $1 AND banned_until < $2"
+FORGET_WEBHOOK_DELIVERIES = """
+DELETE FROM webhook_deliveries
+ WHERE site_id = $1 AND delivery_id IN (
+       SELECT delivery_id FROM webhook_deliveries
+        WHERE site_id = $1 AND status IN ('delivered', 'dead') AND created_at < $2 LIMIT $3)"""
 
 
 def affected(status: str) -> int:
@@ -61,7 +67,7 @@ class Cleanup:
         """One round over every site; what it cleared, or None when another process is at it."""
         now = self.clock()
         done = {"comment_addresses": 0, "rating_addresses": 0, "rate_windows": 0,
-                "address_bans": 0}
+                "address_bans": 0, "webhook_deliveries": 0}
         async with self.pool.acquire() as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", CLEANUP_LOCK):
                 return None
@@ -69,7 +75,8 @@ class Cleanup:
                 for row in await conn.fetch(SITES):
                     site_id = row["site_id"]
                     for name, statement in (("comment_addresses", FORGET_COMMENT_ADDRESSES),
-                                            ("rating_addresses", FORGET_RATING_ADDRESSES)):
+                                            ("rating_addresses", FORGET_RATING_ADDRESSES),
+                                            ("webhook_deliveries", FORGET_WEBHOOK_DELIVERIES)):
                         while (n := affected(await conn.execute(
                                 statement, site_id, now - self.retention, BATCH))):
                             done[name] += n

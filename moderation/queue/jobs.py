@@ -50,15 +50,17 @@ def enqueue(kind: str, source: str, id_column: str) -> str:
 # jobs by their ctid, the items by primary-key probes, with status compared by IS NOT DISTINCT
 # FROM (the same for a NOT NULL column): an indexable `status = 'pending'` lets the planner walk a
 # review index through every pending row (docs/decisions/0007). The ctid returned is the claimed
-# row version's, for FINISH.
+# row version's, for FINISH. Webhook deliveries (kind 'webhook') are sent by moderation.webhooks,
+# never claimed here (jobs_claimable leaves them out too).
 CLAIM_TEMPLATE = f"""
 WITH RECURSIVE waiting (site_id) AS (
     -- Ordered as jobs_claimable is, so each probe is one step of that index.
-    (SELECT site_id FROM jobs WHERE status IN ('queued', 'running')
+    (SELECT site_id FROM jobs WHERE status IN ('queued', 'running') AND kind <> 'webhook'
       ORDER BY site_id, available_at LIMIT 1)
     UNION ALL
     SELECT (SELECT j.site_id FROM jobs j
-             WHERE j.status IN ('queued', 'running') AND j.site_id > w.site_id
+             WHERE j.status IN ('queued', 'running') AND j.kind <> 'webhook'
+               AND j.site_id > w.site_id
              ORDER BY j.site_id, j.available_at LIMIT 1)
       FROM waiting w WHERE w.site_id IS NOT NULL
 ), candidates AS MATERIALIZED (
@@ -67,7 +69,7 @@ WITH RECURSIVE waiting (site_id) AS (
       FROM waiting w CROSS JOIN LATERAL (
            SELECT j.site_id, j.job_id, j.ctid, j.available_at FROM jobs j
             WHERE j.site_id = w.site_id AND j.status IN ('queued', 'running')
-              AND j.available_at <= now()
+              AND j.kind <> 'webhook' AND j.available_at <= now()
             ORDER BY j.available_at LIMIT $1
               FOR UPDATE SKIP LOCKED) c
 ), next AS (
@@ -140,7 +142,7 @@ RETURNING job_id"""
 
 QUEUE_DEPTH = """
 SELECT count(*) AS depth, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest_s
-  FROM jobs WHERE status IN ('queued', 'running')"""
+  FROM jobs WHERE status IN ('queued', 'running') AND kind <> 'webhook'"""
 
 
 def backoff_s(attempt: int, base_s: float, max_s: float) -> float:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Literal
 
 from ahocorasick_rs import AhoCorasick, MatchKind
-
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, evidence

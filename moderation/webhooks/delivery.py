@@ -1,0 +1,147 @@
+"""Sends webhook deliveries: claims due jobs of kind 'webhook', posts each signed, settles it.
+
+A delivery is retried with backoff on a timeout, a refused address or any answer but 2xx
+(redirects are not followed), and is dead after WEBHOOK_MAX_ATTEMPTS; an endpoint failing
+WEBHOOK_PAUSE_AFTER times in a row is paused until an admin resumes it. Jobs are leased like
+rule jobs: a sender that dies mid-send leaves its jobs to come back when the lease ends, so a
+receiver may see a delivery twice and should dedupe by X-Moderation-Delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+from yarl import URL
+
+from moderation.errors import DATABASE_DOWN
+from moderation.observability import METRICS, Metrics
+from moderation.web.keys import CONFIG, POOL
+from moderation.webhooks import store
+from moderation.webhooks.addresses import (
+    AddressRefused,
+    AllowedHosts,
+    GuardedResolver,
+    url_refusal,
+)
+from moderation.webhooks.signing import signature_header
+from moderation.webhooks.store import Attempt
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "moderation-webhooks/1"
+# Deliveries one sender has in flight at once.
+BATCH = 20
+
+
+def sender_session(config) -> aiohttp.ClientSession:
+    """The HTTP client of webhook deliveries: addresses guarded, WEBHOOK_TIMEOUT_S in all, no
+    cookies kept between endpoints."""
+    allowed = AllowedHosts.parse(config.webhook_allowed_hosts)
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allowed), limit=BATCH,
+                                     use_dns_cache=False)
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                 timeout=aiohttp.ClientTimeout(total=config.webhook_timeout_s),
+                                 headers={"User-Agent": USER_AGENT})
+
+
+class Sender:
+    def __init__(self, pool: asyncpg.Pool, session: aiohttp.ClientSession, config,
+                 name: str | None = None, metrics: Metrics | None = None) -> None:
+        self.pool = pool
+        self.session = session
+        self.config = config
+        self.metrics = metrics or Metrics()
+        self.allowed = AllowedHosts.parse(config.webhook_allowed_hosts)
+        self.name = name or f"webhooks:{socket.gethostname()}:{os.getpid()}"
+        # Long enough for the slowest answer and its settling; then the job comes back.
+        self.lease_s = config.webhook_timeout_s * 2 + 10
+
+    async def run(self) -> None:
+        """Sends until cancelled; polls when the last claim left nothing due."""
+        while True:
+            try:
+                sent = await self.run_once()
+            except DATABASE_DOWN as exc:
+                log.warning("webhook sender: database unavailable (%s); retrying", exc)
+                sent = 0
+            except Exception:  # the loop must survive anything, or webhooks stop for good
+                log.exception("webhook sender: unexpected error; retrying")
+                sent = 0
+            if sent < BATCH:
+                await asyncio.sleep(self.config.poll_interval_s)
+
+    async def run_once(self) -> int:
+        """Claims, sends and settles one batch; returns how many jobs it claimed."""
+        async with self.pool.acquire() as conn:
+            jobs = await store.claim(conn, BATCH, self.name, self.lease_s)
+        await asyncio.gather(*(self.deliver(job) for job in jobs))
+        return len(jobs)
+
+    async def deliver(self, job: asyncpg.Record) -> str:
+        if job["url"] is None or job["paused"]:
+            async with self.pool.acquire() as conn:
+                await store.set_aside(conn, job)
+            return "set aside"
+        attempt = await self.attempt(job)
+        async with self.pool.acquire() as conn:
+            outcome = await store.settle(conn, job, attempt, self.config)
+        self.metrics.webhook_attempts.labels(
+            outcome, f"{attempt.status // 100}xx" if attempt.status else "none").inc()
+        if outcome != "delivered":
+            log.info("webhook delivery %s to %s: %s (%s)", job["delivery_id"], job["url"],
+                     outcome, attempt.error or attempt.status)
+        return outcome
+
+    async def attempt(self, job: asyncpg.Record) -> Attempt:
+        refusal = url_refusal(job["url"], self.allowed)
+        if refusal is not None:
+            return Attempt(None, 0, f"refused: {refusal}")
+        body = job["body"].encode()
+        headers = {"Content-Type": "application/json",
+                   "X-Moderation-Event": job["event"],
+                   "X-Moderation-Delivery": str(job["delivery_id"]),
+                   "X-Moderation-Signature": signature_header(list(job["secrets"]),
+                                                              int(time.time()), body)}
+        started = time.perf_counter()
+        try:
+            async with self.session.post(URL(job["url"], encoded=False), data=body,
+                                         headers=headers, allow_redirects=False) as response:
+                # Only the status counts; a little of the body is read so the connection is reusable.
+                await response.content.read(4096)
+                return Attempt(response.status, _ms_since(started))
+        except asyncio.TimeoutError:
+            return Attempt(None, _ms_since(started),
+                           f"timeout after {self.config.webhook_timeout_s:g} s")
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                return Attempt(None, _ms_since(started), f"refused: {exc.os_error}")
+            return Attempt(None, _ms_since(started), f"{type(exc).__name__}: {exc}")
+        except aiohttp.ClientError as exc:
+            return Attempt(None, _ms_since(started), f"{type(exc).__name__}: {exc}")
+        except OSError as exc:
+            return Attempt(None, _ms_since(started), f"{type(exc).__name__}: {exc}")
+
+
+async def senders_ctx(app: web.Application):
+    """The webhook sender of a process that runs workers (`serve` with WORKERS > 0, `worker`)."""
+    config = app[CONFIG]
+    if not config.workers:
+        yield
+        return
+    async with sender_session(config) as session:
+        sender = Sender(app[POOL], session, config, metrics=app[METRICS])
+        task = asyncio.create_task(sender.run(), name="webhooks")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def _ms_since(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

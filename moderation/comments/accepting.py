@@ -37,6 +37,7 @@ from moderation.errors import DATABASE_DOWN
 from moderation.observability import METRICS
 from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
+from moderation.threads.store import thread_closed
 from moderation.web import rate_limits
 from moderation.web.keys import ACCEPTER, NOTIFIER, POOL
 
@@ -54,7 +55,8 @@ WITH input AS MATERIALIZED (
            (r->>8)::bigint AS parent_id, r->>9 AS body, decode(r->>10, 'hex') AS ip_hash,
            nullif(r->11, 'null') AS signals, r->>12 AS idempotency_key,
            (r->>13)::bigint AS text_hash, (r->>14)::int AS window_s,
-           (r->>15)::int AS per_address, (r->>16)::int AS per_site, ordinal
+           (r->>15)::int AS per_address, (r->>16)::int AS per_site,
+           (r->>17)::timestamptz AS closed_before, ordinal
       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS given (r, ordinal)
 ), buckets AS MATERIALIZED (
     -- The rate-limit buckets of each comment (moderation.web.rate_limits): its address and its
@@ -90,6 +92,12 @@ WITH input AS MATERIALIZED (
                     AND c.window_start = b.window_start
      WHERE c.count - g.n + b.nth > b.quota
      ORDER BY b.ordinal, 3 DESC
+), closed AS MATERIALIZED (
+    -- Comments to closed threads (moderation.threads.store): one primary key probe each.
+    SELECT i.ordinal FROM input i
+     WHERE i.ordinal NOT IN (SELECT ordinal FROM refused) AND EXISTS (
+           SELECT FROM threads t WHERE t.site_id = i.site_id AND t.thread = i.thread
+              AND coalesce(t.closed, t.created_at <= i.closed_before, false))
 ), new_threads AS (
     INSERT INTO threads (site_id, thread, url, title)
     SELECT DISTINCT ON (site_id, thread) site_id, thread, url, title
@@ -110,6 +118,7 @@ WITH input AS MATERIALIZED (
                 WHERE parent.site_id = i.site_id AND parent.comment_id = i.parent_id
                   AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
       FROM input i WHERE i.ordinal NOT IN (SELECT ordinal FROM refused)
+                     AND i.ordinal NOT IN (SELECT ordinal FROM closed)
 ), placed AS MATERIALIZED (
     SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
                   AS comment_id
@@ -131,10 +140,12 @@ WITH input AS MATERIALIZED (
     SELECT site_id, 'comment', comment_id, version FROM comment
 )
 SELECT placed.ordinal, comment.comment_id, comment.created_at, NULL::boolean AS site_wide,
-       NULL::float8 AS left_s
+       NULL::float8 AS left_s, false AS closed
   FROM comment JOIN placed USING (site_id, comment_id)
 UNION ALL
-SELECT ordinal, NULL, NULL, site_wide, left_s FROM refused"""
+SELECT ordinal, NULL, NULL, site_wide, left_s, false FROM refused
+UNION ALL
+SELECT ordinal, NULL, NULL, NULL, NULL, true FROM closed"""
 
 MAX_BATCH = 200
 MAX_FLUSHES = 2  # in flight at once, the second only beside a slow one
@@ -149,7 +160,8 @@ def batch_rows(batch: list[Waiter]) -> list[tuple]:
     return [(new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter, new.name,
              new.email, new.verified, new.parent_id, new.body,
              new.ip_hash.hex() if new.ip_hash is not None else None, new.signals,
-             new.idempotency_key, text_hash(new.body), *limit_columns(new.limit))
+             new.idempotency_key, text_hash(new.body), *limit_columns(new.limit),
+             new.closed_before.isoformat() if new.closed_before is not None else None)
             for new, _ in batch]
 
 
@@ -266,6 +278,8 @@ class CommentAccepter:
         for ordinal, (new, future) in enumerate(batch, 1):
             if ordinal in stored:
                 answer(future, stored[ordinal])
+            elif ordinal in refused and refused[ordinal]["closed"]:
+                fail(future, thread_closed())
             elif ordinal in refused and new.limit is not None:
                 row = refused[ordinal]
                 fail(future, rate_limits.rate_limited(

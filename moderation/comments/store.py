@@ -19,6 +19,7 @@ from moderation.errors import ApiError, not_found
 from moderation.queue import jobs as queue
 from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
+from moderation.threads import store as threads
 
 if TYPE_CHECKING:
     from moderation.judging.pipeline import Judgement
@@ -53,7 +54,7 @@ SELECT comment_id, created_at, thread, body, parent_id FROM comments
 
 SELECT_COMMENT = """
 SELECT comment_id, thread, parent_id, author_name, verified, body, status, created_at, edited_at,
-       version
+       version, votes_up, votes_down, featured_at
   FROM comments WHERE site_id = $1 AND comment_id = $2"""
 
 # A new version goes back through the rules; a job still running on the old version finds the
@@ -86,18 +87,27 @@ WITH deleted AS (
 )
 SELECT comment_id FROM deleted"""
 
-PAGE_COLUMNS = "comment_id, parent_id, root_id, author_name, verified, body, created_at, edited_at"
+PAGE_COLUMNS = ("comment_id, parent_id, root_id, author_name, verified, body, created_at, edited_at, "
+                "status, votes_up, votes_down, best, featured_at")
 REPLY_COLUMNS = ", ".join(f"r.{c}" for c in PAGE_COLUMNS.split(", "))
+# Featured comments ("Editors' picks") the first page of a thread lists before the others.
+FEATURED_ON_PAGE = 20
 # Replies shown under each top-level comment of a thread page, oldest first; the rest are paged
 # with GET …/comments/{id}/replies. One comment with thousands of replies must not make every
 # read of its article's page carry them all.
 # Each top-level comment's first replies are one short scan of comments_replies (a LATERAL with a
 # LIMIT); only a comment that fills its cap has all its replies counted (an index-only scan).
+# A top-level comment no longer approved (rejected, deleted, back in review) is listed while it
+# has approved replies: the page shows it as "comment removed" and keeps the replies readable.
+# The first page (no cursor) also carries the thread's featured comments.
 PAGE_TEMPLATE = f"""
 WITH page AS (
-    SELECT {PAGE_COLUMNS} FROM comments
-     WHERE site_id = $1 AND thread = $2 AND status = 'approved' AND parent_id IS NULL {{after}}
-     ORDER BY created_at {{direction}}, comment_id {{direction}} LIMIT $3
+    SELECT {PAGE_COLUMNS} FROM comments c
+     WHERE site_id = $1 AND thread = $2 AND parent_id IS NULL {{after}}
+       AND (status = 'approved' OR EXISTS (
+            SELECT FROM comments r WHERE r.site_id = $1 AND r.root_id = c.comment_id
+               AND r.status = 'approved'))
+     ORDER BY {{order}} LIMIT $3
 ), replies AS MATERIALIZED (
     -- At most $5 in all, the page's first comments' first: 100 comments with 100 long replies
     -- each would make one page of megabytes.
@@ -105,32 +115,64 @@ WITH page AS (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND root_id = p.comment_id AND status = 'approved'
          ORDER BY created_at, comment_id LIMIT $4) r
-     ORDER BY p.created_at {{direction}}, p.comment_id {{direction}}, r.created_at, r.comment_id
+     ORDER BY {{page_order}}, r.created_at, r.comment_id
      LIMIT $5
 ), shown AS (
     SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
 ), rows AS (
-    SELECT false AS is_reply, p.*,
+    SELECT false AS is_reply, false AS is_featured, p.*,
            CASE WHEN s.shown = $4 OR (SELECT count(*) FROM replies) = $5 THEN (
                SELECT count(*) FROM comments c
                 WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
            ELSE coalesce(s.shown, 0) END AS reply_count
       FROM page p LEFT JOIN shown s ON s.root_id = p.comment_id
     UNION ALL
-    SELECT true, *, NULL FROM replies
+    SELECT true, false, *, NULL FROM replies
+    {{featured}}
 )
-SELECT rows.*, (SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2) AS total
-  FROM rows ORDER BY is_reply, created_at {{direction}}, comment_id {{direction}}"""
+SELECT rows.*, t.approved_count AS total, t.closed AS thread_closed,
+       t.created_at AS thread_created_at
+  FROM rows LEFT JOIN threads t ON t.site_id = $1 AND t.thread = $2
+ ORDER BY is_featured, is_reply, {{rows_order}}"""
+
+FEATURED_ROWS = f"""
+    UNION ALL
+    SELECT false, true, *, NULL FROM (
+        SELECT {PAGE_COLUMNS} FROM comments
+         WHERE site_id = $1 AND thread = $2 AND featured_at IS NOT NULL AND status = 'approved'
+         ORDER BY featured_at DESC LIMIT {FEATURED_ON_PAGE}) f"""
+
+# Each sort's key, most significant first, with its direction; the keyset cursor is the last
+# comment's key ($6 created_at, $7 comment_id, $8 best).
+SORT_KEYS = {
+    "oldest": (("created_at", "ASC"), ("comment_id", "ASC")),
+    "newest": (("created_at", "DESC"), ("comment_id", "DESC")),
+    # Wilson lower bound of the votes (sql/0010), ties newest first.
+    "best": (("best", "DESC"), ("created_at", "DESC"), ("comment_id", "DESC")),
+}
+CURSOR_PARAMS = {"created_at": "$6", "comment_id": "$7", "best": "$8"}
 
 
 def page_query(sort: str, after_cursor: bool) -> str:
-    direction, compare = ("ASC", ">") if sort == "oldest" else ("DESC", "<")
-    after = f"AND (created_at, comment_id) {compare} ($6, $7)" if after_cursor else ""
-    return PAGE_TEMPLATE.format(after=after, direction=direction)
+    keys = SORT_KEYS[sort]
+    after = ""
+    if after_cursor:  # every key of one sort runs in one direction: a row comparison
+        compare = ">" if keys[0][1] == "ASC" else "<"
+        columns = ", ".join(name for name, _ in keys)
+        params = ", ".join(CURSOR_PARAMS[name] for name, _ in keys)
+        after = f"AND ({columns}) {compare} ({params})"
+
+    def order(prefix: str) -> str:
+        return ", ".join(f"{prefix}{name} {direction}" for name, direction in keys)
+
+    # Replies are put in order under their comments by the caller (oldest first).
+    return PAGE_TEMPLATE.format(after=after, order=order(""), page_order=order("p."),
+                                rows_order=order("rows."),
+                                featured="" if after_cursor else FEATURED_ROWS)
 
 
 PAGE_QUERIES = {(sort, after): page_query(sort, after)
-                for sort in ("oldest", "newest") for after in (False, True)}
+                for sort in SORT_KEYS for after in (False, True)}
 
 # Replies of one approved top-level comment, oldest first, after a keyset cursor. The LEFT JOIN
 # tells "no such top-level comment" (no row) from "no more replies" (one row of NULLs).
@@ -139,14 +181,15 @@ SELECT r.* FROM comments top LEFT JOIN LATERAL (
     SELECT thread, {PAGE_COLUMNS} FROM comments
      WHERE site_id = $1 AND root_id = top.comment_id AND status = 'approved' {{after}}
      ORDER BY created_at, comment_id LIMIT $3) r ON true
- WHERE top.site_id = $1 AND top.comment_id = $2 AND top.status = 'approved'
-   AND top.parent_id IS NULL"""
+ WHERE top.site_id = $1 AND top.comment_id = $2 AND top.parent_id IS NULL
+   AND (top.status = 'approved' OR EXISTS (
+        SELECT FROM comments a WHERE a.site_id = $1 AND a.root_id = top.comment_id
+           AND a.status = 'approved'))"""
 REPLIES_QUERIES = {
     False: REPLIES_TEMPLATE.format(after=""),
     True: REPLIES_TEMPLATE.format(after="AND (created_at, comment_id) > ($4, $5)"),
 }
 
-SELECT_TOTAL = "SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2"
 SELECT_COUNTS = """
 SELECT thread, approved_count FROM threads WHERE site_id = $1 AND thread = ANY($2::text[])"""
 
@@ -225,10 +268,13 @@ class NewComment:
     idempotency_key: str | None
     # The site's rate limit of comments (moderation.web.rate_limits); None: not limited.
     limit: RateLimit | None = None
+    # Threads created before this are closed by the site's auto-close (moderation.threads.store).
+    closed_before: datetime | None = None
 
 
 async def accept(conn, new: NewComment) -> tuple[int, datetime]:
     """Stores the comment with its rule job; returns (id, created_at). Retries return the original."""
+    await threads.refuse_closed(conn, new.site_id, new.thread, new.closed_before)
     row = await conn.fetchrow(
         INSERT_COMMENT, new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter,
         new.name, new.email, new.verified, new.parent_id, new.body, new.ip_hash, new.signals,
@@ -281,16 +327,29 @@ async def delete(pool, site_id: str, comment_id: int) -> None:
         await conn.execute(DELETE_COMMENT, site_id, comment_id, current["status"])
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[asyncpg.Record]  # top-level comments, their replies, and featured comments
+    total: int
+    thread_closed: bool | None  # threads.closed (moderation.threads.store)
+    thread_created_at: datetime | None
+
+
 async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
-               page_replies_cap: int,
-               after: tuple[datetime, int] | None) -> tuple[list[asyncpg.Record], int]:
+               page_replies_cap: int, after: tuple | None) -> Page:
     """One page of top-level comments, each with its reply_count and its first replies (at most
-    `replies_cap` each and `page_replies_cap` in all), and the thread's approved total."""
+    `replies_cap` each and `page_replies_cap` in all), the first page's featured comments, and
+    the thread's approved total and state. `after`: the last comment's (created_at, comment_id)
+    and, for sort=best, its best."""
     query = PAGE_QUERIES[(sort, after is not None)]
     args = (site_id, thread, limit, replies_cap, page_replies_cap, *(after or ()))
     rows = await conn.fetch(query, *args)
-    total = rows[0]["total"] if rows else await conn.fetchval(SELECT_TOTAL, site_id, thread)
-    return rows, total or 0
+    state = rows[0] if rows else await conn.fetchrow(threads.SELECT_THREAD, site_id, thread)
+    if state is None:
+        return Page(rows, 0, None, None)
+    if rows:
+        return Page(rows, state["total"] or 0, state["thread_closed"], state["thread_created_at"])
+    return Page(rows, state["approved_count"], state["closed"], state["created_at"])
 
 
 async def replies(conn, site_id: str, root_id: int, limit: int,

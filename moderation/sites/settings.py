@@ -66,6 +66,8 @@ class SiteSettings(BaseModel):
     first_n: int = Field(default=1, ge=1, le=1000)
     report_threshold: int = Field(default=3, ge=1, le=1000)
     edit_window_s: int = Field(default=900, ge=0, le=7 * 24 * 3600)
+    # Threads close by themselves this many days after their first comment; None: never.
+    auto_close_days: int | None = Field(default=None, ge=1, le=3650)
     # The longest lifetime (exp - iat) of an SSO token the site accepts (docs/sso.md).
     sso_max_lifetime_s: int = Field(default=3600, ge=60, le=30 * 86_400)
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)

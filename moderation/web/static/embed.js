@@ -36,7 +36,8 @@
       unreachable: "We couldn't reach the comment server. Please check your connection and try again; your text is still here.",
       tooMany: "You're posting quickly. Please try again in {s} seconds; your text is still here.",
       invalid: "{field}: {msg}", failed: "Sorry, that didn't work ({msg}). Your text is still here.",
-      verified: "Verified", edited: "edited"
+      verified: "Verified", edited: "edited",
+      closed: "Comments on this article are closed."
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -60,7 +61,8 @@
       unreachable: "Der Kommentar-Server ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung; Ihr Text bleibt erhalten.",
       tooMany: "Sie schreiben gerade sehr schnell. Bitte versuchen Sie es in {s} Sekunden erneut; Ihr Text bleibt erhalten.",
       invalid: "{field}: {msg}", failed: "Das hat leider nicht geklappt ({msg}). Ihr Text bleibt erhalten.",
-      verified: "Verifiziert", edited: "bearbeitet"
+      verified: "Verifiziert", edited: "bearbeitet",
+      closed: "Die Kommentare zu diesem Artikel sind geschlossen."
     }
   };
   NS.strings = STRINGS;
@@ -115,7 +117,9 @@
     ".m-status{font-weight:600;color:#8a5a00;margin:.2em 0}",
     ".m-rejected .m-status{color:#b00020}",
     ".m-actions{display:flex;gap:.8em;font-size:.92em}",
-    ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}"
+    ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}",
+    ".m-closed .m-reply,.m-closed .m-vote{display:none}",
+    ".m-closed-note{font-weight:600;color:#595959}"
   ].join("\n");
 
   var uid = 0;
@@ -334,13 +338,25 @@
     this.more = el("button", { type: "button", class: "m-ghost", hidden: true, text: this.t("loadMore"),
       onclick: function () { self.loadPage(false); } });
     this.box.appendChild(this.count);
-    this.box.appendChild(el("h3", { text: this.t("addComment") }));
-    this.box.appendChild(this.buildForm(null));
+    this.formHeading = el("h3", { text: this.t("addComment") });
+    this.form = this.buildForm(null);
+    this.closedNote = el("p", { class: "m-closed-note", role: "status", tabindex: "-1", hidden: true, text: this.t("closed") });
+    this.box.appendChild(this.formHeading);
+    this.box.appendChild(this.form);
+    this.box.appendChild(this.closedNote);
     this.box.appendChild(el("div", { class: "m-bar2", role: "group", "aria-label": this.t("sortBy") }, this.sortButtons));
     this.box.appendChild(this.list);
     this.box.appendChild(this.listStatus);
     this.box.appendChild(this.more);
     this.loadPage(true).then(function () { self.resumeOwn(); });
+  };
+  // A closed thread takes no comments, replies or votes: the forms go and a note says why.
+  W.setClosed = function (closed) {
+    this.closed = !!closed;
+    this.box.classList.toggle("m-closed", this.closed);
+    this.formHeading.hidden = this.form.hidden = this.closed;
+    this.closedNote.hidden = !this.closed;
+    if (this.closed) [].slice.call(this.list.querySelectorAll(".m-slot")).forEach(function (slot) { slot.textContent = ""; });
   };
   W.setCount = function (total) {
     this.total = total;
@@ -367,6 +383,7 @@
         [].slice.call(self.list.children).forEach(function (li) { if (!li.classList.contains("m-own-li")) li.remove(); });
       }
       self.setCount(res.data.total);
+      self.setClosed(res.data.closed);
       var first = null;
       res.data.items.forEach(function (item) {
         if (self.shown[item.id]) return;
@@ -444,7 +461,7 @@
       comment.edited_at ? el("span", { class: "m-meta", text: "(" + this.t("edited") + ")" }) : null]);
     var slot = el("div", { class: "m-slot" });
     var actions = own ? null : el("p", { class: "m-actions" }, [
-      el("button", { type: "button", class: "m-link", "aria-expanded": "false", text: this.t("reply"),
+      el("button", { type: "button", class: "m-link m-reply", "aria-expanded": "false", text: this.t("reply"),
         "aria-describedby": nameId, onclick: function () { self.toggleReply(this, slot, comment); } }),
       el("button", { type: "button", class: "m-link m-report", "aria-expanded": "false", text: this.t("report"),
         "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]);
@@ -522,7 +539,10 @@
           return;
         }
         var problem = errorOf(res);
-        if (res.status === 429) {
+        if (res.status === 409 && problem.code === "thread_closed") {
+          self.setClosed(true);
+          if (parent) form.remove(); else self.closedNote.focus();
+        } else if (res.status === 429) {
           error.textContent = self.t("tooMany", { s: retryAfter(res) });
         } else if (res.status === 422 && problem.details && problem.details.length) {
           problem.details.forEach(function (detail) {

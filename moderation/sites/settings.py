@@ -59,6 +59,18 @@ class RateLimits(BaseModel):
 UNLIMITED = RateLimit()
 
 
+class VoteFlood(BaseModel):
+    """The vote-flood rule (moderation.votes.store): past `max_votes` votes on one comment from
+    one address range (an IPv4 /24, an IPv6 /48) within `window_s`, new votes are held, not
+    counted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    max_votes: int = Field(default=10, ge=1, le=100_000)
+    window_s: int = Field(default=600, ge=1, le=7 * 86_400)
+
+
 class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,6 +84,7 @@ class SiteSettings(BaseModel):
     sso_max_lifetime_s: int = Field(default=3600, ge=60, le=30 * 86_400)
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    vote_flood: VoteFlood = Field(default_factory=VoteFlood)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

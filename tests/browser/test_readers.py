@@ -43,3 +43,33 @@ async def test_a_thread_closed_while_writing_keeps_the_text_and_says_so(page, de
         await expect(widget.get_by_role("button", name="Post comment")).to_be_hidden()
     finally:
         await set_demo_closed(pool, None)
+
+
+async def test_vote_change_withdraw_and_sort_by_best(page, demo_server, app_client, pool):
+    tag = uuid.uuid4().hex[:8]
+    liked = await other_readers_comment(app_client, pool, f"Liked by many. ({tag})")
+    await other_readers_comment(app_client, pool, f"Newer, no votes. ({tag})")
+    for n in range(3):  # three other readers vote it up, each from a network of their own
+        response = await app_client.post(f"/v1/sites/demo/comments/{liked['id']}/votes",
+                                         json={"value": 1},
+                                         headers={"X-Forwarded-For": f"198.51.{100 + n}.1"})
+        assert response.status == 200
+    await page.goto(f"{demo_server}/demo")
+    widget = comments_widget(page)
+    mine = widget.locator("article", has_text=f"Liked by many. ({tag})")
+    up = mine.get_by_role("button", name="Vote up (3)")
+    await expect(up).to_have_attribute("aria-pressed", "false")
+    await up.click()
+    await expect(mine.get_by_role("button", name="Vote up (4)")).to_have_attribute("aria-pressed", "true")
+    await mine.get_by_role("button", name="Vote down (0)").click()
+    await expect(mine.get_by_role("button", name="Vote down (1)")).to_have_attribute("aria-pressed", "true")
+    await expect(mine.get_by_role("button", name="Vote up (3)")).to_have_attribute("aria-pressed", "false")
+    await mine.get_by_role("button", name="Vote down (1)").click()  # pressed again: withdrawn
+    await expect(mine.get_by_role("button", name="Vote down (0)")).to_have_attribute("aria-pressed", "false")
+    await mine.get_by_role("button", name="Vote up (3)").click()
+    # The vote is remembered for the next visit; "Best" puts the liked comment first.
+    await page.reload()
+    await expect(mine.get_by_role("button", name="Vote up (4)")).to_have_attribute("aria-pressed", "true")
+    await widget.get_by_role("button", name="Best", exact=True).click()
+    await expect(widget.get_by_role("button", name="Best", exact=True)).to_have_attribute("aria-pressed", "true")
+    await expect(widget.locator(".m-list > li > article").first).to_contain_text(f"Liked by many. ({tag})")

@@ -37,7 +37,8 @@
       tooMany: "You're posting quickly. Please try again in {s} seconds; your text is still here.",
       invalid: "{field}: {msg}", failed: "Sorry, that didn't work ({msg}). Your text is still here.",
       verified: "Verified", edited: "edited",
-      closed: "Comments on this article are closed."
+      closed: "Comments on this article are closed.",
+      best: "Best", voteUp: "Vote up ({n})", voteDown: "Vote down ({n})", voteFailed: "Sorry, your vote could not be counted. Please try again.", voteTooMany: "Too many votes right now. Please try again in {s} seconds."
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -62,7 +63,8 @@
       tooMany: "Sie schreiben gerade sehr schnell. Bitte versuchen Sie es in {s} Sekunden erneut; Ihr Text bleibt erhalten.",
       invalid: "{field}: {msg}", failed: "Das hat leider nicht geklappt ({msg}). Ihr Text bleibt erhalten.",
       verified: "Verifiziert", edited: "bearbeitet",
-      closed: "Die Kommentare zu diesem Artikel sind geschlossen."
+      closed: "Die Kommentare zu diesem Artikel sind geschlossen.",
+      best: "Beste", voteUp: "Positiv bewerten ({n})", voteDown: "Negativ bewerten ({n})", voteFailed: "Ihre Stimme konnte leider nicht gezählt werden. Bitte versuchen Sie es erneut.", voteTooMany: "Gerade zu viele Stimmen. Bitte versuchen Sie es in {s} Sekunden erneut."
     }
   };
   NS.strings = STRINGS;
@@ -119,6 +121,8 @@
     ".m-actions{display:flex;gap:.8em;font-size:.92em}",
     ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}",
     ".m-closed .m-reply,.m-closed .m-vote{display:none}",
+    "button.m-vote{background:#fff;color:#1d1d1f;border-color:#c8c8c8;padding:.1em .6em;font-size:.92em}",
+    "button.m-vote[aria-pressed=true]{background:#eef3fb;color:#1a5fb4;border-color:#1a5fb4}",
     ".m-closed-note{font-weight:600;color:#595959}"
   ].join("\n");
 
@@ -183,7 +187,7 @@
     this.strings = STRINGS[this.lang];
     this.sso = data.ssoToken || null;
     this.parts = (data.parts || "rating comments").split(/\s+/);
-    this.sort = data.sort === "oldest" ? "oldest" : "newest";
+    this.sort = data.sort === "oldest" || data.sort === "best" ? data.sort : "newest";
     this.pageSize = Math.min(100, Math.max(1, parseInt(data.pageSize, 10) || 20));
     this.title = data.threadTitle || document.title || null;
     this.shown = {};  // comment id -> its <li>, so a page and the reader's own copy never duplicate
@@ -329,7 +333,7 @@
     var self = this;
     this.ownKey = "own:" + BASE + ":" + this.site + ":" + this.thread;
     this.count = el("h2", { class: "m-count", text: this.tn("comments", 0) });
-    this.sortButtons = ["newest", "oldest"].map(function (sort) {
+    this.sortButtons = ["newest", "oldest", "best"].map(function (sort) {
       return el("button", { type: "button", class: "m-ghost", "aria-pressed": String(sort === self.sort), text: self.t(sort),
         onclick: function () { self.setSort(sort); } });
     });
@@ -460,11 +464,11 @@
       el("time", { class: "m-meta", datetime: comment.created_at, text: when }),
       comment.edited_at ? el("span", { class: "m-meta", text: "(" + this.t("edited") + ")" }) : null]);
     var slot = el("div", { class: "m-slot" });
-    var actions = own ? null : el("p", { class: "m-actions" }, [
+    var actions = own ? null : el("p", { class: "m-actions" }, this.voteButtons(comment).concat([
       el("button", { type: "button", class: "m-link m-reply", "aria-expanded": "false", text: this.t("reply"),
         "aria-describedby": nameId, onclick: function () { self.toggleReply(this, slot, comment); } }),
       el("button", { type: "button", class: "m-link m-report", "aria-expanded": "false", text: this.t("report"),
-        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]);
+        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]));
     var article = el("article", { class: "m-c" + (own ? " m-own" : ""), "aria-labelledby": nameId, tabindex: "-1", "data-id": comment.id }, [
       head, el("p", { class: "m-body", text: comment.body }),
       own ? el("p", { class: "m-status", role: "status", text: this.t("awaiting") }) : null,
@@ -473,6 +477,50 @@
     var li = el("li", { class: own ? "m-own-li" : null }, [article, el("ol", { class: "m-replies" })]);
     this.shown[comment.id] = li;
     return li;
+  };
+
+  /* ---- votes: one per reader, remembered in this browser; pressing the same again withdraws ---- */
+  W.voteKey = function (id) { return "vote:" + BASE + ":" + this.site + ":" + id; };
+  W.voteButtons = function (comment) {
+    var self = this, counts = comment.votes || { up: 0, down: 0 }, mine = store(this.voteKey(comment.id)) || 0;
+    var up = el("button", { type: "button", class: "m-vote m-up", onclick: function () { self.vote(comment, mine === 1 ? 0 : 1); } });
+    var down = el("button", { type: "button", class: "m-vote m-down", onclick: function () { self.vote(comment, mine === -1 ? 0 : -1); } });
+    var status = el("span", { class: "m-error m-vote-status", role: "status" });
+    function paint(next, value) {
+      counts = next;
+      mine = value;
+      up.textContent = "▲ " + counts.up;
+      down.textContent = "▼ " + counts.down;
+      up.setAttribute("aria-label", self.t("voteUp", { n: counts.up }));
+      down.setAttribute("aria-label", self.t("voteDown", { n: counts.down }));
+      up.setAttribute("aria-pressed", String(mine === 1));
+      down.setAttribute("aria-pressed", String(mine === -1));
+    }
+    paint(counts, mine);
+    comment.paintVotes = paint;
+    comment.voteStatus = status;
+    return [up, down, status];
+  };
+  W.vote = function (comment, value) {
+    var self = this;
+    if (comment.voting) return;
+    comment.voting = true;
+    comment.voteStatus.textContent = "";
+    return this.ssoToken().then(function (token) {
+      var body = { value: value };
+      if (token) body.sso_token = token;
+      return api("POST", self.path("comments/" + encodeURIComponent(comment.id) + "/votes"), body);
+    }).then(function (res) {
+      if (res.status === 200 && res.data) {
+        store(self.voteKey(comment.id), value || null);
+        comment.paintVotes(res.data, value);
+      } else if (res.status === 409 && errorOf(res).code === "thread_closed") {
+        self.setClosed(true);
+      } else {
+        comment.voteStatus.textContent = res.status === 429 ? self.t("voteTooMany", { s: retryAfter(res) }) : self.t("voteFailed");
+      }
+    }, function () { comment.voteStatus.textContent = self.t("voteFailed"); })
+      .then(function () { comment.voting = false; });
   };
 
   /* ---- forms ---- */

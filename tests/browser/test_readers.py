@@ -73,3 +73,26 @@ async def test_vote_change_withdraw_and_sort_by_best(page, demo_server, app_clie
     await widget.get_by_role("button", name="Best", exact=True).click()
     await expect(widget.get_by_role("button", name="Best", exact=True)).to_have_attribute("aria-pressed", "true")
     await expect(widget.locator(".m-list > li > article").first).to_contain_text(f"Liked by many. ({tag})")
+
+
+async def test_links_are_clickable_and_nothing_else_is_markup(page, demo_server, app_client, pool):
+    tag = uuid.uuid4().hex[:8]
+    text = (f"Sources ({tag}): https://example.com/report?a=1&b=<2>, and "
+            "(see https://en.wikipedia.org/wiki/Summit_(meeting)). Not links: javascript:alert(1) "
+            "ftp://files.example/x <img src=x onerror=alert(1)> <a href=\"https://evil.example\">x</a> "
+            "http://\"><script>alert(2)</script>")
+    await other_readers_comment(app_client, pool, text)
+    await page.goto(f"{demo_server}/demo")
+    body = comments_widget(page).locator("article", has_text=tag).locator(".m-body")
+    await expect(body).to_have_text(text)  # every character is there, as text
+    links = body.locator("a")
+    # The address inside the typed <a> tag is an address in text like any other.
+    await expect(links).to_have_count(3)
+    first, second = links.nth(0), links.nth(1)
+    await expect(links.nth(2)).to_have_text("https://evil.example")
+    await expect(first).to_have_text("https://example.com/report?a=1&b=")
+    assert await first.get_attribute("href") == "https://example.com/report?a=1&b="
+    await expect(second).to_have_text("https://en.wikipedia.org/wiki/Summit_(meeting)")
+    for link in (first, second):
+        assert await link.get_attribute("rel") == "nofollow ugc noopener"
+    assert await body.locator("img, script").count() == 0

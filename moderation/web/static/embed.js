@@ -155,6 +155,30 @@
     return node;
   }
 
+  // A comment's text with its http(s) addresses as links: built from text nodes and <a> elements,
+  // never parsed as HTML, so every other character stays text.
+  var URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  var TRAILING = /[.,;:!?'")\]}]+$/;
+  function linkify(text) {
+    var fragment = document.createDocumentFragment(), last = 0, match;
+    URL_IN_TEXT.lastIndex = 0;
+    while ((match = URL_IN_TEXT.exec(text)) !== null) {
+      var address = match[0], trailing = address.match(TRAILING);
+      // A closing bracket that the address opened belongs to it (Wikipedia-style links).
+      if (trailing && trailing[0].charAt(0) === ")" && address.indexOf("(") >= 0) trailing = trailing[0].length > 1 ? [trailing[0].slice(1)] : null;
+      if (trailing) address = address.slice(0, -trailing[0].length);
+      var url = null;
+      try { url = new URL(address); } catch (e) { url = null; }
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
+      fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      fragment.appendChild(el("a", { href: url.href, rel: "nofollow ugc noopener", target: "_blank", text: address }));
+      last = match.index + address.length;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+  NS.linkify = linkify;
+
   function api(method, path, body, headers) {
     var options = { method: method, headers: headers || {}, credentials: "omit", cache: "no-cache" };
     if (body) {
@@ -470,7 +494,7 @@
       el("button", { type: "button", class: "m-link m-report", "aria-expanded": "false", text: this.t("report"),
         "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]));
     var article = el("article", { class: "m-c" + (own ? " m-own" : ""), "aria-labelledby": nameId, tabindex: "-1", "data-id": comment.id }, [
-      head, el("p", { class: "m-body", text: comment.body }),
+      head, el("p", { class: "m-body" }, [linkify(comment.body)]),
       own ? el("p", { class: "m-status", role: "status", text: this.t("awaiting") }) : null,
       own ? el("p", { class: "m-meta m-note", text: this.t("awaitingNote") }) : null,
       actions, slot]);

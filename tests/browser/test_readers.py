@@ -8,6 +8,7 @@ import uuid
 from playwright.async_api import expect
 
 from tests.browser.test_demo import THREAD, comments_widget, other_readers_comment
+from tests.conftest import wait_for
 
 
 async def set_demo_closed(pool, closed: bool | None) -> None:
@@ -96,3 +97,25 @@ async def test_links_are_clickable_and_nothing_else_is_markup(page, demo_server,
     for link in (first, second):
         assert await link.get_attribute("rel") == "nofollow ugc noopener"
     assert await body.locator("img, script").count() == 0
+
+
+async def test_a_removed_comment_leaves_its_replies_readable(page, demo_server, app_client, pool):
+    tag = uuid.uuid4().hex[:8]
+    top = await other_readers_comment(app_client, pool, f"Soon to be deleted. ({tag})")
+    response = await app_client.post(
+        f"/v1/sites/demo/threads/{THREAD}/comments", headers={"X-Forwarded-For": "203.0.113.78"},
+        json={"body": f"A reply worth keeping. ({tag})", "commenter": {"name": "Replier"},
+              "parent_id": top["id"]})
+    reply = await response.json()
+    await wait_for(lambda: pool.fetchval(
+        "SELECT status = 'approved' FROM comments WHERE site_id = 'demo' AND comment_id = $1",
+        int(reply["id"])))
+    deleted = await app_client.delete(f"/v1/sites/demo/comments/{top['id']}",
+                                      headers={"X-Edit-Token": top["edit_token"]})
+    assert deleted.status == 200
+    await page.goto(f"{demo_server}/demo")
+    widget = comments_widget(page)
+    placeholder = widget.locator("li", has=page.locator(f"article[data-id='{top['id']}']"))
+    await expect(placeholder.locator("article.m-removed")).to_have_text("Comment removed")
+    await expect(placeholder.locator(".m-replies article")).to_contain_text(f"A reply worth keeping. ({tag})")
+    await expect(widget.get_by_text(f"Soon to be deleted. ({tag})")).to_have_count(0)

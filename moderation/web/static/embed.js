@@ -38,7 +38,8 @@
       invalid: "{field}: {msg}", failed: "Sorry, that didn't work ({msg}). Your text is still here.",
       verified: "Verified", edited: "edited",
       closed: "Comments on this article are closed.",
-      best: "Best", voteUp: "Vote up ({n})", voteDown: "Vote down ({n})", voteFailed: "Sorry, your vote could not be counted. Please try again.", voteTooMany: "Too many votes right now. Please try again in {s} seconds."
+      best: "Best", voteUp: "Vote up ({n})", voteDown: "Vote down ({n})", voteFailed: "Sorry, your vote could not be counted. Please try again.", voteTooMany: "Too many votes right now. Please try again in {s} seconds.",
+      removed: "Comment removed"
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -64,7 +65,8 @@
       invalid: "{field}: {msg}", failed: "Das hat leider nicht geklappt ({msg}). Ihr Text bleibt erhalten.",
       verified: "Verifiziert", edited: "bearbeitet",
       closed: "Die Kommentare zu diesem Artikel sind geschlossen.",
-      best: "Beste", voteUp: "Positiv bewerten ({n})", voteDown: "Negativ bewerten ({n})", voteFailed: "Ihre Stimme konnte leider nicht gezählt werden. Bitte versuchen Sie es erneut.", voteTooMany: "Gerade zu viele Stimmen. Bitte versuchen Sie es in {s} Sekunden erneut."
+      best: "Beste", voteUp: "Positiv bewerten ({n})", voteDown: "Negativ bewerten ({n})", voteFailed: "Ihre Stimme konnte leider nicht gezählt werden. Bitte versuchen Sie es erneut.", voteTooMany: "Gerade zu viele Stimmen. Bitte versuchen Sie es in {s} Sekunden erneut.",
+      removed: "Kommentar entfernt"
     }
   };
   NS.strings = STRINGS;
@@ -480,6 +482,13 @@
   };
   W.renderComment = function (comment, own) {
     var self = this, nameId = nextId("n");
+    if (comment.removed) {  // listed only so that its replies stay readable
+      var gone = el("li", {}, [el("article", { class: "m-c m-removed", tabindex: "-1", "data-id": comment.id }, [
+        el("p", { class: "m-meta", id: nameId, text: this.t("removed") })]), el("ol", { class: "m-replies" })]);
+      gone.firstChild.setAttribute("aria-labelledby", nameId);
+      this.shown[comment.id] = gone;
+      return gone;
+    }
     var time = new Date(comment.created_at);
     var when = isNaN(time) ? "" : time.toLocaleString(this.lang, { dateStyle: "medium", timeStyle: "short" });
     var head = el("p", { class: "m-head" }, [

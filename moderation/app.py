@@ -25,6 +25,7 @@ from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
 from moderation.ratings import handlers as rating_handlers
 from moderation.ratings.handlers import RATING_READS, RatingReads
+from moderation.review import featuring  # noqa: F401
 from moderation.review import handlers as review_handlers  # noqa: F401
 from moderation.sites import handlers as site_handlers  # noqa: F401
 from moderation.sites import wordlist_handlers  # noqa: F401

@@ -254,7 +254,9 @@ async def render_thread_page(request: web.Request) -> bytes:
         "thread": thread, "total": found.total,
         "closed": threads.is_closed(found.thread_closed, found.thread_created_at, cutoff),
         "edit_window_s": site.settings.edit_window_s,
-        "featured": [comment_out(row, thread) for row in found.rows if row["is_featured"]],
+        "featured": [comment_out(row, thread) for row in sorted(
+            (row for row in found.rows if row["is_featured"]),
+            key=lambda row: row["featured_at"], reverse=True)],
         "items": items, "next_cursor": next_cursor,
         "replies_truncated": replies_on_page >= config.page_max_replies and any(
             item["replies_cursor"] is not None for item in items)})

@@ -7,6 +7,7 @@ import uuid
 
 from playwright.async_api import expect
 
+from moderation.sites import store as sites
 from tests.browser.test_demo import THREAD, comments_widget, other_readers_comment
 from tests.conftest import wait_for
 
@@ -119,3 +120,27 @@ async def test_a_removed_comment_leaves_its_replies_readable(page, demo_server, 
     await expect(placeholder.locator("article.m-removed")).to_have_text("Comment removed")
     await expect(placeholder.locator(".m-replies article")).to_contain_text(f"A reply worth keeping. ({tag})")
     await expect(widget.get_by_text(f"Soon to be deleted. ({tag})")).to_have_count(0)
+
+
+async def test_editors_picks_are_shown_first_and_marked(page, demo_server, app_client, pool):
+    tag = uuid.uuid4().hex[:8]
+    picked = await other_readers_comment(app_client, pool, f"An excellent point. ({tag})")
+    await other_readers_comment(app_client, pool, f"Newer and ordinary. ({tag})")
+    token = await sites.create_token(pool, "demo", "moderator", f"editor-{tag}")
+    response = await app_client.post(f"/v1/sites/demo/queue/comment/{picked['id']}/feature",
+                                     headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 200
+    try:
+        await page.goto(f"{demo_server}/demo")
+        widget = comments_widget(page)
+        picks = widget.locator(".m-picks")
+        await expect(picks.get_by_role("heading", name="Editors' picks")).to_be_visible()
+        await expect(picks.locator("article")).to_have_count(1)
+        await expect(picks.locator("article")).to_contain_text(f"An excellent point. ({tag})")
+        await expect(picks.locator(".m-pick")).to_have_text("Editors' pick")
+        # Still in its own place in the thread, marked there too.
+        in_thread = widget.get_by_role("list", name="Comments").locator("article", has_text=f"An excellent point. ({tag})")
+        await expect(in_thread.locator(".m-pick")).to_be_visible()
+    finally:
+        await app_client.delete(f"/v1/sites/demo/queue/comment/{picked['id']}/feature",
+                                headers={"Authorization": f"Bearer {token}"})

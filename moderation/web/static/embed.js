@@ -39,7 +39,7 @@
       verified: "Verified", edited: "edited",
       closed: "Comments on this article are closed.",
       best: "Best", voteUp: "Vote up ({n})", voteDown: "Vote down ({n})", voteFailed: "Sorry, your vote could not be counted. Please try again.", voteTooMany: "Too many votes right now. Please try again in {s} seconds.",
-      removed: "Comment removed"
+      removed: "Comment removed", picks: "Editors' picks", pick: "Editors' pick"
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -66,7 +66,7 @@
       verified: "Verifiziert", edited: "bearbeitet",
       closed: "Die Kommentare zu diesem Artikel sind geschlossen.",
       best: "Beste", voteUp: "Positiv bewerten ({n})", voteDown: "Negativ bewerten ({n})", voteFailed: "Ihre Stimme konnte leider nicht gezählt werden. Bitte versuchen Sie es erneut.", voteTooMany: "Gerade zu viele Stimmen. Bitte versuchen Sie es in {s} Sekunden erneut.",
-      removed: "Kommentar entfernt"
+      removed: "Kommentar entfernt", picks: "Empfehlungen der Redaktion", pick: "Empfehlung der Redaktion"
     }
   };
   NS.strings = STRINGS;
@@ -125,7 +125,9 @@
     ".m-closed .m-reply,.m-closed .m-vote{display:none}",
     "button.m-vote{background:#fff;color:#1d1d1f;border-color:#c8c8c8;padding:.1em .6em;font-size:.92em}",
     "button.m-vote[aria-pressed=true]{background:#eef3fb;color:#1a5fb4;border-color:#1a5fb4}",
-    ".m-closed-note{font-weight:600;color:#595959}"
+    ".m-closed-note{font-weight:600;color:#595959}",
+    ".m-picks{border:1px solid #e3e3e3;border-left:4px solid #1a5fb4;border-radius:8px;padding:0 1em;margin:1em 0}",
+    ".m-pick{background:#1a5fb4;color:#fff}"
   ].join("\n");
 
   var uid = 0;
@@ -364,6 +366,8 @@
         onclick: function () { self.setSort(sort); } });
     });
     this.list = el("ol", { class: "m-list", "aria-label": this.t("listLabel") });
+    this.picksList = el("ol", { class: "m-list", "aria-label": this.t("picks") });
+    this.picks = el("section", { class: "m-picks", hidden: true }, [el("h3", { text: this.t("picks") }), this.picksList]);
     this.listStatus = el("p", { class: "m-meta" });
     this.more = el("button", { type: "button", class: "m-ghost", hidden: true, text: this.t("loadMore"),
       onclick: function () { self.loadPage(false); } });
@@ -375,6 +379,7 @@
     this.box.appendChild(this.form);
     this.box.appendChild(this.closedNote);
     this.box.appendChild(el("div", { class: "m-bar2", role: "group", "aria-label": this.t("sortBy") }, this.sortButtons));
+    this.box.appendChild(this.picks);
     this.box.appendChild(this.list);
     this.box.appendChild(this.listStatus);
     this.box.appendChild(this.more);
@@ -387,6 +392,17 @@
     this.formHeading.hidden = this.form.hidden = this.closed;
     this.closedNote.hidden = !this.closed;
     if (this.closed) [].slice.call(this.list.querySelectorAll(".m-slot")).forEach(function (slot) { slot.textContent = ""; });
+  };
+  // The first page's featured comments, above the others; they stay in their own place below too.
+  W.showPicks = function (featured) {
+    var self = this;
+    this.picksList.textContent = "";
+    featured.forEach(function (comment) {
+      var before = self.shown[comment.id], li = self.renderComment(comment, false);
+      if (before) self.shown[comment.id] = before; else delete self.shown[comment.id];
+      self.picksList.appendChild(li);
+    });
+    this.picks.hidden = !featured.length;
   };
   W.setCount = function (total) {
     this.total = total;
@@ -414,6 +430,7 @@
       }
       self.setCount(res.data.total);
       self.setClosed(res.data.closed);
+      if (reset) self.showPicks(res.data.featured || []);
       var first = null;
       res.data.items.forEach(function (item) {
         if (self.shown[item.id]) return;
@@ -494,6 +511,7 @@
     var head = el("p", { class: "m-head" }, [
       el("span", { class: "m-name", id: nameId, text: comment.author.name }),
       comment.author.verified ? el("span", { class: "m-badge", text: this.t("verified") }) : null,
+      comment.featured ? el("span", { class: "m-badge m-pick", text: this.t("pick") }) : null,
       el("time", { class: "m-meta", datetime: comment.created_at, text: when }),
       comment.edited_at ? el("span", { class: "m-meta", text: "(" + this.t("edited") + ")" }) : null]);
     var slot = el("div", { class: "m-slot" });

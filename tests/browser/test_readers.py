@@ -144,3 +144,40 @@ async def test_editors_picks_are_shown_first_and_marked(page, demo_server, app_c
     finally:
         await app_client.delete(f"/v1/sites/demo/queue/comment/{picked['id']}/feature",
                                 headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_edit_and_delete_your_own_comment(page, demo_server):
+    await page.goto(f"{demo_server}/demo")
+    widget = comments_widget(page)
+    count = widget.locator(".m-count")
+    tag = uuid.uuid4().hex[:8]
+    await widget.get_by_label("Name").fill("Edna Editor")
+    await widget.get_by_label("Comment", exact=True).fill(f"Frist draft with a typo. ({tag})")
+    await widget.get_by_role("button", name="Post comment").click()
+    mine = widget.locator("article", has_text=tag)
+    await expect(mine.get_by_role("button", name="Reply")).to_be_visible()  # published
+    before = int((await count.text_content()).split()[0])
+
+    await mine.get_by_role("button", name="Edit").click()
+    box = mine.get_by_label("Edit your comment")
+    await expect(box).to_be_focused()
+    await expect(box).to_have_value(f"Frist draft with a typo. ({tag})")
+    await box.fill(f"First draft, typo fixed. ({tag})")
+    await mine.get_by_role("button", name="Save changes").click()
+    await expect(mine.locator(".m-body")).to_have_text(f"First draft, typo fixed. ({tag})")
+    # Checked again by the rules, then published again, marked as edited.
+    await expect(mine.get_by_role("button", name="Reply")).to_be_visible()
+    await expect(mine.get_by_text("(edited)")).to_be_visible()
+    await expect(count).to_have_text(f"{before} comments")
+
+    # The edit token is kept: after a reload the reader can still delete it.
+    await page.reload()
+    await mine.get_by_role("button", name="Delete").click()
+    await expect(mine.get_by_text("Delete your comment? This cannot be undone.")).to_be_visible()
+    await mine.get_by_role("button", name="Delete comment").click()
+    await expect(widget.locator("article", has_text=tag)).to_have_count(0)
+    await expect(widget.get_by_role("status").filter(has_text="Your comment was deleted.")).to_have_count(1)
+    await expect(count).to_have_text(f"{before - 1} comments")
+    # Other readers' comments offer no Edit or Delete.
+    await page.reload()
+    await expect(widget.get_by_role("button", name="Delete")).to_have_count(0)

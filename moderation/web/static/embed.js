@@ -39,7 +39,11 @@
       verified: "Verified", edited: "edited",
       closed: "Comments on this article are closed.",
       best: "Best", voteUp: "Vote up ({n})", voteDown: "Vote down ({n})", voteFailed: "Sorry, your vote could not be counted. Please try again.", voteTooMany: "Too many votes right now. Please try again in {s} seconds.",
-      removed: "Comment removed", picks: "Editors' picks", pick: "Editors' pick"
+      removed: "Comment removed", picks: "Editors' picks", pick: "Editors' pick",
+      edit: "Edit", del: "Delete", editLabel: "Edit your comment", save: "Save changes",
+      deleteConfirm: "Delete your comment? This cannot be undone.", deleteYes: "Delete comment",
+      deleted: "Your comment was deleted.", editClosed: "The time for editing this comment has passed.",
+      deleteFailed: "Sorry, your comment could not be deleted. Please try again."
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -66,7 +70,11 @@
       verified: "Verifiziert", edited: "bearbeitet",
       closed: "Die Kommentare zu diesem Artikel sind geschlossen.",
       best: "Beste", voteUp: "Positiv bewerten ({n})", voteDown: "Negativ bewerten ({n})", voteFailed: "Ihre Stimme konnte leider nicht gezählt werden. Bitte versuchen Sie es erneut.", voteTooMany: "Gerade zu viele Stimmen. Bitte versuchen Sie es in {s} Sekunden erneut.",
-      removed: "Kommentar entfernt", picks: "Empfehlungen der Redaktion", pick: "Empfehlung der Redaktion"
+      removed: "Kommentar entfernt", picks: "Empfehlungen der Redaktion", pick: "Empfehlung der Redaktion",
+      edit: "Bearbeiten", del: "Löschen", editLabel: "Ihren Kommentar bearbeiten", save: "Änderungen speichern",
+      deleteConfirm: "Ihren Kommentar löschen? Das lässt sich nicht rückgängig machen.", deleteYes: "Kommentar löschen",
+      deleted: "Ihr Kommentar wurde gelöscht.", editClosed: "Die Zeit zum Bearbeiten dieses Kommentars ist abgelaufen.",
+      deleteFailed: "Ihr Kommentar konnte leider nicht gelöscht werden. Bitte versuchen Sie es erneut."
     }
   };
   NS.strings = STRINGS;
@@ -360,6 +368,7 @@
   W.buildComments = function () {
     var self = this;
     this.ownKey = "own:" + BASE + ":" + this.site + ":" + this.thread;
+    this.tokenKey = "edit:" + BASE + ":" + this.site;
     this.count = el("h2", { class: "m-count", text: this.tn("comments", 0) });
     this.sortButtons = ["newest", "oldest", "best"].map(function (sort) {
       return el("button", { type: "button", class: "m-ghost", "aria-pressed": String(sort === self.sort), text: self.t(sort),
@@ -430,6 +439,7 @@
       }
       self.setCount(res.data.total);
       self.setClosed(res.data.closed);
+      if (typeof res.data.edit_window_s === "number") self.editWindow = res.data.edit_window_s;
       if (reset) self.showPicks(res.data.featured || []);
       var first = null;
       res.data.items.forEach(function (item) {
@@ -515,17 +525,23 @@
       el("time", { class: "m-meta", datetime: comment.created_at, text: when }),
       comment.edited_at ? el("span", { class: "m-meta", text: "(" + this.t("edited") + ")" }) : null]);
     var slot = el("div", { class: "m-slot" });
-    var actions = own ? null : el("p", { class: "m-actions" }, this.voteButtons(comment).concat([
+    var token = this.editable(comment), li = null;
+    var mine = token ? [
+      el("button", { type: "button", class: "m-link m-edit", "aria-expanded": "false", text: this.t("edit"), "aria-describedby": nameId,
+        onclick: function () { self.toggleEdit(this, slot, comment, token, li, own); } }),
+      el("button", { type: "button", class: "m-link m-delete", "aria-expanded": "false", text: this.t("del"), "aria-describedby": nameId,
+        onclick: function () { self.toggleDelete(this, slot, comment, token, li, own); } })] : [];
+    var actions = own ? (token ? el("p", { class: "m-actions" }, mine) : null) : el("p", { class: "m-actions" }, this.voteButtons(comment).concat([
       el("button", { type: "button", class: "m-link m-reply", "aria-expanded": "false", text: this.t("reply"),
         "aria-describedby": nameId, onclick: function () { self.toggleReply(this, slot, comment); } }),
       el("button", { type: "button", class: "m-link m-report", "aria-expanded": "false", text: this.t("report"),
-        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]));
+        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })], mine));
     var article = el("article", { class: "m-c" + (own ? " m-own" : ""), "aria-labelledby": nameId, tabindex: "-1", "data-id": comment.id }, [
       head, el("p", { class: "m-body" }, [linkify(comment.body)]),
       own ? el("p", { class: "m-status", role: "status", text: this.t("awaiting") }) : null,
       own ? el("p", { class: "m-meta m-note", text: this.t("awaitingNote") }) : null,
       actions, slot]);
-    var li = el("li", { class: own ? "m-own-li" : null }, [article, el("ol", { class: "m-replies" })]);
+    li = el("li", { class: own ? "m-own-li" : null }, [article, el("ol", { class: "m-replies" })]);
     this.shown[comment.id] = li;
     return li;
   };
@@ -632,6 +648,7 @@
           if (author) store("name", author);
           body.value = "";
           attempt = { key: null, text: null };
+          self.keepToken(res.data.id, res.data.edit_token, res.data.created_at);
           self.showOwn({ id: res.data.id, edit_token: res.data.edit_token, body: text, name: author,
             parent_id: parent ? parent.id : null, created_at: res.data.created_at }, true);
           if (parent) form.remove();
@@ -677,7 +694,7 @@
     (this.sso || form.querySelector("input").value ? form.querySelector("textarea") : form.querySelector("input")).focus();
   };
   W.closeOthers = function (button) {
-    [].slice.call(button.parentNode.querySelectorAll("button")).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
+    [].slice.call(button.parentNode.querySelectorAll("button[aria-expanded]")).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
   };
   W.toggleReport = function (button, slot, comment) {
     var self = this, open = slot.querySelector(".m-report-form");
@@ -716,6 +733,115 @@
     slot.appendChild(form);
     button.setAttribute("aria-expanded", "true");
     select.focus();
+  };
+
+  /* ---- editing and deleting your own comment within the site's edit window (its edit token is kept here) ---- */
+  W.tokens = function () { return store(this.tokenKey) || {}; };
+  W.keepToken = function (id, token, createdAt) {
+    var all = this.tokens(), keepFor = (this.editWindow || 7 * 86400) * 1000;
+    Object.keys(all).forEach(function (key) { if (Date.now() > Date.parse(all[key].created_at) + keepFor) delete all[key]; });
+    if (token) all[id] = { token: token, created_at: createdAt };
+    else delete all[id];
+    store(this.tokenKey, all);
+  };
+  W.editable = function (comment) {
+    if (comment.removed || this.editWindow === undefined || !this.tokenKey) return null;
+    var kept = this.tokens()[comment.id];
+    return kept && Date.now() < Date.parse(kept.created_at) + this.editWindow * 1000 ? kept.token : null;
+  };
+  W.toggleEdit = function (button, slot, comment, token, li, own) {
+    var self = this, open = slot.querySelector(".m-edit-form");
+    slot.textContent = "";
+    this.closeOthers(button);
+    if (open) return;
+    var bodyId = nextId("edit"), error = el("p", { class: "m-error", role: "alert" });
+    var body = el("textarea", { id: bodyId, name: "body", required: true, maxlength: "50000" });
+    body.value = comment.body;
+    var save = el("button", { type: "submit", text: this.t("save") });
+    var form = el("form", { class: "m-edit-form", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (form.busy) return;
+      form.busy = true;
+      save.setAttribute("aria-disabled", "true");
+      error.textContent = "";
+      var text = body.value;
+      api("PATCH", self.path("comments/" + encodeURIComponent(comment.id)), { body: text }, { "X-Edit-Token": token }).then(function (res) {
+        if (res.status === 202) {
+          // Checked again by the rules: the reader sees it awaiting moderation until then.
+          var again = { id: comment.id, edit_token: token, body: text, name: comment.author.name,
+            parent_id: comment.parent_id, created_at: comment.created_at };
+          store(self.ownKey, self.ownList().filter(function (o) { return o.id !== comment.id; }).concat([again]).slice(-20));
+          delete self.shown[comment.id];
+          var pending = self.renderComment({ id: again.id, author: comment.author, body: text, created_at: again.created_at,
+            parent_id: again.parent_id }, true);
+          pending.replaceChild(li.querySelector(".m-replies"), pending.querySelector(".m-replies"));
+          li.replaceWith(pending);
+          if (!own) self.setCount(self.total - 1);
+          pending.querySelector("article").focus();
+          self.say(self.t("awaiting"));
+          self.watch(again, pending);
+          return;
+        }
+        var problem = errorOf(res);
+        if (res.status === 403 && problem.code === "edit_window_closed") {
+          error.textContent = self.t("editClosed");
+          self.keepToken(comment.id, null);
+        } else if (res.status === 422 && problem.details && problem.details.length) {
+          error.textContent = self.t("invalid", { field: self.t("comment"), msg: problem.details[0].message });
+        } else {
+          error.textContent = self.t("failed", { msg: problem.message });
+        }
+      }, function () { error.textContent = self.t("unreachable"); }).then(function () {
+        form.busy = false;
+        save.removeAttribute("aria-disabled");
+      });
+    } }, [el("label", { for: bodyId, text: this.t("editLabel") }), body, error,
+      el("p", { class: "m-bar2" }, [save, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
+        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
+    slot.appendChild(form);
+    button.setAttribute("aria-expanded", "true");
+    body.focus();
+  };
+  W.toggleDelete = function (button, slot, comment, token, li, own) {
+    var self = this, open = slot.querySelector(".m-delete-form");
+    slot.textContent = "";
+    this.closeOthers(button);
+    if (open) return;
+    var status = el("p", { class: "m-error", role: "alert" });
+    var yes = el("button", { type: "submit", text: this.t("deleteYes") });
+    var form = el("form", { class: "m-delete-form", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (form.busy) return;
+      form.busy = true;
+      yes.setAttribute("aria-disabled", "true");
+      api("DELETE", self.path("comments/" + encodeURIComponent(comment.id)), null, { "X-Edit-Token": token }).then(function (res) {
+        return res.status === 200 || res.status === 404;  // 404: already gone
+      }, function () { return false; }).then(function (ok) {
+        form.busy = false;
+        yes.removeAttribute("aria-disabled");
+        if (!ok) { status.textContent = self.t("deleteFailed"); return; }
+        self.keepToken(comment.id, null);
+        self.forgetOwn(comment.id);
+        if (!own) self.setCount(self.total - 1);
+        delete self.shown[comment.id];
+        var replies = li.querySelector(".m-replies");
+        if (replies.children.length) {  // its replies stay, under a placeholder
+          var gone = self.renderComment({ id: comment.id, removed: true }, false);
+          gone.replaceChild(replies, gone.querySelector(".m-replies"));
+          li.replaceWith(gone);
+        } else {
+          li.remove();
+        }
+        self.say(self.t("deleted"));
+        self.count.setAttribute("tabindex", "-1");
+        self.count.focus();
+      });
+    } }, [el("p", { text: this.t("deleteConfirm") }), status,
+      el("p", { class: "m-bar2" }, [yes, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
+        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
+    slot.appendChild(form);
+    button.setAttribute("aria-expanded", "true");
+    yes.focus();
   };
 
   /* ---- the reader's own comments: awaiting moderation, then published or kindly rejected ---- */

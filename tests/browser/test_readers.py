@@ -8,8 +8,24 @@ import uuid
 from playwright.async_api import expect
 
 from moderation.sites import store as sites
-from tests.browser.test_demo import THREAD, comments_widget, other_readers_comment
+from tests.browser.test_demo import THREAD, comments_widget
 from tests.conftest import wait_for
+
+
+async def other_readers_comment(app_client, pool, text: str, parent_id: str | None = None) -> dict:
+    """A comment by a reader of their own (name and address), once the rules have published it:
+    many comments from one reader in a row would be held by the flood rule."""
+    n = uuid.uuid4().int
+    response = await app_client.post(
+        f"/v1/sites/demo/threads/{THREAD}/comments",
+        headers={"X-Forwarded-For": f"10.{n % 250}.{n // 250 % 250}.{n // 62500 % 250 + 1}"},
+        json={"body": text, "commenter": {"name": f"Reader {n % 10_000}"}, "parent_id": parent_id})
+    assert response.status == 202, await response.text()
+    comment = await response.json()
+    await wait_for(lambda: pool.fetchval(
+        "SELECT status = 'approved' FROM comments WHERE site_id = 'demo' AND comment_id = $1",
+        int(comment["id"])))
+    return comment
 
 
 async def set_demo_closed(pool, closed: bool | None) -> None:
@@ -69,6 +85,7 @@ async def test_vote_change_withdraw_and_sort_by_best(page, demo_server, app_clie
     await mine.get_by_role("button", name="Vote down (1)").click()  # pressed again: withdrawn
     await expect(mine.get_by_role("button", name="Vote down (0)")).to_have_attribute("aria-pressed", "false")
     await mine.get_by_role("button", name="Vote up (3)").click()
+    await expect(mine.get_by_role("button", name="Vote up (4)")).to_have_attribute("aria-pressed", "true")
     # The vote is remembered for the next visit; "Best" puts the liked comment first.
     await page.reload()
     await expect(mine.get_by_role("button", name="Vote up (4)")).to_have_attribute("aria-pressed", "true")
@@ -103,14 +120,7 @@ async def test_links_are_clickable_and_nothing_else_is_markup(page, demo_server,
 async def test_a_removed_comment_leaves_its_replies_readable(page, demo_server, app_client, pool):
     tag = uuid.uuid4().hex[:8]
     top = await other_readers_comment(app_client, pool, f"Soon to be deleted. ({tag})")
-    response = await app_client.post(
-        f"/v1/sites/demo/threads/{THREAD}/comments", headers={"X-Forwarded-For": "203.0.113.78"},
-        json={"body": f"A reply worth keeping. ({tag})", "commenter": {"name": "Replier"},
-              "parent_id": top["id"]})
-    reply = await response.json()
-    await wait_for(lambda: pool.fetchval(
-        "SELECT status = 'approved' FROM comments WHERE site_id = 'demo' AND comment_id = $1",
-        int(reply["id"])))
+    await other_readers_comment(app_client, pool, f"A reply worth keeping. ({tag})", top["id"])
     deleted = await app_client.delete(f"/v1/sites/demo/comments/{top['id']}",
                                       headers={"X-Edit-Token": top["edit_token"]})
     assert deleted.status == 200

@@ -133,6 +133,7 @@
     ".m-closed .m-reply,.m-closed .m-vote{display:none}",
     "button.m-vote{background:#fff;color:#1d1d1f;border-color:#c8c8c8;padding:.1em .6em;font-size:.92em}",
     "button.m-vote[aria-pressed=true]{background:#eef3fb;color:#1a5fb4;border-color:#1a5fb4}",
+    ".m-vote-status{color:#b00020;font-weight:600}",
     ".m-closed-note{font-weight:600;color:#595959}",
     ".m-picks{border:1px solid #e3e3e3;border-left:4px solid #1a5fb4;border-radius:8px;padding:0 1em;margin:1em 0}",
     ".m-pick{background:#1a5fb4;color:#fff}"
@@ -552,7 +553,7 @@
     var self = this, counts = comment.votes || { up: 0, down: 0 }, mine = store(this.voteKey(comment.id)) || 0;
     var up = el("button", { type: "button", class: "m-vote m-up", onclick: function () { self.vote(comment, mine === 1 ? 0 : 1); } });
     var down = el("button", { type: "button", class: "m-vote m-down", onclick: function () { self.vote(comment, mine === -1 ? 0 : -1); } });
-    var status = el("span", { class: "m-error m-vote-status", role: "status" });
+    var status = el("span", { class: "m-vote-status", role: "status" });
     function paint(next, value) {
       counts = next;
       mine = value;

@@ -20,6 +20,7 @@ from moderation.db import pool as database
 from moderation.identity.signing import Signer
 from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
+from moderation.mail import handlers as mail_handlers  # noqa: F401
 from moderation.observability import METRICS, Metrics
 from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name

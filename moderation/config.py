@@ -92,6 +92,11 @@ class Config(BaseSettings):
         "create the `demo` site on start (allowing this server's own origin) so /demo works"))
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
         "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
+    smtp_url: str | None = Field(default=None, pattern=r"^smtps?://", description=(
+        "where email goes: smtp://[user:password@]host[:port] (STARTTLS when offered) or "
+        "smtps://… (TLS from the start); unset: no email, the widget offers none"))
+    mail_from: str = Field(default="comments@localhost", min_length=3, max_length=254,
+                           description="the From address of the emails")
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -48,3 +48,82 @@ CREATE TABLE votes (
 );
 -- The vote-flood rule's count: recent votes on one comment from one address range.
 CREATE INDEX votes_by_range ON votes (site_id, comment_id, range_hash, created_at);
+
+-- Reply notifications by email (moderation.mail). An address is confirmed once per site (double
+-- opt-in); one-click unsubscribing stops every reply email of that site to it.
+CREATE TABLE email_addresses (
+    site_id         text NOT NULL REFERENCES sites ON DELETE CASCADE,
+    email           text NOT NULL,        -- lower case
+    status          text NOT NULL CHECK (status IN ('unconfirmed', 'confirmed', 'unsubscribed')),
+    confirm_sent_at timestamptz,
+    changed_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site_id, email)
+);
+
+-- "Email me replies" on one comment.
+CREATE TABLE reply_subscriptions (
+    site_id    text NOT NULL,
+    comment_id bigint NOT NULL,
+    email      text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site_id, comment_id),
+    FOREIGN KEY (site_id, comment_id) REFERENCES comments ON DELETE CASCADE
+);
+
+-- Emails to send, each with an 'email' job of the durable queue (retries, backoff, dead); the
+-- message is composed when it is sent. A reply is announced once to each subscriber, however
+-- often it is approved again (an edit, a review).
+CREATE TABLE outbox (
+    site_id    text NOT NULL REFERENCES sites ON DELETE CASCADE,
+    outbox_id  bigint GENERATED ALWAYS AS IDENTITY,
+    kind       text NOT NULL CHECK (kind IN ('confirm', 'reply', 'digest')),
+    recipient  text NOT NULL,
+    comment_id bigint,                    -- the reply, for 'reply'
+    created_at timestamptz NOT NULL DEFAULT now(),
+    sent_at    timestamptz,
+    PRIMARY KEY (site_id, outbox_id)
+);
+CREATE UNIQUE INDEX outbox_one_per_reply ON outbox (site_id, comment_id, recipient)
+    WHERE kind = 'reply';
+-- The digest's "since the last one".
+CREATE INDEX outbox_digests ON outbox (site_id, created_at) WHERE kind = 'digest';
+
+ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check,
+                 ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('comment', 'rating', 'email'));
+
+-- A reply published (by the rules, a moderator or an import) queues one email to each confirmed
+-- subscriber of the comment it answers, unless they answered themselves; NOTIFY wakes a worker.
+CREATE FUNCTION queue_reply_emails() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    queued integer;
+BEGIN
+    WITH wanted AS (
+        SELECT s.email FROM reply_subscriptions s
+          JOIN email_addresses a ON a.site_id = s.site_id AND a.email = s.email
+          JOIN comments parent ON parent.site_id = s.site_id AND parent.comment_id = s.comment_id
+         WHERE s.site_id = NEW.site_id AND s.comment_id = NEW.parent_id
+           AND a.status = 'confirmed' AND parent.commenter <> NEW.commenter
+    ), mail AS (
+        INSERT INTO outbox (site_id, kind, recipient, comment_id)
+        SELECT NEW.site_id, 'reply', email, NEW.comment_id FROM wanted
+        ON CONFLICT (site_id, comment_id, recipient) WHERE kind = 'reply' DO NOTHING
+        RETURNING site_id, outbox_id
+    ), job AS (
+        INSERT INTO jobs (site_id, kind, item_id, item_version)
+        SELECT site_id, 'email', outbox_id, 1 FROM mail
+        RETURNING 1
+    )
+    SELECT count(*) INTO queued FROM job;
+    IF queued > 0 THEN
+        PERFORM pg_notify('moderation_jobs', 'reply-email');
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER comments_reply_emails_update AFTER UPDATE OF status ON comments
+    FOR EACH ROW WHEN (NEW.status = 'approved' AND OLD.status IS DISTINCT FROM 'approved'
+                       AND NEW.parent_id IS NOT NULL)
+    EXECUTE FUNCTION queue_reply_emails();
+CREATE TRIGGER comments_reply_emails_insert AFTER INSERT ON comments
+    FOR EACH ROW WHEN (NEW.status = 'approved' AND NEW.parent_id IS NOT NULL)
+    EXECUTE FUNCTION queue_reply_emails();

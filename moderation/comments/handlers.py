@@ -10,8 +10,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.comments import store as comments
+from moderation.config import Config
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_commenter
+from moderation.mail import store as mail
 from moderation.sites.store import Site
 from moderation.threads import store as threads
 from moderation.web.http import (
@@ -88,12 +90,29 @@ async def post_comment(request: web.Request) -> web.Response:
         commenter.email, commenter.verified, parent_id(body.parent_id), body.body, ip_hash,
         form_signals(body), idempotency_key, site.settings.rate_limits.comment,
         threads.auto_close_cutoff(site.settings.auto_close_days, app[CLOCK]()))
-    # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
-    comment_id, created_at = await app[ACCEPTER].accept(new)
+    if body.notify is None:
+        # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
+        comment_id, created_at = await app[ACCEPTER].accept(new)
+    else:
+        comment_id, created_at = await mail.accept_subscribed(
+            app[POOL], new, email_for_replies(app[CONFIG], commenter.email))
+        app[NOTIFIER].poke()
     return json_response({"id": str(comment_id), "status": "pending", "thread": thread,
                           "created_at": created_at,
                           "edit_token": signer.edit_token(site.site_id, "comment", comment_id)},
                          status=202)
+
+
+def email_for_replies(config: Config, email: str | None) -> str:
+    """The address reply emails go to; 422 without one or with email off on this service."""
+    if not config.smtp_url:
+        raise ApiError(422, "email_off", "this service sends no email (SMTP_URL is not set)",
+                       [{"field": "notify", "type": "email_off", "message": "email is off"}])
+    if not email:
+        raise ApiError(422, "validation_failed", "the request has invalid fields",
+                       [{"field": "commenter.email", "type": "missing",
+                         "message": "an email address is needed for reply emails"}])
+    return email
 
 
 def refuse_too_long(site: Site, text: str) -> None:
@@ -254,6 +273,7 @@ async def render_thread_page(request: web.Request) -> bytes:
         "thread": thread, "total": found.total,
         "closed": threads.is_closed(found.thread_closed, found.thread_created_at, cutoff),
         "edit_window_s": site.settings.edit_window_s,
+        "email_replies": config.smtp_url is not None,
         "featured": [comment_out(row, thread) for row in sorted(
             (row for row in found.rows if row["is_featured"]),
             key=lambda row: row["featured_at"], reverse=True)],

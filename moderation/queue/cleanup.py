@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from moderation.errors import DATABASE_DOWN
+from moderation.mail import store as mail
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Cleanup:
         """One round over every site; what it cleared, or None when another process is at it."""
         now = self.clock()
         done = {"comment_addresses": 0, "rating_addresses": 0, "rate_windows": 0,
-                "address_bans": 0}
+                "address_bans": 0, "digests": 0}
         async with self.pool.acquire() as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", CLEANUP_LOCK):
                 return None
@@ -77,6 +78,8 @@ class Cleanup:
                         END_RATE_WINDOWS, site_id, now - LONGEST_RATE_WINDOW))
                     done["address_bans"] += affected(await conn.execute(
                         END_ADDRESS_BANS, site_id, now))
+                # Moderators' digests that are due go out with the same round (moderation.mail).
+                done["digests"] = await mail.queue_digests(conn)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", CLEANUP_LOCK)
         if any(done.values()):

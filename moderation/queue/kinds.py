@@ -13,7 +13,9 @@ from dataclasses import replace
 import asyncpg
 
 from moderation.comments import store as comments
+from moderation.config import Config
 from moderation.judging.pipeline import Judgement
+from moderation.mail import store as mail
 from moderation.queue import jobs as queue
 from moderation.ratings import store as ratings
 from moderation.review import store as review
@@ -48,3 +50,8 @@ async def prioritize_ratings(conn, applied: list[Judgement]) -> None:
 
 
 DECIDE: dict[str, Decide] = {"comment": comments.apply_decisions, "rating": decide_ratings}
+
+# Kinds of jobs that are work to do rather than items to judge: (claimed jobs, configuration) ->
+# jobs finished. Each finishes or fails its own jobs.
+Deliver = Callable[[asyncpg.Connection, list[asyncpg.Record], Config], Awaitable[int]]
+DELIVER: dict[str, Deliver] = {"email": mail.deliver}

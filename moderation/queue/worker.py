@@ -18,7 +18,7 @@ from moderation.judging.pipeline import judge_batch
 from moderation.judging.site_views import SiteViews
 from moderation.observability import Metrics
 from moderation.queue import jobs as queue
-from moderation.queue.kinds import DECIDE
+from moderation.queue.kinds import DECIDE, DELIVER
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,9 @@ class Worker:
         judged = {job["job_id"]: judgement
                   for (job, _), judgement in zip(judged_jobs, judgements)}
         for kind, jobs in group_by_kind(claimed).items():
+            if kind in DELIVER:
+                self.metrics.jobs.labels("done").inc(await DELIVER[kind](conn, jobs, self.config))
+                continue
             done, applied = await DECIDE[kind](
                 conn, jobs, {job["job_id"]: judged[job["job_id"]] for job in jobs
                              if job["job_id"] in judged})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from moderation.rules import RULES_BY_NAME
@@ -71,6 +71,20 @@ class VoteFlood(BaseModel):
     window_s: int = Field(default=600, ge=1, le=7 * 86_400)
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Digest(BaseModel):
+    """Moderators' digest email (moderation.mail): held and reported items, at most every
+    `every_hours`, only when something waits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    emails: list[Annotated[str, StringConstraints(pattern=EMAIL, max_length=254)]] = Field(
+        default_factory=list, max_length=20)
+    every_hours: int = Field(default=24, ge=1, le=24 * 7)
+
+
 class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -85,6 +99,7 @@ class SiteSettings(BaseModel):
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     vote_flood: VoteFlood = Field(default_factory=VoteFlood)
+    digest: Digest = Field(default_factory=Digest)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

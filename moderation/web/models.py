@@ -38,6 +38,10 @@ class CommentIn(Strict):
         default=None, description="honeypot: a hidden form field that people leave empty")
     elapsed_ms: Annotated[int, Field(ge=0, le=10**9)] | None = Field(
         default=None, description="how long the comment form was open before sending")
+    notify: Literal["replies"] | None = Field(
+        default=None, description="email me replies (needs commenter.email, or the SSO token's "
+                                  "email, and email on this service); the address is confirmed "
+                                  "by a link first")
 
 
 class CommentEdit(Strict):
@@ -98,6 +102,7 @@ class ThreadPage(BaseModel):
     edit_window_s: int = Field(description="how long after posting a comment can be edited")
     featured: list[CommentOut] = Field(
         description="on the first page (no cursor), the featured comments, newest pick first")
+    email_replies: bool = Field(description="whether comments may ask for reply emails (notify)")
     items: list[CommentWithReplies]
     next_cursor: str | None
     replies_truncated: bool = Field(

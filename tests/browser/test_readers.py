@@ -8,6 +8,8 @@ import uuid
 from playwright.async_api import expect
 
 from moderation.sites import store as sites
+from moderation.sites.demo import ensure_demo_site
+from tests.browser.conftest import tune_site
 from tests.browser.test_demo import THREAD, comments_widget
 from tests.conftest import wait_for
 
@@ -191,3 +193,37 @@ async def test_edit_and_delete_your_own_comment(page, demo_server):
     # Other readers' comments offer no Edit or Delete.
     await page.reload()
     await expect(widget.get_by_role("button", name="Delete")).to_have_count(0)
+
+
+async def test_email_me_replies_asks_for_confirmation(page, make_client, pool, inbox):
+    client = await make_client(smtp_url=inbox.url)
+    server = str(client.make_url("/")).rstrip("/")
+    await ensure_demo_site(pool, [server])
+    await tune_site(pool, "demo", honeypot={"min_elapsed_ms": 0})
+    await page.goto(f"{server}/demo")
+    widget = comments_widget(page)
+    tag = uuid.uuid4().hex[:8]
+    address = f"reader-{tag}@example.com"
+    await widget.get_by_label("Name").fill("Mia Mail")
+    await widget.get_by_label("Comment", exact=True).fill(f"Tell me when someone answers. ({tag})")
+    await widget.get_by_label("Email (never shown)").fill(address)
+    await widget.get_by_label("Email me replies").check()
+    await widget.get_by_role("button", name="Post comment").click()
+    mine = widget.locator("article", has_text=tag)
+    await expect(mine.get_by_text("We sent you an email: confirm it to get replies by email.")).to_be_visible()
+    [confirmation] = await wait_for(lambda: _to(inbox, address))
+    assert confirmation["Subject"].startswith("Confirm reply emails")
+    await expect(widget.get_by_label("Email me replies")).not_to_be_checked()
+
+
+async def _to(inbox, address: str):
+    return inbox.to(address)
+
+
+async def test_without_email_the_widget_offers_no_email_box(page, demo_server):
+    async with page.expect_response(lambda r: "/comments?" in r.url):  # the thread has loaded
+        await page.goto(f"{demo_server}/demo")
+    widget = comments_widget(page)
+    await expect(widget.get_by_role("button", name="Post comment")).to_be_visible()
+    await expect(widget.get_by_label("Email me replies")).to_be_hidden()
+    await expect(widget.get_by_label("Email (never shown)")).to_be_hidden()

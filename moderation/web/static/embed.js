@@ -43,7 +43,8 @@
       edit: "Edit", del: "Delete", editLabel: "Edit your comment", save: "Save changes",
       deleteConfirm: "Delete your comment? This cannot be undone.", deleteYes: "Delete comment",
       deleted: "Your comment was deleted.", editClosed: "The time for editing this comment has passed.",
-      deleteFailed: "Sorry, your comment could not be deleted. Please try again."
+      deleteFailed: "Sorry, your comment could not be deleted. Please try again.",
+      email: "Email (never shown)", notify: "Email me replies", checkInbox: "We sent you an email: confirm it to get replies by email."
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -74,7 +75,8 @@
       edit: "Bearbeiten", del: "Löschen", editLabel: "Ihren Kommentar bearbeiten", save: "Änderungen speichern",
       deleteConfirm: "Ihren Kommentar löschen? Das lässt sich nicht rückgängig machen.", deleteYes: "Kommentar löschen",
       deleted: "Ihr Kommentar wurde gelöscht.", editClosed: "Die Zeit zum Bearbeiten dieses Kommentars ist abgelaufen.",
-      deleteFailed: "Ihr Kommentar konnte leider nicht gelöscht werden. Bitte versuchen Sie es erneut."
+      deleteFailed: "Ihr Kommentar konnte leider nicht gelöscht werden. Bitte versuchen Sie es erneut.",
+      email: "E-Mail (wird nicht angezeigt)", notify: "Antworten per E-Mail", checkInbox: "Wir haben Ihnen eine E-Mail geschickt: Bestätigen Sie sie, um Antworten per E-Mail zu erhalten."
     }
   };
   NS.strings = STRINGS;
@@ -135,6 +137,8 @@
     "button.m-vote[aria-pressed=true]{background:#eef3fb;color:#1a5fb4;border-color:#1a5fb4}",
     ".m-vote-status{color:#b00020;font-weight:600}",
     ".m-closed-note{font-weight:600;color:#595959}",
+    ".m-email{display:none}.m-email-on .m-email{display:block}",
+    ".m-check{display:flex;gap:.4em;align-items:center;font-weight:400}.m-check input{width:auto;display:inline-block}",
     ".m-picks{border:1px solid #e3e3e3;border-left:4px solid #1a5fb4;border-radius:8px;padding:0 1em;margin:1em 0}",
     ".m-pick{background:#1a5fb4;color:#fff}"
   ].join("\n");
@@ -441,6 +445,8 @@
       self.setCount(res.data.total);
       self.setClosed(res.data.closed);
       if (typeof res.data.edit_window_s === "number") self.editWindow = res.data.edit_window_s;
+      // Reply emails only where the service sends email (SMTP_URL): otherwise no box at all.
+      self.box.classList.toggle("m-email-on", !!res.data.email_replies);
       if (reset) self.showPicks(res.data.featured || []);
       var first = null;
       res.data.items.forEach(function (item) {
@@ -599,18 +605,25 @@
     name.value = store("name") || "";
     var body = el("textarea", { id: bodyId, name: "body", required: true, maxlength: "50000" });
     var website = el("input", { id: siteId, name: "website", tabindex: "-1", autocomplete: "off" });
+    var emailId = nextId("email"), notifyId = nextId("notify");
+    var email = el("input", { id: emailId, name: "email", type: "email", autocomplete: "email", maxlength: "254" });
+    email.value = store("email") || "";
+    var notify = el("input", { id: notifyId, name: "notify", type: "checkbox" });
     var error = el("p", { class: "m-error", role: "alert" });
     var submit = el("button", { type: "submit", text: this.t(parent ? "postReply" : "post") });
     var form = el("form", { class: "m-form", "aria-label": parent ? this.t("replyTo", { name: parent.author.name }) : this.t("addComment") }, [
       el("div", { hidden: !!this.sso }, [el("label", { for: nameId, text: this.t("name") }), name]),
       el("label", { for: bodyId, text: parent ? this.t("replyTo", { name: parent.author.name }) : this.t("comment") }), body,
+      el("div", { class: "m-email" }, [
+        el("div", { hidden: !!this.sso }, [el("label", { for: emailId, text: this.t("email") }), email]),
+        el("label", { class: "m-check", for: notifyId }, [notify, document.createTextNode(this.t("notify"))])]),
       el("div", { class: "m-hp", "aria-hidden": "true" }, [el("label", { for: siteId, text: this.t("website") }), website]),
       error, el("p", { class: "m-bar2" }, [submit])]);
-    var fields = { body: body, "commenter.name": name, commenter: name };
+    var fields = { body: body, "commenter.name": name, commenter: name, "commenter.email": email };
     var attempt = { key: null, text: null };
     function clearErrors() {
       error.textContent = "";
-      [name, body].forEach(function (field) {
+      [name, body, email].forEach(function (field) {
         field.removeAttribute("aria-invalid");
         field.removeAttribute("aria-describedby");
         var old = field.parentNode.querySelector(".m-ferr[data-for='" + field.id + "']");
@@ -638,6 +651,10 @@
         var payload = { body: text, elapsed_ms: Date.now() - opened };
         if (website.value) payload.website = website.value;
         if (token) payload.sso_token = token; else payload.commenter = { name: author };
+        if (notify.checked && self.box.classList.contains("m-email-on")) {
+          payload.notify = "replies";
+          if (!token) payload.commenter.email = email.value.trim();
+        }
         if (parent) payload.parent_id = parent.id;
         // The page's address without query and fragment: those carry readers' campaign ids,
         // sessions and tokens, which are no business of the comment service.
@@ -647,11 +664,18 @@
       }).then(function (res) {
         if (res.status === 202) {
           if (author) store("name", author);
+          var asked = notify.checked && self.box.classList.contains("m-email-on");
+          if (asked && email.value.trim()) store("email", email.value.trim());
+          notify.checked = false;
           body.value = "";
           attempt = { key: null, text: null };
           self.keepToken(res.data.id, res.data.edit_token, res.data.created_at);
           self.showOwn({ id: res.data.id, edit_token: res.data.edit_token, body: text, name: author,
             parent_id: parent ? parent.id : null, created_at: res.data.created_at }, true);
+          if (asked) {
+            self.shown[res.data.id].querySelector("article").appendChild(el("p", { class: "m-meta m-inbox", text: self.t("checkInbox") }));
+            self.say(self.t("awaiting") + " " + self.t("checkInbox"));
+          }
           if (parent) form.remove();
           return;
         }
@@ -664,7 +688,7 @@
         } else if (res.status === 422 && problem.details && problem.details.length) {
           problem.details.forEach(function (detail) {
             var field = fields[detail.field];
-            var label = field === body ? self.t("comment") : field === name ? self.t("name") : detail.field;
+            var label = field === body ? self.t("comment") : field === name ? self.t("name") : field === email ? self.t("email") : detail.field;
             var message = self.t("invalid", { field: label, msg: detail.message });
             if (field) fieldError(field, message); else error.textContent = message;
           });

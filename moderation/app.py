@@ -20,6 +20,7 @@ from moderation.db import pool as database
 from moderation.identity.signing import Signer
 from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
+from moderation.live.handlers import end_streams, live_ctx
 from moderation.mail import handlers as mail_handlers  # noqa: F401
 from moderation.observability import METRICS, Metrics
 from moderation.queue.cleanup import Cleanup
@@ -188,6 +189,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
         app[DATABASE_URL] = database_url
     # Cleaned up in reverse: comments still being stored are drained while the NOTIFY sender and
     # the workers still run, so they are announced; then the workers stop; the pool closes last.
-    app.cleanup_ctx.extend([database_ctx, workers_ctx, accepter_ctx])
+    app.cleanup_ctx.extend([database_ctx, workers_ctx, accepter_ctx, live_ctx])
+    app.on_shutdown.append(end_streams)
     add_routes(app)
     return app

@@ -127,3 +127,56 @@ CREATE TRIGGER comments_reply_emails_update AFTER UPDATE OF status ON comments
 CREATE TRIGGER comments_reply_emails_insert AFTER INSERT ON comments
     FOR EACH ROW WHEN (NEW.status = 'approved' AND NEW.parent_id IS NOT NULL)
     EXECUTE FUNCTION queue_reply_emails();
+
+-- Live threads (moderation.live): what changed in a thread that readers see, kept a day for
+-- Last-Event-ID resumes, and sent with NOTIFY to every API process at commit (in chunks under
+-- NOTIFY's 8000-byte limit), which passes them to its subscribers of that thread.
+CREATE TABLE thread_events (
+    site_id    text NOT NULL,
+    thread     text NOT NULL,
+    event_id   bigint GENERATED ALWAYS AS IDENTITY,
+    type       text NOT NULL,
+    data       jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site_id, thread, event_id)
+);
+CREATE INDEX thread_events_age ON thread_events (site_id, created_at);
+
+-- One statement's changes at once: a batch of decisions costs one INSERT and a NOTIFY or two.
+-- An edited comment is pending until checked again (no event), then 'comment.edited'.
+CREATE FUNCTION publish_thread_events() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sent integer;
+BEGIN
+    WITH changes AS (
+        SELECT n.site_id, n.thread, CASE
+                   WHEN n.status = 'approved' AND o.status <> 'approved' THEN
+                       CASE WHEN n.edited_at IS NOT NULL THEN 'comment.edited'
+                            ELSE 'comment.published' END
+                   WHEN o.status = 'approved' AND n.status IN ('held', 'rejected', 'deleted')
+                       THEN 'comment.removed'
+                   WHEN n.status = 'approved' AND (n.votes_up, n.votes_down)
+                        IS DISTINCT FROM (o.votes_up, o.votes_down) THEN 'votes'
+               END AS type,
+               jsonb_build_object('id', n.comment_id::text, 'parent_id', n.parent_id::text,
+                                  'votes', jsonb_build_object('up', n.votes_up,
+                                                              'down', n.votes_down)) AS data
+          FROM new_rows n JOIN old_rows o ON o.site_id = n.site_id AND o.comment_id = n.comment_id
+    ), stored AS (
+        INSERT INTO thread_events (site_id, thread, type, data)
+        SELECT site_id, thread, type, data FROM changes WHERE type IS NOT NULL
+        RETURNING site_id, thread, event_id, type, data
+    ), chunks AS (
+        SELECT jsonb_agg(jsonb_build_object('site', site_id, 'thread', thread, 'id', event_id,
+                                            'type', type, 'data', data))::text AS payload
+          FROM (SELECT *, (row_number() OVER (ORDER BY event_id) - 1) / 15 AS part
+                  FROM stored) s
+         GROUP BY part
+    )
+    SELECT count(pg_notify('moderation_thread_events', payload)) INTO sent FROM chunks;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER comments_thread_events AFTER UPDATE ON comments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_thread_events();

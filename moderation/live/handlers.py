@@ -1,0 +1,97 @@
+"""GET …/threads/{thread}/events: a thread's changes as Server-Sent Events, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from aiohttp import web
+from prometheus_client import Gauge
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.db import pool as database
+from moderation.errors import ApiError
+from moderation.live import hub as live
+from moderation.observability import METRICS
+from moderation.web.http import find_site, parse_query, slug_param
+from moderation.web.keys import CONFIG, DATABASE_URL, POOL
+from moderation.web.registry import endpoint
+
+EVENTS_PATH = "/v1/sites/{site}/threads/{thread}/events"
+HEARTBEAT_S = 25  # a comment line this often keeps proxies from closing a quiet stream
+RETRY_MS = 3000
+
+THREAD_EVENTS = web.AppKey("thread_events", live.ThreadEvents)
+
+
+class EventsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    last_event_id: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="resume after this event (as the Last-Event-ID header does)")
+
+
+def resume_after(request: web.Request, query: EventsQuery) -> int:
+    raw = request.headers.get("Last-Event-ID")
+    if raw is None:
+        return query.last_event_id or 0
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID is not an event id of ours")
+    return int(raw)
+
+
+@endpoint("GET", EVENTS_PATH, "A thread's changes as Server-Sent Events: comment.published, "
+          "comment.edited, comment.removed, votes; resumable with Last-Event-ID", "public",
+          query=EventsQuery, errors=(400, 404, 422, 503), headers=("Last-Event-ID",),
+          content_type="text/event-stream")
+async def thread_events(request: web.Request) -> web.StreamResponse:
+    site = await find_site(request)
+    thread = slug_param(request, "thread")
+    last_id = resume_after(request, parse_query(request, EventsQuery))
+    missed = await live.since(request.app[POOL], site.site_id, thread, last_id) if last_id else []
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Vary": "Origin"}
+    origin = request.headers.get("Origin")
+    if origin is not None and site.allows_origin(origin):
+        # Sent with the head, before the middleware could add it to a finished answer.
+        headers["Access-Control-Allow-Origin"] = origin
+    response = web.StreamResponse(headers=headers)
+    response.content_type = "text/event-stream"
+    events = request.app[THREAD_EVENTS]
+    handler = asyncio.current_task()
+    assert handler is not None
+    # Subscribed before the missed events are sent, so none falls between the two.
+    subscriber = events.subscribe(site.site_id, thread, last_id, handler.cancel)
+    try:
+        await response.prepare(request)
+        await response.write(b"retry: %d\n\n" % RETRY_MS)
+        for event_id, encoded in missed:
+            await response.write(encoded)
+            subscriber.last_id = event_id
+        while True:
+            try:
+                async with asyncio.timeout(HEARTBEAT_S):
+                    event_id, encoded = await subscriber.queue.get()
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if event_id > subscriber.last_id:
+                subscriber.last_id = event_id
+                await response.write(encoded)
+    finally:
+        events.unsubscribe(subscriber)
+    return response  # not reached: the stream ends when the client goes or is dropped
+
+
+async def live_ctx(app: web.Application):
+    """The process's LISTEN connection for thread events; open streams end on shutdown."""
+    config, url = app[CONFIG], app[DATABASE_URL]
+    events = app[THREAD_EVENTS] = live.ThreadEvents(lambda: database.connect(url, config, "live"))
+    Gauge("moderation_sse_subscribers", "open Server-Sent Event streams of this process",
+          registry=app[METRICS].registry).set_function(events.count)
+    task = asyncio.create_task(events.run(), name="thread-events")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def end_streams(app: web.Application) -> None:
+    app[THREAD_EVENTS].close_all()

@@ -1,0 +1,144 @@
+"""One LISTEN connection per API process, and the subscribers of each thread it serves.
+
+Thread events are written and NOTIFYed by the database (sql/0010, publish_thread_events) when the
+statement that changes comments commits, so every process hears every event whichever process or
+worker made it, and passes it to its own subscribers of that thread. Each subscriber has a
+bounded buffer of encoded events: one that falls that far behind (a client that never reads,
+whose socket no longer drains) is dropped, so it never holds more memory than its buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "moderation_thread_events"
+BUFFER_EVENTS = 64  # per subscriber; past it the subscriber is dropped
+
+# Resuming after a drop (Last-Event-ID): the events after it, at most this many; older clients
+# reload the page instead.
+SELECT_SINCE = """
+SELECT event_id, type, data FROM thread_events
+ WHERE site_id = $1 AND thread = $2 AND event_id > $3
+ ORDER BY event_id LIMIT $4"""
+REPLAY_LIMIT = 500
+
+Key = tuple[str, str]  # (site, thread)
+
+
+def encode(event_id: int, event_type: str, data: object) -> bytes:
+    """One Server-Sent Event: its id (for Last-Event-ID), its type and its JSON data."""
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), orjson.dumps(data))
+
+
+class Subscriber:
+    """One open stream: its buffer, and what to do when it overflows (end the stream)."""
+
+    __slots__ = ("key", "queue", "last_id", "on_overflow", "dropped")
+
+    def __init__(self, key: Key, last_id: int, on_overflow: Callable[[], None]) -> None:
+        self.key = key
+        self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(BUFFER_EVENTS)
+        self.last_id = last_id
+        self.on_overflow = on_overflow
+        self.dropped = False
+
+    def offer(self, event_id: int, encoded: bytes) -> None:
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait((event_id, encoded))
+        except asyncio.QueueFull:
+            self.dropped = True
+            self.on_overflow()
+
+
+class ThreadEvents:
+    """The process's subscribers by thread, fed by its LISTEN connection (`run`)."""
+
+    def __init__(self, connect) -> None:
+        self.connect = connect  # () -> a new asyncpg connection
+        self.subscribers: dict[Key, set[Subscriber]] = defaultdict(set)
+        self.connected = asyncio.Event()
+        self.dropped = 0  # subscribers dropped for not reading, for /metrics
+        self._lost = asyncio.Event()
+
+    def count(self) -> int:
+        return sum(len(group) for group in self.subscribers.values())
+
+    def subscribe(self, site_id: str, thread: str, last_id: int,
+                  on_overflow: Callable[[], None]) -> Subscriber:
+        subscriber = Subscriber((site_id, thread), last_id, on_overflow)
+        self.subscribers[subscriber.key].add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        group = self.subscribers.get(subscriber.key)
+        if group is not None:
+            group.discard(subscriber)
+            if not group:
+                del self.subscribers[subscriber.key]
+        if subscriber.dropped:
+            self.dropped += 1
+
+    def close_all(self) -> None:
+        """Ends every stream (the server is shutting down: clients resume elsewhere)."""
+        for group in list(self.subscribers.values()):
+            for subscriber in list(group):
+                subscriber.on_overflow()
+
+    def on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            events = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            log.warning("a thread event that is not JSON: %.200s", payload)
+            return
+        for event in events:
+            group = self.subscribers.get((event["site"], event["thread"]))
+            if not group:
+                continue
+            encoded = encode(event["id"], event["type"], event["data"])  # once for all of them
+            for subscriber in list(group):
+                subscriber.offer(event["id"], encoded)
+
+    async def run(self) -> None:
+        """Listens until cancelled; reconnects when the database comes back. Events NOTIFYed while
+        it was away reach the clients when they resume with Last-Event-ID."""
+        delay = 0.1
+        while True:
+            try:
+                conn = await self.connect()
+            except Exception as exc:  # down or starting: retry, never die
+                log.warning("thread events cannot connect (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = 0.1
+            self._lost.clear()
+            conn.add_termination_listener(lambda _conn: self._lost.set())
+            try:
+                await conn.add_listener(CHANNEL, self.on_notify)
+                self.connected.set()
+                await self._lost.wait()
+                log.warning("thread events lost the database connection; reconnecting")
+            except Exception as exc:
+                log.warning("thread events failed (%s); reconnecting", exc)
+            finally:
+                self.connected.clear()
+                if not conn.is_closed():
+                    try:
+                        await conn.close(timeout=1)
+                    except Exception:
+                        conn.terminate()
+
+
+async def since(conn, site_id: str, thread: str, last_id: int) -> list[tuple[int, bytes]]:
+    """The thread's stored events after `last_id`, encoded, oldest first."""
+    rows = await conn.fetch(SELECT_SINCE, site_id, thread, last_id, REPLAY_LIMIT)
+    return [(row["event_id"], encode(row["event_id"], row["type"], row["data"])) for row in rows]

@@ -59,7 +59,9 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
     handler = asyncio.current_task()
     assert handler is not None
     # Subscribed before the missed events are sent, so none falls between the two.
-    subscriber = events.subscribe(site.site_id, thread, last_id, lambda: handler.cancel() and None)
+    def end_stream() -> None:
+        handler.cancel()
+    subscriber = events.subscribe(site.site_id, thread, last_id, end_stream)
     try:
         await response.prepare(request)
         await response.write(b"retry: %d\n\n" % RETRY_MS)

@@ -227,3 +227,26 @@ async def test_without_email_the_widget_offers_no_email_box(page, demo_server):
     await expect(widget.get_by_role("button", name="Post comment")).to_be_visible()
     await expect(widget.get_by_label("Email me replies")).to_be_hidden()
     await expect(widget.get_by_label("Email (never shown)")).to_be_hidden()
+
+
+async def test_a_new_comment_from_another_reader_arrives_live(page, demo_server, app_client, pool):
+    tag = uuid.uuid4().hex[:8]
+    first = await other_readers_comment(app_client, pool, f"Already here. ({tag})")
+    async with page.expect_response(lambda r: "/events" in r.url):  # the widget listens
+        await page.goto(f"{demo_server}/demo")
+    widget = comments_widget(page)
+    here = widget.locator("article", has_text=f"Already here. ({tag})")
+    await expect(here).to_be_visible()
+    await other_readers_comment(app_client, pool, f"Fresh from another reader. ({tag})")
+    banner = widget.get_by_role("button", name="Show 1 new comment")
+    await expect(banner).to_be_visible()
+    # Nothing moved: the new comment waits behind the button.
+    await expect(widget.get_by_text(f"Fresh from another reader. ({tag})")).to_have_count(0)
+    # Votes of other readers show as they come.
+    response = await app_client.post(f"/v1/sites/demo/comments/{first['id']}/votes", json={"value": 1},
+                                     headers={"X-Forwarded-For": "198.51.100.200"})
+    assert response.status == 200
+    await expect(here.get_by_role("button", name="Vote up (1)")).to_be_visible()
+    await banner.click()
+    await expect(widget.get_by_text(f"Fresh from another reader. ({tag})")).to_be_visible()
+    await expect(banner).to_be_hidden()

@@ -44,6 +44,7 @@
       deleteConfirm: "Delete your comment? This cannot be undone.", deleteYes: "Delete comment",
       deleted: "Your comment was deleted.", editClosed: "The time for editing this comment has passed.",
       deleteFailed: "Sorry, your comment could not be deleted. Please try again.",
+      newComments_one: "Show 1 new comment", newComments_other: "Show {n} new comments",
       email: "Email (never shown)", notify: "Email me replies", checkInbox: "We sent you an email: confirm it to get replies by email."
     },
     de: {
@@ -76,6 +77,7 @@
       deleteConfirm: "Ihren Kommentar löschen? Das lässt sich nicht rückgängig machen.", deleteYes: "Kommentar löschen",
       deleted: "Ihr Kommentar wurde gelöscht.", editClosed: "Die Zeit zum Bearbeiten dieses Kommentars ist abgelaufen.",
       deleteFailed: "Ihr Kommentar konnte leider nicht gelöscht werden. Bitte versuchen Sie es erneut.",
+      newComments_one: "1 neuen Kommentar anzeigen", newComments_other: "{n} neue Kommentare anzeigen",
       email: "E-Mail (wird nicht angezeigt)", notify: "Antworten per E-Mail", checkInbox: "Wir haben Ihnen eine E-Mail geschickt: Bestätigen Sie sie, um Antworten per E-Mail zu erhalten."
     }
   };
@@ -393,11 +395,16 @@
     this.box.appendChild(this.form);
     this.box.appendChild(this.closedNote);
     this.box.appendChild(el("div", { class: "m-bar2", role: "group", "aria-label": this.t("sortBy") }, this.sortButtons));
+    this.fresh = {};  // ids of comments published since the page was read, not shown yet
+    this.newButton = el("button", { type: "button", class: "m-ghost m-new", hidden: true,
+      onclick: function () { self.showFresh(); } });
+    this.box.appendChild(el("div", { "aria-live": "polite" }, [this.newButton]));
     this.box.appendChild(this.picks);
     this.box.appendChild(this.list);
     this.box.appendChild(this.listStatus);
     this.box.appendChild(this.more);
-    this.loadPage(true).then(function () { self.resumeOwn(); });
+    this.loadPage(true).then(function () { self.resumeOwn(); self.listen(); });
+    document.addEventListener("visibilitychange", function () { self.listen(); });
   };
   // A closed thread takes no comments, replies or votes: the forms go and a note says why.
   W.setClosed = function (closed) {
@@ -417,6 +424,68 @@
       self.picksList.appendChild(li);
     });
     this.picks.hidden = !featured.length;
+  };
+  /* ---- live: the thread's events while the page is visible; new comments wait behind a button ---- */
+  W.listen = function () {
+    var self = this;
+    if (!window.EventSource) return;
+    if (document.visibilityState === "hidden") {
+      if (this.source) { this.source.close(); this.source = null; }
+      return;
+    }
+    if (this.source) return;
+    var url = BASE + this.path("threads/" + encodeURIComponent(this.thread) + "/events") +
+      (this.lastEventId ? "?last_event_id=" + encodeURIComponent(this.lastEventId) : "");
+    var source = this.source = new EventSource(url);
+    function on(type, handle) {
+      source.addEventListener(type, function (ev) {
+        if (ev.lastEventId) self.lastEventId = ev.lastEventId;
+        var data = null;
+        try { data = JSON.parse(ev.data); } catch (e) { return; }
+        handle(data);
+      });
+    }
+    on("comment.published", function (data) {
+      var own = self.ownList().some(function (o) { return o.id === data.id; });
+      if (self.shown[data.id] || own) return;  // the reader's own appears by itself
+      self.fresh[data.id] = true;
+      var n = Object.keys(self.fresh).length;
+      self.newButton.textContent = self.tn("newComments", n);
+      self.newButton.hidden = false;
+    });
+    on("comment.edited", function (data) {
+      var li = self.shown[data.id];
+      if (!li || li.classList.contains("m-own-li")) return;
+      api("GET", self.path("comments/" + encodeURIComponent(data.id))).then(function (res) {
+        if (res.status !== 200 || !res.data) return;
+        var body = li.querySelector(".m-body");
+        body.textContent = "";
+        body.appendChild(linkify(res.data.body));
+      });
+    });
+    on("comment.removed", function (data) {
+      var li = self.shown[data.id];
+      delete self.fresh[data.id];
+      if (!li || li.classList.contains("m-own-li") || li.querySelector(".m-removed")) return;
+      var gone = self.renderComment({ id: data.id, removed: true }, false);
+      gone.replaceChild(li.querySelector(".m-replies"), gone.querySelector(".m-replies"));
+      if (gone.querySelector(".m-replies").children.length) li.replaceWith(gone); else { li.remove(); delete self.shown[data.id]; }
+      self.setCount(Math.max(0, self.total - 1));
+    });
+    on("votes", function (data) {
+      var comment = self.comments && self.comments[data.id];
+      if (comment && comment.showCounts) comment.showCounts(data.votes);
+    });
+  };
+  // The new comments join the page only when the reader asks: nothing moves under their eyes.
+  W.showFresh = function () {
+    var self = this;
+    this.fresh = {};
+    this.newButton.hidden = true;
+    this.loadPage(true).then(function () {
+      var first = self.list.querySelector("article");
+      if (first) first.focus();
+    });
   };
   W.setCount = function (total) {
     this.total = total;
@@ -538,6 +607,7 @@
         onclick: function () { self.toggleEdit(this, slot, comment, token, li, own); } }),
       el("button", { type: "button", class: "m-link m-delete", "aria-expanded": "false", text: this.t("del"), "aria-describedby": nameId,
         onclick: function () { self.toggleDelete(this, slot, comment, token, li, own); } })] : [];
+    if (!own) (this.comments = this.comments || {})[comment.id] = comment;
     var actions = own ? (token ? el("p", { class: "m-actions" }, mine) : null) : el("p", { class: "m-actions" }, this.voteButtons(comment).concat([
       el("button", { type: "button", class: "m-link m-reply", "aria-expanded": "false", text: this.t("reply"),
         "aria-describedby": nameId, onclick: function () { self.toggleReply(this, slot, comment); } }),
@@ -572,6 +642,7 @@
     }
     paint(counts, mine);
     comment.paintVotes = paint;
+    comment.showCounts = function (next) { paint(next, mine); };
     comment.voteStatus = status;
     return [up, down, status];
   };

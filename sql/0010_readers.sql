@@ -180,3 +180,23 @@ END $$;
 CREATE TRIGGER comments_thread_events AFTER UPDATE ON comments
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION publish_thread_events();
+
+-- The moderators' page's waiting count, live: a statement that touches held comments or ratings
+-- NOTIFYs their sites, and each API process recounts for its open moderators' streams.
+CREATE FUNCTION publish_queue_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sent integer;
+BEGIN
+    SELECT count(pg_notify('moderation_queue_events', site_id)) INTO sent
+      FROM (SELECT DISTINCT site_id FROM (
+                SELECT site_id, status FROM new_rows UNION ALL SELECT site_id, status FROM old_rows
+            ) r WHERE status = 'held') s;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER comments_queue_events AFTER UPDATE ON comments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_queue_changes();
+CREATE TRIGGER ratings_queue_events AFTER UPDATE ON ratings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_queue_changes();

@@ -48,26 +48,34 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
     thread = slug_param(request, "thread")
     last_id = resume_after(request, parse_query(request, EventsQuery))
     missed = await live.since(request.app[POOL], site.site_id, thread, last_id) if last_id else []
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Vary": "Origin"}
+    headers = {"Vary": "Origin"}
     origin = request.headers.get("Origin")
     if origin is not None and site.allows_origin(origin):
         # Sent with the head, before the middleware could add it to a finished answer.
         headers["Access-Control-Allow-Origin"] = origin
-    response = web.StreamResponse(headers=headers)
+    return await stream(request, headers, (site.site_id, thread), last_id, missed)
+
+
+async def stream(request: web.Request, headers: dict[str, str], key: live.Key, last_id: int,
+                 first: list[tuple[int, bytes]]) -> web.StreamResponse:
+    """Sends `first`, then the key's events as they come, until the client goes or is dropped."""
+    response = web.StreamResponse(headers={**headers, "Cache-Control": "no-cache",
+                                           "X-Accel-Buffering": "no"})
     response.content_type = "text/event-stream"
     events = request.app[THREAD_EVENTS]
     handler = asyncio.current_task()
     assert handler is not None
-    # Subscribed before the missed events are sent, so none falls between the two.
+
     def end_stream() -> None:
         handler.cancel()
-    subscriber = events.subscribe(site.site_id, thread, last_id, end_stream)
+    # Subscribed before the first events are sent, so none falls between the two.
+    subscriber = events.subscribe(*key, last_id, end_stream)
     try:
         await response.prepare(request)
         await response.write(b"retry: %d\n\n" % RETRY_MS)
-        for event_id, encoded in missed:
+        for event_id, encoded in first:
             await response.write(encoded)
-            subscriber.last_id = event_id
+            subscriber.last_id = max(subscriber.last_id, event_id)
         while True:
             try:
                 async with asyncio.timeout(HEARTBEAT_S):
@@ -83,10 +91,20 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
     return response  # not reached: the stream ends when the client goes or is dropped
 
 
+@endpoint("GET", "/v1/sites/{site}/queue/events", "The number of items waiting for moderators, "
+          "as Server-Sent Events (`waiting`: held comments and ratings), sent when it changes",
+          "moderator", errors=(401, 404, 503), content_type="text/event-stream")
+async def queue_events(request: web.Request) -> web.StreamResponse:
+    site = await find_site(request)
+    now = await request.app[THREAD_EVENTS].waiting(site.site_id)
+    return await stream(request, {}, (site.site_id, live.QUEUE), 0, [now])
+
+
 async def live_ctx(app: web.Application):
     """The process's LISTEN connection for thread events; open streams end on shutdown."""
     config, url = app[CONFIG], app[DATABASE_URL]
-    events = app[THREAD_EVENTS] = live.ThreadEvents(lambda: database.connect(url, config, "live"))
+    events = app[THREAD_EVENTS] = live.ThreadEvents(lambda: database.connect(url, config, "live"),
+                                                    app[POOL])
     Gauge("moderation_sse_subscribers", "open Server-Sent Event streams of this process",
           registry=app[METRICS].registry).set_function(events.count)
     task = asyncio.create_task(events.run(), name="thread-events")

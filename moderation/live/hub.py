@@ -19,6 +19,12 @@ import orjson
 log = logging.getLogger(__name__)
 
 CHANNEL = "moderation_thread_events"
+QUEUE_CHANNEL = "moderation_queue_events"
+QUEUE = ""  # the key of a site's moderators' streams, beside its threads' (never a thread slug)
+
+COUNT_WAITING = """
+SELECT (SELECT count(*) FROM comments WHERE site_id = $1 AND status = 'held') AS comments,
+       (SELECT count(*) FROM ratings WHERE site_id = $1 AND status = 'held') AS ratings"""
 BUFFER_EVENTS = 64  # per subscriber; past it the subscriber is dropped
 
 # Resuming after a drop (Last-Event-ID): the events after it, at most this many; older clients
@@ -62,9 +68,13 @@ class Subscriber:
 class ThreadEvents:
     """The process's subscribers by thread, fed by its LISTEN connection (`run`)."""
 
-    def __init__(self, connect) -> None:
+    def __init__(self, connect, pool=None) -> None:
         self.connect = connect  # () -> a new asyncpg connection
+        self.pool = pool  # counts the moderators' waiting items
         self.subscribers: dict[Key, set[Subscriber]] = defaultdict(set)
+        self._recounting: set[str] = set()
+        self._recount_again: set[str] = set()
+        self._serial = 0  # ids of waiting-count events, increasing within this process
         self.connected = asyncio.Event()
         self.dropped = 0  # subscribers dropped for not reading, for /metrics
         self._lost = asyncio.Event()
@@ -107,6 +117,36 @@ class ThreadEvents:
             for subscriber in list(group):
                 subscriber.offer(event["id"], encoded)
 
+    async def waiting(self, site_id: str) -> tuple[int, bytes]:
+        """The site's waiting count as an event."""
+        row = await self.pool.fetchrow(COUNT_WAITING, site_id)
+        self._serial += 1
+        return self._serial, encode(self._serial, "waiting",
+                                    {"comments": row["comments"], "ratings": row["ratings"]})
+
+    def on_queue_notify(self, _conn: object, _pid: int, _channel: str, site_id: str) -> None:
+        if (site_id, QUEUE) not in self.subscribers:
+            return
+        if site_id in self._recounting:  # a burst of decisions: one more count after this one
+            self._recount_again.add(site_id)
+            return
+        self._recounting.add(site_id)
+        asyncio.get_running_loop().create_task(self._recount(site_id))
+
+    async def _recount(self, site_id: str) -> None:
+        try:
+            while True:
+                self._recount_again.discard(site_id)
+                event_id, encoded = await self.waiting(site_id)
+                for subscriber in list(self.subscribers.get((site_id, QUEUE), ())):
+                    subscriber.offer(event_id, encoded)
+                if site_id not in self._recount_again:
+                    return
+        except Exception as exc:  # the next change counts again
+            log.warning("could not count the waiting items of %s: %s", site_id, exc)
+        finally:
+            self._recounting.discard(site_id)
+
     async def run(self) -> None:
         """Listens until cancelled; reconnects when the database comes back. Events NOTIFYed while
         it was away reach the clients when they resume with Last-Event-ID."""
@@ -124,6 +164,7 @@ class ThreadEvents:
             conn.add_termination_listener(lambda _conn: self._lost.set())
             try:
                 await conn.add_listener(CHANNEL, self.on_notify)
+                await conn.add_listener(QUEUE_CHANNEL, self.on_queue_notify)
                 self.connected.set()
                 await self._lost.wait()
                 log.warning("thread events lost the database connection; reconnecting")

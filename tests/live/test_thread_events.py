@@ -134,3 +134,23 @@ def test_a_subscriber_that_never_reads_is_dropped_at_its_buffer():
     assert ended == ["slow"] and slow.dropped and slow.queue.qsize() == BUFFER_EVENTS
     events.unsubscribe(slow)
     assert events.dropped == 1 and events.count() == 1
+
+
+async def test_moderators_hear_the_waiting_count_change(make_client, pool, site, new_site):
+    client = await setup(make_client, pool, site)
+    token = await sites.create_token(pool, site, "moderator", "mona")
+    others = await sites.create_token(pool, await new_site(), "moderator", "otto")
+    url = f"/v1/sites/{site}/queue/events"
+    assert (await client.get(url)).status == 401
+    assert (await client.get(url, headers={"Authorization": f"Bearer {others}"})).status == 404
+    stream = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert stream.status == 200
+    assert (await next_event(stream))["data"] == {"comments": 0, "ratings": 0}
+    held = await post_comment(client, site, text="You are an idiot and this article is garbage")
+    assert (await next_event(stream))["data"] == {"comments": 1, "ratings": 0}
+    decision = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
+                                 json={"action": "reject"},
+                                 headers={"Authorization": f"Bearer {token}"})
+    assert decision.status == 200
+    assert (await next_event(stream))["data"] == {"comments": 0, "ratings": 0}
+    stream.close()

@@ -464,18 +464,42 @@
       });
     });
     on("comment.removed", function (data) {
-      var li = self.shown[data.id];
       delete self.fresh[data.id];
-      if (!li || li.classList.contains("m-own-li") || li.querySelector(".m-removed")) return;
-      var gone = self.renderComment({ id: data.id, removed: true }, false);
-      gone.replaceChild(li.querySelector(".m-replies"), gone.querySelector(".m-replies"));
-      if (gone.querySelector(".m-replies").children.length) li.replaceWith(gone); else { li.remove(); delete self.shown[data.id]; }
-      self.setCount(Math.max(0, self.total - 1));
+      self.markRemoved(data.id);
     });
     on("votes", function (data) {
       var comment = self.comments && self.comments[data.id];
       if (comment && comment.showCounts) comment.showCounts(data.votes);
     });
+  };
+  // Removed elsewhere: its words go, in place, so nothing moves; a comment the reader is busy
+  // with (a form or a message open under it, or focus in it) is left until the next load.
+  W.markRemoved = function (id) {
+    var li = this.shown[id];
+    if (!li || li.classList.contains("m-own-li") || li.hasAttribute("data-gone") || li.querySelector(".m-removed")) return;
+    var article = li.querySelector("article"), slot = article.querySelector(".m-slot");
+    if ((slot && slot.childNodes.length) || article.contains(this.root.activeElement)) return;
+    li.setAttribute("data-gone", "");
+    var body = article.querySelector(".m-body"), actions = article.querySelector(".m-actions");
+    body.textContent = this.t("removed");
+    body.classList.add("m-meta");
+    if (actions) actions.hidden = true;
+    this.setCount(Math.max(0, this.total - 1));
+  };
+  // The reader deleted it: it goes, or leaves a placeholder over its replies.
+  W.removeShown = function (id) {
+    var li = this.shown[id];
+    if (!li || li.querySelector(".m-removed")) return;
+    if (!li.hasAttribute("data-gone") && !li.classList.contains("m-own-li")) this.setCount(Math.max(0, this.total - 1));
+    var replies = li.querySelector(".m-replies");
+    delete this.shown[id];
+    if (replies && replies.children.length) {
+      var gone = this.renderComment({ id: id, removed: true }, false);
+      gone.replaceChild(replies, gone.querySelector(".m-replies"));
+      li.replaceWith(gone);
+    } else {
+      li.remove();
+    }
   };
   // The new comments join the page only when the reader asks: nothing moves under their eyes.
   W.showFresh = function () {
@@ -918,16 +942,7 @@
         if (!ok) { status.textContent = self.t("deleteFailed"); return; }
         self.keepToken(comment.id, null);
         self.forgetOwn(comment.id);
-        if (!own) self.setCount(self.total - 1);
-        delete self.shown[comment.id];
-        var replies = li.querySelector(".m-replies");
-        if (replies.children.length) {  // its replies stay, under a placeholder
-          var gone = self.renderComment({ id: comment.id, removed: true }, false);
-          gone.replaceChild(replies, gone.querySelector(".m-replies"));
-          li.replaceWith(gone);
-        } else {
-          li.remove();
-        }
+        self.removeShown(comment.id);
         self.say(self.t("deleted"));
         self.count.setAttribute("tabindex", "-1");
         self.count.focus();

@@ -45,6 +45,13 @@ UPDATE ratings SET ip_hash = NULL
         WHERE site_id = $1 AND ip_hash IS NOT NULL AND created_at < $2 LIMIT $3)"""
 END_RATE_WINDOWS = "DELETE FROM rate_counts WHERE site_id = $1 AND window_start < $2"
 END_ADDRESS_BANS = "DELETE FROM address_bans WHERE site_id = $1 AND banned_until < $2"
+# Live threads resume from a day of events (moderation.live); the vote-flood rule looks back at
+# most a week (its longest window), so votes' address ranges go with the other address hashes.
+THREAD_EVENTS_KEPT = timedelta(days=1)
+END_THREAD_EVENTS = "DELETE FROM thread_events WHERE site_id = $1 AND created_at < $2"
+FORGET_VOTE_RANGES = """
+UPDATE votes SET range_hash = NULL
+ WHERE site_id = $1 AND range_hash IS NOT NULL AND created_at < $2"""
 
 
 def affected(status: str) -> int:
@@ -62,7 +69,7 @@ class Cleanup:
         """One round over every site; what it cleared, or None when another process is at it."""
         now = self.clock()
         done = {"comment_addresses": 0, "rating_addresses": 0, "rate_windows": 0,
-                "address_bans": 0, "digests": 0}
+                "address_bans": 0, "thread_events": 0, "vote_ranges": 0, "digests": 0}
         async with self.pool.acquire() as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", CLEANUP_LOCK):
                 return None
@@ -78,6 +85,10 @@ class Cleanup:
                         END_RATE_WINDOWS, site_id, now - LONGEST_RATE_WINDOW))
                     done["address_bans"] += affected(await conn.execute(
                         END_ADDRESS_BANS, site_id, now))
+                    done["thread_events"] += affected(await conn.execute(
+                        END_THREAD_EVENTS, site_id, now - THREAD_EVENTS_KEPT))
+                    done["vote_ranges"] += affected(await conn.execute(
+                        FORGET_VOTE_RANGES, site_id, now - self.retention))
                 # Moderators' digests that are due go out with the same round (moderation.mail).
                 done["digests"] = await mail.queue_digests(conn)
             finally:

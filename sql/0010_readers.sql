@@ -200,3 +200,34 @@ CREATE TRIGGER comments_queue_events AFTER UPDATE ON comments
 CREATE TRIGGER ratings_queue_events AFTER UPDATE ON ratings
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION publish_queue_changes();
+
+-- The author's rating in the same streams: its events are stored under the thread key
+-- '@' || author (no thread slug starts with '@'), for the streams that ask for that author.
+CREATE FUNCTION publish_rating_events() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sent integer;
+BEGIN
+    WITH stored AS (
+        INSERT INTO thread_events (site_id, thread, type, data)
+        SELECT site_id, '@' || author, 'rating',
+               jsonb_build_object('author', author, 'count', count, 'average',
+                                  CASE WHEN count > 0 THEN round(sum::numeric / count, 2) END)
+          FROM new_rows
+        RETURNING site_id, thread, event_id, type, data
+    ), chunks AS (
+        SELECT jsonb_agg(jsonb_build_object('site', site_id, 'thread', thread, 'id', event_id,
+                                            'type', type, 'data', data))::text AS payload
+          FROM (SELECT *, (row_number() OVER (ORDER BY event_id) - 1) / 15 AS part
+                  FROM stored) s
+         GROUP BY part
+    )
+    SELECT count(pg_notify('moderation_thread_events', payload)) INTO sent FROM chunks;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER author_ratings_events_insert AFTER INSERT ON author_ratings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_rating_events();
+CREATE TRIGGER author_ratings_events_update AFTER UPDATE ON author_ratings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_rating_events();

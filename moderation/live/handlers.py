@@ -15,6 +15,7 @@ from moderation.live import hub as live
 from moderation.observability import METRICS
 from moderation.web.http import find_site, parse_query, slug_param
 from moderation.web.keys import CONFIG, DATABASE_URL, POOL
+from moderation.web.models import Slug
 from moderation.web.registry import endpoint
 
 EVENTS_PATH = "/v1/sites/{site}/threads/{thread}/events"
@@ -28,6 +29,7 @@ class EventsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     last_event_id: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="resume after this event (as the Last-Event-ID header does)")
+    author: Slug | None = Field(default=None, description="also `rating` events of this author")
 
 
 def resume_after(request: web.Request, query: EventsQuery) -> int:
@@ -40,23 +42,28 @@ def resume_after(request: web.Request, query: EventsQuery) -> int:
 
 
 @endpoint("GET", EVENTS_PATH, "A thread's changes as Server-Sent Events: comment.published, "
-          "comment.edited, comment.removed, votes; resumable with Last-Event-ID", "public",
+          "comment.edited, comment.removed, votes, and with ?author= rating; resumable with "
+          "Last-Event-ID", "public",
           query=EventsQuery, errors=(400, 404, 422, 503), headers=("Last-Event-ID",),
           content_type="text/event-stream")
 async def thread_events(request: web.Request) -> web.StreamResponse:
     site = await find_site(request)
     thread = slug_param(request, "thread")
-    last_id = resume_after(request, parse_query(request, EventsQuery))
-    missed = await live.since(request.app[POOL], site.site_id, thread, last_id) if last_id else []
+    query = parse_query(request, EventsQuery)
+    last_id = resume_after(request, query)
+    keys = [thread] + ([live.author_key(query.author)] if query.author else [])
+    missed = await live.since(request.app[POOL], site.site_id, keys, last_id) if last_id else []
     headers = {"Vary": "Origin"}
     origin = request.headers.get("Origin")
     if origin is not None and site.allows_origin(origin):
         # Sent with the head, before the middleware could add it to a finished answer.
         headers["Access-Control-Allow-Origin"] = origin
-    return await stream(request, headers, (site.site_id, thread), last_id, missed)
+    return await stream(request, headers, tuple((site.site_id, key) for key in keys), last_id,
+                        missed)
 
 
-async def stream(request: web.Request, headers: dict[str, str], key: live.Key, last_id: int,
+async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live.Key, ...],
+                 last_id: int,
                  first: list[tuple[int, bytes]]) -> web.StreamResponse:
     """Sends `first`, then the key's events as they come, until the client goes or is dropped."""
     response = web.StreamResponse(headers={**headers, "Cache-Control": "no-cache",
@@ -69,7 +76,7 @@ async def stream(request: web.Request, headers: dict[str, str], key: live.Key, l
     def end_stream() -> None:
         handler.cancel()
     # Subscribed before the first events are sent, so none falls between the two.
-    subscriber = events.subscribe(*key, last_id, end_stream)
+    subscriber = events.subscribe(keys, last_id, end_stream)
     try:
         await response.prepare(request)
         await response.write(b"retry: %d\n\n" % RETRY_MS)
@@ -97,7 +104,7 @@ async def stream(request: web.Request, headers: dict[str, str], key: live.Key, l
 async def queue_events(request: web.Request) -> web.StreamResponse:
     site = await find_site(request)
     now = await request.app[THREAD_EVENTS].waiting(site.site_id)
-    return await stream(request, {}, (site.site_id, live.QUEUE), 0, [now])
+    return await stream(request, {}, ((site.site_id, live.QUEUE),), 0, [now])
 
 
 async def live_ctx(app: web.Application):

@@ -31,11 +31,15 @@ BUFFER_EVENTS = 64  # per subscriber; past it the subscriber is dropped
 # reload the page instead.
 SELECT_SINCE = """
 SELECT event_id, type, data FROM thread_events
- WHERE site_id = $1 AND thread = $2 AND event_id > $3
+ WHERE site_id = $1 AND thread = ANY($2::text[]) AND event_id > $3
  ORDER BY event_id LIMIT $4"""
 REPLAY_LIMIT = 500
 
-Key = tuple[str, str]  # (site, thread)
+Key = tuple[str, str]  # (site, thread), or (site, '@' + author) for an author's rating
+
+
+def author_key(author: str) -> str:
+    return "@" + author
 
 
 def encode(event_id: int, event_type: str, data: object) -> bytes:
@@ -46,10 +50,10 @@ def encode(event_id: int, event_type: str, data: object) -> bytes:
 class Subscriber:
     """One open stream: its buffer, and what to do when it overflows (end the stream)."""
 
-    __slots__ = ("key", "queue", "last_id", "on_overflow", "dropped")
+    __slots__ = ("keys", "queue", "last_id", "on_overflow", "dropped")
 
-    def __init__(self, key: Key, last_id: int, on_overflow: Callable[[], None]) -> None:
-        self.key = key
+    def __init__(self, keys: tuple[Key, ...], last_id: int, on_overflow: Callable[[], None]) -> None:
+        self.keys = keys
         self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(BUFFER_EVENTS)
         self.last_id = last_id
         self.on_overflow = on_overflow
@@ -80,28 +84,29 @@ class ThreadEvents:
         self._lost = asyncio.Event()
 
     def count(self) -> int:
-        return sum(len(group) for group in self.subscribers.values())
+        return len({id(s) for group in self.subscribers.values() for s in group})
 
-    def subscribe(self, site_id: str, thread: str, last_id: int,
+    def subscribe(self, keys: tuple[Key, ...], last_id: int,
                   on_overflow: Callable[[], None]) -> Subscriber:
-        subscriber = Subscriber((site_id, thread), last_id, on_overflow)
-        self.subscribers[subscriber.key].add(subscriber)
+        subscriber = Subscriber(keys, last_id, on_overflow)
+        for key in keys:
+            self.subscribers[key].add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        group = self.subscribers.get(subscriber.key)
-        if group is not None:
-            group.discard(subscriber)
-            if not group:
-                del self.subscribers[subscriber.key]
+        for key in subscriber.keys:
+            group = self.subscribers.get(key)
+            if group is not None:
+                group.discard(subscriber)
+                if not group:
+                    del self.subscribers[key]
         if subscriber.dropped:
             self.dropped += 1
 
     def close_all(self) -> None:
         """Ends every stream (the server is shutting down: clients resume elsewhere)."""
-        for group in list(self.subscribers.values()):
-            for subscriber in list(group):
-                subscriber.on_overflow()
+        for subscriber in {s for group in self.subscribers.values() for s in group}:
+            subscriber.on_overflow()
 
     def on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -179,7 +184,7 @@ class ThreadEvents:
                         conn.terminate()
 
 
-async def since(conn, site_id: str, thread: str, last_id: int) -> list[tuple[int, bytes]]:
-    """The thread's stored events after `last_id`, encoded, oldest first."""
-    rows = await conn.fetch(SELECT_SINCE, site_id, thread, last_id, REPLAY_LIMIT)
+async def since(conn, site_id: str, threads: list[str], last_id: int) -> list[tuple[int, bytes]]:
+    """The threads' stored events after `last_id`, encoded, oldest first."""
+    rows = await conn.fetch(SELECT_SINCE, site_id, threads, last_id, REPLAY_LIMIT)
     return [(row["event_id"], encode(row["event_id"], row["type"], row["data"])) for row in rows]

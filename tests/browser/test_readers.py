@@ -250,3 +250,16 @@ async def test_a_new_comment_from_another_reader_arrives_live(page, demo_server,
     await banner.click()
     await expect(widget.get_by_text(f"Fresh from another reader. ({tag})")).to_be_visible()
     await expect(banner).to_be_hidden()
+
+
+async def test_the_authors_rating_updates_live(page, demo_server, app_client):
+    async with page.expect_response(lambda r: "/events" in r.url):
+        await page.goto(f"{demo_server}/demo")
+    rating = page.locator(".moderation-comments .m-rating")
+    await expect(rating).to_be_visible()
+    before = await rating.locator(".m-agg").text_content()
+    response = await app_client.post("/v1/sites/demo/authors/killian-jones/ratings",
+                                     json={"score": 1, "rater": {"fingerprint": "live"}},
+                                     headers={"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250}"})
+    assert response.status == 202
+    await expect(rating.locator(".m-agg")).not_to_have_text(before)

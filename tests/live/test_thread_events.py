@@ -125,8 +125,8 @@ async def test_cross_origin_readers_of_allowed_origins_may_listen(make_client, p
 def test_a_subscriber_that_never_reads_is_dropped_at_its_buffer():
     events = ThreadEvents(connect=None)
     ended = []
-    slow = events.subscribe("s", "t", 0, lambda: ended.append("slow"))
-    events.subscribe("s", "other", 0, lambda: ended.append("other"))
+    slow = events.subscribe((("s", "t"),), 0, lambda: ended.append("slow"))
+    events.subscribe((("s", "other"),), 0, lambda: ended.append("other"))
     for n in range(1, BUFFER_EVENTS + 2):
         events.on_notify(None, 0, "", orjson.dumps([{
             "site": "s", "thread": "t", "id": n, "type": "votes",
@@ -154,3 +154,20 @@ async def test_moderators_hear_the_waiting_count_change(make_client, pool, site,
     assert decision.status == 200
     assert (await next_event(stream))["data"] == {"comments": 0, "ratings": 0}
     stream.close()
+
+
+async def test_a_stream_for_an_author_tells_the_rating(make_client, pool, site):
+    client = await setup(make_client, pool, site)
+    stream = await client.get(f"/v1/sites/{site}/threads/story/events?author=killian-jones")
+    rated = await client.post(f"/v1/sites/{site}/authors/killian-jones/ratings",
+                              json={"score": 4, "rater": {"fingerprint": "f1"}})
+    assert rated.status == 202
+    event = await next_event(stream)
+    assert event["event"] == "rating"
+    assert event["data"] == {"author": "killian-jones", "count": 1, "average": 4}
+    stream.close()
+    # A resume covers the author's events too.
+    resumed = await client.get(f"/v1/sites/{site}/threads/story/events?author=killian-jones",
+                               headers={"Last-Event-ID": str(int(event["id"]) - 1)})
+    assert (await next_event(resumed))["id"] == event["id"]
+    resumed.close()

@@ -434,8 +434,10 @@
       return;
     }
     if (this.source) return;
-    var url = BASE + this.path("threads/" + encodeURIComponent(this.thread) + "/events") +
-      (this.lastEventId ? "?last_event_id=" + encodeURIComponent(this.lastEventId) : "");
+    var query = [];
+    if (this.author) query.push("author=" + encodeURIComponent(this.author));
+    if (this.lastEventId) query.push("last_event_id=" + encodeURIComponent(this.lastEventId));
+    var url = BASE + this.path("threads/" + encodeURIComponent(this.thread) + "/events") + (query.length ? "?" + query.join("&") : "");
     var source = this.source = new EventSource(url);
     function on(type, handle) {
       source.addEventListener(type, function (ev) {
@@ -466,6 +468,11 @@
     on("comment.removed", function (data) {
       delete self.fresh[data.id];
       self.markRemoved(data.id);
+    });
+    on("rating", function (data) {  // every rating box of this author on the page, also apart
+      (NS.widgets || []).forEach(function (w) {
+        if (w.ratingBox && w.site === self.site && w.author === data.author && !w.rating) w.loadRating();
+      });
     });
     on("votes", function (data) {
       var comment = self.comments && self.comments[data.id];
@@ -1016,7 +1023,9 @@
   function mount(host) {
     if (host.getAttribute("data-moderation-mounted") !== null || !host.dataset.site) return null;
     host.setAttribute("data-moderation-mounted", "");
-    return new Widget(host);
+    var widget = new Widget(host);
+    (NS.widgets = NS.widgets || []).push(widget);
+    return widget;
   }
   NS.mount = mount;
   NS.mountAll = function () { [].slice.call(document.querySelectorAll(SELECTOR)).forEach(mount); };

@@ -63,6 +63,7 @@ async def test_only_published_comments_of_this_site_can_be_featured(make_client,
     await drain(pool)
     # Another site's moderator learns nothing about this site's comments.
     await feature(client, site, others_token, pending["id"], status=404)
+    await feature(client, site, others_token, pending["id"], on=False, status=404)
     await feature(client, other, others_token, pending["id"], status=404)
     unauthorized = await client.post(f"/v1/sites/{site}/queue/comment/{pending['id']}/feature")
     assert unauthorized.status == 401

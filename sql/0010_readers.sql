@@ -167,13 +167,16 @@ BEGIN
         SELECT site_id, thread, type, data FROM changes WHERE type IS NOT NULL
         RETURNING site_id, thread, event_id, type, data
     ), chunks AS (
-        SELECT jsonb_agg(jsonb_build_object('site', site_id, 'thread', thread, 'id', event_id,
-                                            'type', type, 'data', data))::text AS payload
+        SELECT part, jsonb_agg(jsonb_build_object('site', site_id, 'thread', thread, 'id', event_id,
+                                                  'type', type, 'data', data)
+                               ORDER BY event_id)::text AS payload
           FROM (SELECT *, (row_number() OVER (ORDER BY event_id) - 1) / 15 AS part
                   FROM stored) s
          GROUP BY part
     )
-    SELECT count(pg_notify('moderation_thread_events', payload)) INTO sent FROM chunks;
+    -- In id order: a client may take the first event it hears as where to resume from.
+    SELECT count(pg_notify('moderation_thread_events', payload)) INTO sent
+      FROM (SELECT payload FROM chunks ORDER BY part) ordered;
     RETURN NULL;
 END $$;
 
@@ -215,13 +218,16 @@ BEGIN
           FROM new_rows
         RETURNING site_id, thread, event_id, type, data
     ), chunks AS (
-        SELECT jsonb_agg(jsonb_build_object('site', site_id, 'thread', thread, 'id', event_id,
-                                            'type', type, 'data', data))::text AS payload
+        SELECT part, jsonb_agg(jsonb_build_object('site', site_id, 'thread', thread, 'id', event_id,
+                                                  'type', type, 'data', data)
+                               ORDER BY event_id)::text AS payload
           FROM (SELECT *, (row_number() OVER (ORDER BY event_id) - 1) / 15 AS part
                   FROM stored) s
          GROUP BY part
     )
-    SELECT count(pg_notify('moderation_thread_events', payload)) INTO sent FROM chunks;
+    -- In id order: a client may take the first event it hears as where to resume from.
+    SELECT count(pg_notify('moderation_thread_events', payload)) INTO sent
+      FROM (SELECT payload FROM chunks ORDER BY part) ordered;
     RETURN NULL;
 END $$;
 

@@ -25,7 +25,11 @@ QUEUE = ""  # the key of a site's moderators' streams, beside its threads' (neve
 COUNT_WAITING = """
 SELECT (SELECT count(*) FROM comments WHERE site_id = $1 AND status = 'held') AS comments,
        (SELECT count(*) FROM ratings WHERE site_id = $1 AND status = 'held') AS ratings"""
-BUFFER_EVENTS = 64  # per subscriber; past it the subscriber is dropped
+# Per subscriber; past it the subscriber is dropped. A burst (a moderator approving 500 comments
+# of one thread at once) arrives in one turn of the event loop, before any stream has written a
+# byte, so a reader that keeps up must never meet the bound. Queued events are shared bytes: a
+# full buffer holds references only, about 64 KB.
+BUFFER_EVENTS = 1000
 
 # Resuming after a drop (Last-Event-ID): the events after it, at most this many; older clients
 # reload the page instead.
@@ -50,12 +54,11 @@ def encode(event_id: int, event_type: str, data: object) -> bytes:
 class Subscriber:
     """One open stream: its buffer, and what to do when it overflows (end the stream)."""
 
-    __slots__ = ("keys", "queue", "last_id", "on_overflow", "dropped")
+    __slots__ = ("keys", "queue", "on_overflow", "dropped")
 
-    def __init__(self, keys: tuple[Key, ...], last_id: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, keys: tuple[Key, ...], on_overflow: Callable[[], None]) -> None:
         self.keys = keys
         self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(BUFFER_EVENTS)
-        self.last_id = last_id
         self.on_overflow = on_overflow
         self.dropped = False
 
@@ -86,9 +89,8 @@ class ThreadEvents:
     def count(self) -> int:
         return len({id(s) for group in self.subscribers.values() for s in group})
 
-    def subscribe(self, keys: tuple[Key, ...], last_id: int,
-                  on_overflow: Callable[[], None]) -> Subscriber:
-        subscriber = Subscriber(keys, last_id, on_overflow)
+    def subscribe(self, keys: tuple[Key, ...], on_overflow: Callable[[], None]) -> Subscriber:
+        subscriber = Subscriber(keys, on_overflow)
         for key in keys:
             self.subscribers[key].add(subscriber)
         return subscriber

@@ -125,8 +125,8 @@ async def test_cross_origin_readers_of_allowed_origins_may_listen(make_client, p
 def test_a_subscriber_that_never_reads_is_dropped_at_its_buffer():
     events = ThreadEvents(connect=None)
     ended = []
-    slow = events.subscribe((("s", "t"),), 0, lambda: ended.append("slow"))
-    events.subscribe((("s", "other"),), 0, lambda: ended.append("other"))
+    slow = events.subscribe((("s", "t"),), lambda: ended.append("slow"))
+    events.subscribe((("s", "other"),), lambda: ended.append("other"))
     for n in range(1, BUFFER_EVENTS + 2):
         events.on_notify(None, 0, "", orjson.dumps([{
             "site": "s", "thread": "t", "id": n, "type": "votes",
@@ -171,3 +171,20 @@ async def test_a_stream_for_an_author_tells_the_rating(make_client, pool, site):
                                headers={"Last-Event-ID": str(int(event["id"]) - 1)})
     assert (await next_event(resumed))["id"] == event["id"]
     resumed.close()
+
+
+async def test_a_burst_of_events_reaches_a_reader_that_keeps_up(make_client, pool, site):
+    client = await setup(make_client, pool, site)
+    await pool.execute(
+        "INSERT INTO comments (site_id, thread, commenter, author_name, body) "
+        "SELECT $1, 'burst', 'c' || n, 'Reader', 'Comment ' || n FROM generate_series(1, 300) n",
+        site)
+    stream = await client.get(f"/v1/sites/{site}/threads/burst/events")
+    # One statement publishes all 300 (a moderator's bulk approval does the same).
+    await pool.execute("UPDATE comments SET status = 'approved' WHERE site_id = $1 AND thread = 'burst'",
+                       site)
+    seen = [await next_event(stream) for _ in range(300)]
+    assert {e["event"] for e in seen} == {"comment.published"}
+    assert len({e["data"]["id"] for e in seen}) == 300
+    assert [int(e["id"]) for e in seen] == sorted(int(e["id"]) for e in seen)
+    stream.close()

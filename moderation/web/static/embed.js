@@ -441,7 +441,7 @@
     var source = this.source = new EventSource(url);
     function on(type, handle) {
       source.addEventListener(type, function (ev) {
-        if (ev.lastEventId) self.lastEventId = ev.lastEventId;
+        if (Number(ev.lastEventId) > Number(self.lastEventId || 0)) self.lastEventId = ev.lastEventId;
         var data = null;
         try { data = JSON.parse(ev.data); } catch (e) { return; }
         handle(data);

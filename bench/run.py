@@ -629,7 +629,9 @@ def bench_sse(url: str, env: dict, python: str, subscribers: int) -> list[dict]:
 
     print(f"\n## live threads: {subscribers:,} idle Server-Sent Event streams on one API process")
     port = free_port()
-    with server([python, "-m", "moderation", "serve"], env, port, "/readyz") as serve:
+    # One client opens them all: the per-address cap (SSE_PER_ADDRESS) is off for it.
+    with server([python, "-m", "moderation", "serve"], {**env, "SSE_PER_ADDRESS": "0"}, port,
+                "/readyz") as serve:
         base = f"http://127.0.0.1:{port}"
         _, idle = peak_rss_mb(serve.pid)
 

@@ -95,6 +95,8 @@ class Config(BaseSettings):
     smtp_url: str | None = Field(default=None, pattern=r"^smtps?://", description=(
         "where email goes: smtp://[user:password@]host[:port] (STARTTLS when offered) or "
         "smtps://… (TLS from the start); unset: no email, the widget offers none"))
+    sse_per_address: int = Field(default=20, ge=0, le=100_000, description=(
+        "event streams one client address may hold open on one API process (0: no limit)"))
     mail_from: str = Field(default="comments@localhost", min_length=3, max_length=254,
                            description="the From address of the emails")
 

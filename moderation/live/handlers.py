@@ -13,8 +13,8 @@ from moderation.db import pool as database
 from moderation.errors import ApiError
 from moderation.live import hub as live
 from moderation.observability import METRICS
-from moderation.web.http import find_site, parse_query, slug_param
-from moderation.web.keys import CONFIG, DATABASE_URL, POOL
+from moderation.web.http import client_address, find_site, parse_query, slug_param
+from moderation.web.keys import CONFIG, DATABASE_URL, POOL, SIGNER
 from moderation.web.models import Slug
 from moderation.web.registry import endpoint
 
@@ -44,7 +44,7 @@ def resume_after(request: web.Request, query: EventsQuery) -> int:
 @endpoint("GET", EVENTS_PATH, "A thread's changes as Server-Sent Events: comment.published, "
           "comment.edited, comment.removed, votes, and with ?author= rating; resumable with "
           "Last-Event-ID", "public",
-          query=EventsQuery, errors=(400, 404, 422, 503), headers=("Last-Event-ID",),
+          query=EventsQuery, errors=(400, 404, 422, 429, 503), headers=("Last-Event-ID",),
           content_type="text/event-stream")
 async def thread_events(request: web.Request) -> web.StreamResponse:
     site = await find_site(request)
@@ -52,18 +52,27 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
     query = parse_query(request, EventsQuery)
     last_id = resume_after(request, query)
     keys = [thread] + ([live.author_key(query.author)] if query.author else [])
+    address = request.app[SIGNER].ip_hash(client_address(request))
+    most = request.app[CONFIG].sse_per_address
+    if most and request.app[THREAD_EVENTS].per_address.get(address, 0) >= most:
+        # Each stream holds memory for as long as it lasts: one client cannot hold them all.
+        raise ApiError(429, "too_many_streams",
+                       f"at most {most} open event streams per client address",
+                       headers={"Retry-After": str(HEARTBEAT_S)})
     missed = await live.since(request.app[POOL], site.site_id, keys, last_id) if last_id else []
     headers = {"Vary": "Origin"}
     origin = request.headers.get("Origin")
     if origin is not None and site.allows_origin(origin):
         # Sent with the head, before the middleware could add it to a finished answer.
         headers["Access-Control-Allow-Origin"] = origin
-    return await stream(request, headers, tuple((site.site_id, key) for key in keys), missed)
+    return await stream(request, headers, tuple((site.site_id, key) for key in keys), missed,
+                        address)
 
 
 async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live.Key, ...],
-                 first: list[tuple[int, bytes]]) -> web.StreamResponse:
-    """Sends `first`, then the key's events as they come, until the client goes or is dropped."""
+                 first: list[tuple[int, bytes]], address: bytes = b"") -> web.StreamResponse:
+    """Sends `first`, then the keys' events as they come, until the client goes or is dropped.
+    `address` (a client's address hash) counts toward SSE_PER_ADDRESS."""
     response = web.StreamResponse(headers={**headers, "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     response.content_type = "text/event-stream"
@@ -74,7 +83,7 @@ async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live
     def end_stream() -> None:
         handler.cancel()
     # Subscribed before the first events are sent, so none falls between the two.
-    subscriber = events.subscribe(keys, end_stream)
+    subscriber = events.subscribe(keys, end_stream, address)
     # Events heard live while the missed ones were read are sent once. (Ids are not a clock:
     # two transactions may commit out of id order, so nothing else is skipped.)
     sent = {event_id for event_id, _ in first}

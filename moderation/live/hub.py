@@ -54,10 +54,12 @@ def encode(event_id: int, event_type: str, data: object) -> bytes:
 class Subscriber:
     """One open stream: its buffer, and what to do when it overflows (end the stream)."""
 
-    __slots__ = ("keys", "queue", "on_overflow", "dropped")
+    __slots__ = ("keys", "address", "queue", "on_overflow", "dropped")
 
-    def __init__(self, keys: tuple[Key, ...], on_overflow: Callable[[], None]) -> None:
+    def __init__(self, keys: tuple[Key, ...], on_overflow: Callable[[], None],
+                 address: bytes = b"") -> None:
         self.keys = keys
+        self.address = address
         self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(BUFFER_EVENTS)
         self.on_overflow = on_overflow
         self.dropped = False
@@ -79,6 +81,7 @@ class ThreadEvents:
         self.connect = connect  # () -> a new asyncpg connection
         self.pool = pool  # counts the moderators' waiting items
         self.subscribers: dict[Key, set[Subscriber]] = defaultdict(set)
+        self.per_address: dict[bytes, int] = defaultdict(int)  # open streams by client address
         self._recounting: set[str] = set()
         self._recount_again: set[str] = set()
         self._serial = 0  # ids of waiting-count events, increasing within this process
@@ -89,13 +92,18 @@ class ThreadEvents:
     def count(self) -> int:
         return len({id(s) for group in self.subscribers.values() for s in group})
 
-    def subscribe(self, keys: tuple[Key, ...], on_overflow: Callable[[], None]) -> Subscriber:
-        subscriber = Subscriber(keys, on_overflow)
+    def subscribe(self, keys: tuple[Key, ...], on_overflow: Callable[[], None],
+                  address: bytes = b"") -> Subscriber:
+        subscriber = Subscriber(keys, on_overflow, address)
+        self.per_address[address] += 1
         for key in keys:
             self.subscribers[key].add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.per_address[subscriber.address] -= 1
+        if not self.per_address[subscriber.address]:
+            del self.per_address[subscriber.address]
         for key in subscriber.keys:
             group = self.subscribers.get(key)
             if group is not None:

@@ -188,3 +188,24 @@ async def test_a_burst_of_events_reaches_a_reader_that_keeps_up(make_client, poo
     assert len({e["data"]["id"] for e in seen}) == 300
     assert [int(e["id"]) for e in seen] == sorted(int(e["id"]) for e in seen)
     stream.close()
+
+
+async def test_one_address_holds_a_bounded_number_of_streams(make_client, pool, site):
+    client = await make_client(workers=0, sse_per_address=2)
+    url = f"/v1/sites/{site}/threads/t/events"
+    mine = {"X-Forwarded-For": "192.0.2.10"}
+    first, second = await client.get(url, headers=mine), await client.get(url, headers=mine)
+    third = await client.get(url, headers=mine)
+    assert third.status == 429 and (await third.json())["error"]["code"] == "too_many_streams"
+    other = await client.get(url, headers={"X-Forwarded-For": "192.0.2.11"})
+    assert other.status == 200
+    first.close()
+    await wait_for(lambda: _reopened(client, url, mine))
+    for stream in (second, other):
+        stream.close()
+
+
+async def _reopened(client, url, headers) -> bool:
+    response = await client.get(url, headers=headers)
+    response.close()
+    return response.status == 200

@@ -43,7 +43,7 @@ system:
 
 # Lint and types first: they take seconds and name the line that is wrong.
 check: install
-	$(VENV)/bin/ruff check moderation tests bench
+	$(VENV)/bin/ruff check moderation tests bench training data
 	$(VENV)/bin/mypy
 
 test: system install check

@@ -21,6 +21,7 @@ import asyncpg
 
 from moderation.comments import store as comments
 from moderation.config import Config
+from moderation.queue.kinds import comment as comment_kind
 from moderation.review import store as review
 
 SITE = "grow"
@@ -211,8 +212,9 @@ async def explain(url: str, moderator: str) -> dict[str, list[str]]:
         people = sorted({r["person"] for r in listed})
         await run("queue: their verdicts", review.VERDICTS_OF, SITE, "comment", ids,
                   [r["version"] for r in listed])
-        await run("queue: their reports", review.REPORTS_OF, SITE, ids)
-        await run("queue: commenter summaries", review.PEOPLE_SUMMARY, SITE, "comment", people)
+        await run("queue: their reports", comment_kind.REPORTS_OF, SITE, ids)
+        await run("queue: commenter summaries", review.PEOPLE_SUMMARIES["comment"], SITE,
+                  people)
         await run("queue: bans", review.BANS_OF, SITE, people)
         return plans
     finally:

@@ -1,6 +1,6 @@
 """How well the rules stop spam and abuse, and how often they stop clean comments.
 
-Run: .venv/bin/python bench/rules_quality.py [--split test|dev] [-v] [--sweep]
+Run: .venv/bin/python bench/rules_quality.py [--split test|dev|holdout] [-v] [--sweep]
 
 Every text of the chosen split (training/corpus.py: a fixed hash of its words puts it in train,
 dev or test; the models were fitted on train only, thresholds chosen on dev) goes through the
@@ -166,7 +166,7 @@ def sweep(outcomes: list[Outcome]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("test", "dev"), default="test")
+    parser.add_argument("--split", choices=("test", "dev", "holdout"), default="test")
     parser.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     parser.add_argument("--sweep", action="store_true")
     args = parser.parse_args()

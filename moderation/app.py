@@ -10,9 +10,9 @@ from datetime import datetime
 import asyncpg
 from aiohttp import web
 
-from moderation.clock import utcnow
-
 # Importing the API modules registers their endpoints.
+from moderation.appeals import handlers as appeal_handlers  # noqa: F401
+from moderation.clock import utcnow
 from moderation.comments import handlers as comment_handlers
 from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
@@ -27,15 +27,15 @@ from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
 from moderation.ratings import handlers as rating_handlers
 from moderation.ratings.handlers import RATING_READS, RatingReads
-from moderation.review import featuring  # noqa: F401
+from moderation.review import desk_handlers, featuring  # noqa: F401
 from moderation.review import handlers as review_handlers  # noqa: F401
 from moderation.sites import handlers as site_handlers  # noqa: F401
-from moderation.sites import wordlist_handlers  # noqa: F401
+from moderation.sites import token_handlers, wordlist_handlers  # noqa: F401
 from moderation.sites.demo import demo_origins, ensure_demo_site
 from moderation.sites.store import SiteDirectory
 from moderation.threads import handlers as thread_handlers  # noqa: F401
 from moderation.votes import handlers as vote_handlers  # noqa: F401
-from moderation.web import meta, moderate_page, pages  # noqa: F401
+from moderation.web import desk_pages, meta, pages  # noqa: F401
 from moderation.web.addresses import ClientAddresses, parse_networks
 from moderation.web.keys import (
     CLIENTS,

@@ -11,6 +11,7 @@ from moderation import observability
 from moderation.config import Config, ConfigError, load_config
 from moderation.db import migrations
 from moderation.db import pool as database
+from moderation.db.pool import Connection
 from moderation.queue import jobs as queue
 from moderation.sites import store as sites
 from moderation.sites.settings import web_origin
@@ -80,7 +81,7 @@ def cmd_site_create(config: Config, args) -> int:
               file=sys.stderr)
         return 2
 
-    async def action(conn):
+    async def action(conn: Connection):
         return await sites.create_site(conn, args.slug, args.name or args.slug, args.origin or [])
     try:
         site = asyncio.run(with_connection(config, action))
@@ -98,7 +99,7 @@ def cmd_site_set_sso(config: Config, args) -> int:
         print("an SSO secret needs at least 32 characters", file=sys.stderr)
         return 2
 
-    async def action(conn):
+    async def action(conn: Connection):
         return await sites.set_sso_secret(conn, args.slug, secret)
     if not asyncio.run(with_connection(config, action)):
         print(f"no site {args.slug}", file=sys.stderr)
@@ -115,7 +116,7 @@ def cmd_token_create(config: Config, args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
 
-    async def action(conn):
+    async def action(conn: Connection):
         if await sites.fetch_site(conn, args.site) is None:
             return None
         return await sites.create_token(conn, args.site, args.role, label)
@@ -152,7 +153,9 @@ def cmd_jobs_dead(config: Config, args) -> int:
 
 
 def cmd_jobs_retry(config: Config, args) -> int:
-    count = asyncio.run(with_connection(config, lambda c: queue.retry_dead(c, args.site, args.job)))
+    # No Notifier in this process: the workers' poll finds the jobs.
+    count = asyncio.run(with_connection(
+        config, lambda c: queue.retry_dead(c, args.site, args.job, wake=lambda: None)))
     print(f"{count} jobs queued again")
     return 0
 

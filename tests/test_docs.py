@@ -22,9 +22,8 @@ import json
 import re
 from pathlib import Path
 
-from moderation.sites import store as sites
 from tests.conftest import wait_for
-from tests.factories import post_comment
+from tests.factories import make_token, post_comment
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -49,6 +48,9 @@ REQUEST_SPANS = [
      "{score, rater?: {fingerprint}, sso_token?}"),
     ("rules.md", "PUT", SITE + "/wordlists/{name}", '{"words": [...]}'),
     ("rules.md", "POST", SITE + "/rules/dry-run", '{"banned": [...], "suspect": [...]}'),
+    ("README.md", "POST", SITE + "/comments/{id}/appeal", "{note, sso_token?}"),
+    ("moderation.md", "POST", SITE + "/commenters/{commenter}/ban",
+     '{"duration_s"?: 86400, "reason": "…"}'),
     ("security.md", "PUT", SITE + "/settings",
      '{"per_address": n | null, "per_site": n | null, "window_s": 1..86400}'),
     ("sso.md", "POST", SITE + "/threads/{thread}/comments", '{"body": "…", "sso_token": "<token>"}'),
@@ -77,19 +79,20 @@ OTHER_SPANS = [
     ("README.md", '{id, status:"pending", edit_token}'),
     ("README.md", "{comment, items, next_cursor}"),
     ("README.md", "{count, average, bayesian_average, histogram, confidence}"),
+
     ("ratings.md", '{id, status: "pending"}'),
     ("ratings.md", '{"ratings": {a: …, b: …}}'),
     ("rules.md", '{"field": "rules.flood.window_s", "type": "literal_error", …}'),
     ("README.md", "{up, down}"),
     ("README.md", "{thread, title, url, closed, total}"),
-    ("README.md", "{comments, ratings}"),
     ("readers.md", "{up, down}"),
 ]
 # ```json blocks: (doc, position among the doc's json blocks) → request (method, path) or None.
 JSON_BLOCKS = {
     ("ratings.md", 0): None,  # the rating answer
     ("rules.md", 0): ("PUT", SITE + "/settings"),
-    ("rules.md", 1): None,  # the dry-run answer
+    ("rules.md", 1): ("PATCH", SITE + "/settings"),
+    ("rules.md", 2): None,  # the dry-run answer
 }
 
 FIELD = re.compile(r'[{,]\s*"?([A-Za-z_]\w*)"?\??\s*(?=[:,}])')
@@ -162,7 +165,7 @@ async def test_every_field_the_docs_name_in_a_request_is_in_the_openapi_request_
 
 
 async def test_the_json_request_blocks_of_the_docs_are_accepted(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "docs")
+    token = await make_token(pool, site, "admin", "docs")
     for (doc, n), request in JSON_BLOCKS.items():
         if request is None:
             continue

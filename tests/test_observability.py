@@ -10,16 +10,7 @@ import pytest
 from moderation.observability import JsonFormatter, Metrics
 from tests.conftest import wait_for
 from tests.factories import post_comment
-
-
-def metric(text: str, name: str, **labels) -> float:
-    """The value of one sample in Prometheus' text format, 0 when absent."""
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+from tests.helpers import metric
 
 
 async def test_metrics_count_requests_decisions_and_the_queue(client, site):

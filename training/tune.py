@@ -27,8 +27,8 @@ from moderation.rules.suspect_words import SuspectWordsParams
 from training.corpus import load
 
 GRID = {
-    "spam_threshold": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
-    "abuse_threshold": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0),
+    "spam_threshold": tuple(np.arange(0.0, 4.01, 0.25).round(2)),
+    "abuse_threshold": tuple(np.arange(0.0, 4.01, 0.25).round(2)),
     "suspect_points": (0.5, 1.0, 1.5, 2.0),
     "profanity_weight": (0.0, 0.5, 1.0, 2.0),
     "site_weight": (2.0, 4.0, 6.0),
@@ -106,7 +106,10 @@ def main() -> None:
         worst_clean = max(r[2] for r in results)
         if worst_clean > args.clean:
             continue
-        score = min(min(r[0] for r in results) / 0.95, min(r[1] for r in results) / 0.90)
+        spam, abuse = min(r[0] for r in results) / 0.95, min(r[1] for r in results) / 0.90
+        # The worse category first; among equals the better other one (a bare minimum would
+        # leave the other category's threshold wherever the grid starts).
+        score = (min(spam, abuse), spam + abuse)
         if best is None or score > best[0]:
             best = (score, p, results)
     if best is None:

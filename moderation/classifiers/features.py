@@ -13,15 +13,17 @@ from __future__ import annotations
 import functools
 import re
 
+from moderation.classifiers.lexicon import addresses_someone, lexicon_features
 from moderation.text.letters import caps_ratio
 from moderation.text.links import find_links, is_reference
 from moderation.text.normalize import fold, normalize
 
 MAX_WORD = 30
 # Words at least this long also give their 4-letter pieces.
-PIECES_FROM = 6
+PIECES_FROM = 4
 MAX_FEATURES = 1000  # shapes come first, then words in order: a long comment keeps its start
 CACHED_WORD = 16
+LEXICON = True
 
 _PHONE = re.compile(r"(?:\+|\b)\d[\d ().\-]{6,}\d")
 _PRICE = re.compile(r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|eur\b|euro\b|usd\b|dollars?\b|k\b)")
@@ -109,6 +111,8 @@ def _features(text: str) -> list[str]:
     words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
              for w in normalize(linkless, remember=linkless is text).split() if len(w) <= MAX_WORD]
     found = dict.fromkeys(shapes(text))
+    if LEXICON:
+        found.update(dict.fromkeys(lexicon_features(words, addresses_someone(text, words))))
     for first, second in zip(words, [*words[1:], None]):
         found.update(dict.fromkeys(_word_features(first)))
         if second is not None:

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from moderation.appeals import store as appeals
 from moderation.comments import store as comments
 from moderation.config import Config
 from moderation.errors import ApiError, not_found
@@ -174,9 +175,13 @@ async def get_comment(request: web.Request) -> web.Response:
     row = await comments.fetch(request.app[POOL], site.site_id, comment_id)
     if row is None or row["status"] == "deleted":
         raise not_found("comment")
-    if row["status"] != "approved" and not own_edit_token(request, site.site_id, comment_id):
+    own = own_edit_token(request, site.site_id, comment_id)
+    if row["status"] != "approved" and not own:
         raise not_found("comment")
-    return json_response({**comment_out(row), "status": row["status"]})
+    # Only the author learns why their comment was removed, and what became of their appeal.
+    told = await appeals.reader_view(request.app[POOL], site.site_id,
+                                     site.settings.rejection_reasons, row) if own else {}
+    return json_response({**comment_out(row), "status": row["status"], **told})
 
 
 def require_edit_token(request: web.Request, site_id: str, comment_id: int) -> None:
@@ -196,8 +201,8 @@ async def edit_comment(request: web.Request) -> web.Response:
     body = await parse_body(request, CommentEdit)
     refuse_too_long(site, body.body)
     await comments.edit(request.app[POOL], site.site_id, comment_id, body.body,
-                        site.settings.edit_window_s, request.app[CLOCK]())
-    request.app[NOTIFIER].poke()
+                        site.settings.edit_window_s, request.app[CLOCK](),
+                        request.app[NOTIFIER].poke)
     return json_response({"id": str(comment_id), "status": "pending"}, status=202)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from moderation.db.pool import Connection
 from moderation.errors import not_found
+from moderation.review.audit import INSERT_AUDIT
 
 # Stores the report (once per reporter), then, in the same statement, sends an approved comment
 # back to 'held' when the distinct reporters reach the threshold. Each report raises its priority.
-REPORT = """
+REPORT = f"""
 WITH target AS (
     SELECT comment_id FROM comments WHERE site_id = $1 AND comment_id = $2 AND status = 'approved'
 ), stored AS (
@@ -31,7 +33,7 @@ WITH target AS (
      WHERE site_id = $1 AND comment_id IN (SELECT comment_id FROM stored)
        AND (SELECT reporters FROM tally) < $6
 ), audit AS (
-    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    {INSERT_AUDIT}
     SELECT $1, 'comment', comment_id, 'readers', 'report', 'approved', 'held', 'reported'
       FROM held
 )
@@ -42,13 +44,14 @@ SELECT (SELECT count(*) FROM target) AS found, (SELECT count(*) FROM stored) AS 
 LOCK_COMMENT = "SELECT FROM comments WHERE site_id = $1 AND comment_id = $2 FOR UPDATE"
 
 
-async def report(conn, site_id: str, comment_id: int, reporter: str, reason: str,
+async def report(conn: Connection, site_id: str, comment_id: int, reporter: str, reason: str,
                  note: str | None, threshold: int) -> bool:
     """Returns whether this report sent the comment back to review; 404 unless it is public."""
     async with conn.transaction():
         # Concurrent reports queue up on the comment's row, so each one counts the others.
         await conn.execute(LOCK_COMMENT, site_id, comment_id)
         row = await conn.fetchrow(REPORT, site_id, comment_id, reporter, reason, note, threshold)
+    assert row is not None  # a row of counts, always
     if not row["found"]:
         raise not_found("comment")
     return bool(row["held"])

@@ -1,10 +1,10 @@
 """Comments: accepting, reading, editing and deleting them, and the SQL that does it.
 
-Accepting a comment is one statement: thread and commenter created on first sight, the comment
-and its rule job inserted together, so the 202 means both are committed. Requests accept through
-`moderation.comments.accepting`, which stores concurrent comments with one batch statement of the same
-shape and falls back to `accept` here for each row the batch did not store (retries, unknown
-parents, a row the database refuses).
+Accepting comments is one statement (ACCEPT_BATCH): threads and commenters created on first sight,
+the comments and their rule jobs inserted together, so the 202 means both are committed. Requests
+accept through `moderation.comments.accepting`, which stores concurrent comments in one batch and
+falls back to `accept` here, a batch of one, for each row the batch did not store (retries,
+unknown parents, a row the database refuses).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.errors import ApiError, not_found
 from moderation.queue import jobs as queue
+from moderation.queue.jobs import Wake, enqueue
+from moderation.review.audit import INSERT_AUDIT, INSERT_VERDICTS
 from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
 from moderation.threads import store as threads
@@ -24,28 +27,109 @@ from moderation.threads import store as threads
 if TYPE_CHECKING:
     from moderation.judging.pipeline import Judgement
 
-INSERT_COMMENT = """
-WITH new_thread AS (
-    INSERT INTO threads (site_id, thread, url, title) VALUES ($1, $2, $3, $4)
+# Stores comments, each with its rule job, answering which input rows (by ordinal) it stored; a
+# request's own comment is a batch of one (accept).
+# The rows come as one JSON array of arrays: far cheaper for asyncpg to send than an array per
+# column. Comment ids are drawn before the insert so each stored row can be matched to its
+# request. The insert runs in one key order in every batch: two batches holding the same
+# Idempotency-Keys then wait for each other instead of deadlocking.
+ACCEPT_BATCH = f"""
+WITH input AS MATERIALIZED (
+    SELECT r->>0 AS site_id, r->>1 AS thread, r->>2 AS url, r->>3 AS title, r->>4 AS commenter,
+           r->>5 AS name, r->>6 AS email, (r->>7)::boolean AS verified,
+           (r->>8)::bigint AS parent_id, r->>9 AS body, decode(r->>10, 'hex') AS ip_hash,
+           nullif(r->11, 'null') AS signals, r->>12 AS idempotency_key,
+           (r->>13)::bigint AS text_hash, (r->>14)::int AS window_s,
+           (r->>15)::int AS per_address, (r->>16)::int AS per_site,
+           (r->>17)::timestamptz AS closed_before, ordinal
+      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS given (r, ordinal)
+), buckets AS MATERIALIZED (
+    -- The rate-limit buckets of each comment (moderation.web.rate_limits): its address and its
+    -- site, where the site limits them, each with its window and the comment's place in it.
+    SELECT b.*, row_number() OVER (PARTITION BY site_id, key, window_start ORDER BY ordinal) AS nth
+      FROM (SELECT ordinal, site_id, ip_hash AS key, per_address AS quota, window_s,
+                   to_timestamp(floor(extract(epoch FROM now()) / window_s) * window_s)
+                       AS window_start
+              FROM input WHERE per_address IS NOT NULL AND ip_hash IS NOT NULL
+            UNION ALL
+            SELECT ordinal, site_id, ''::bytea, per_site, window_s,
+                   to_timestamp(floor(extract(epoch FROM now()) / window_s) * window_s)
+              FROM input WHERE per_site IS NOT NULL) b
+), batch_counts AS MATERIALIZED (
+    SELECT site_id, key, window_start, count(*)::int AS n FROM buckets
+     GROUP BY site_id, key, window_start
+), counted AS (
+    -- In key order, so two batches never wait for each other's rows in opposite orders.
+    INSERT INTO rate_counts AS rc (site_id, action, address_hash, window_start, count)
+    SELECT site_id, 'comment', key, window_start, n FROM batch_counts
+     ORDER BY site_id, key, window_start
+    ON CONFLICT (site_id, action, address_hash, window_start)
+    DO UPDATE SET count = rc.count + EXCLUDED.count
+    RETURNING rc.site_id, rc.address_hash, rc.window_start, rc.count
+), refused AS MATERIALIZED (
+    -- A comment over any of its limits, with the seconds until that window ends.
+    SELECT DISTINCT ON (b.ordinal) b.ordinal, b.key = ''::bytea AS site_wide,
+           extract(epoch FROM b.window_start + make_interval(secs => b.window_s) - now())::float8
+               AS left_s
+      FROM buckets b
+      JOIN batch_counts g USING (site_id, key, window_start)
+      JOIN counted c ON c.site_id = b.site_id AND c.address_hash = b.key
+                    AND c.window_start = b.window_start
+     WHERE c.count - g.n + b.nth > b.quota
+     ORDER BY b.ordinal, 3 DESC
+), closed AS MATERIALIZED (
+    -- Comments to closed threads (moderation.threads.store): one primary key probe each.
+    SELECT i.ordinal FROM input i
+     WHERE i.ordinal NOT IN (SELECT ordinal FROM refused) AND EXISTS (
+           SELECT FROM threads t WHERE t.site_id = i.site_id AND t.thread = i.thread
+              AND coalesce(t.closed, t.created_at <= i.closed_before, false))
+), new_threads AS (
+    INSERT INTO threads (site_id, thread, url, title)
+    SELECT DISTINCT ON (site_id, thread) site_id, thread, url, title
+      FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+     ORDER BY site_id, thread, ordinal
     ON CONFLICT (site_id, thread) DO NOTHING
-), new_commenter AS (
-    INSERT INTO commenters (site_id, commenter, name, email, verified) VALUES ($1, $5, $6, $7, $8)
+), new_commenters AS (
+    INSERT INTO commenters (site_id, commenter, name, email, verified)
+    SELECT DISTINCT ON (site_id, commenter) site_id, commenter, name, email, verified
+      FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+     ORDER BY site_id, commenter, ordinal
     ON CONFLICT (site_id, commenter) DO NOTHING
-), parent AS (
-    SELECT coalesce(root_id, comment_id) AS root_id FROM comments
-     WHERE site_id = $1 AND comment_id = $9 AND thread = $2 AND status <> 'deleted'
+), rooted AS MATERIALIZED (
+    -- Only a reply looks up its parent, one primary key lookup each: a join here could be
+    -- planned as a scan of all comments per batch.
+    SELECT i.*, CASE WHEN i.parent_id IS NOT NULL THEN (
+               SELECT coalesce(parent.root_id, parent.comment_id) FROM comments parent
+                WHERE parent.site_id = i.site_id AND parent.comment_id = i.parent_id
+                  AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
+      FROM input i WHERE i.ordinal NOT IN (SELECT ordinal FROM refused)
+                     AND i.ordinal NOT IN (SELECT ordinal FROM closed)
+), placed AS MATERIALIZED (
+    SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
+                  AS comment_id
+      FROM rooted WHERE parent_id IS NULL OR root_id IS NOT NULL
 ), comment AS (
-    INSERT INTO comments (site_id, thread, parent_id, root_id, commenter, author_name, verified,
-                          body, ip_hash, signals, idempotency_key, text_hash)
-    SELECT $1, $2, $9, (SELECT root_id FROM parent), $5, $6, $8, $10, $11, $12, $13, $14
-     WHERE $9::bigint IS NULL OR EXISTS (SELECT FROM parent)
+    INSERT INTO comments (site_id, comment_id, thread, parent_id, root_id, commenter, author_name,
+                          verified, body, ip_hash, signals, idempotency_key, text_hash, created_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT site_id, comment_id, thread, parent_id, root_id, commenter, name, verified, body,
+           ip_hash, signals, idempotency_key, text_hash,
+           -- Separate requests keep separate times, as they had one statement each: the flood
+           -- rule counts only comments before each one, so a burst in one batch still counts.
+           now() + ordinal * interval '1 microsecond'
+      FROM placed ORDER BY site_id, commenter, idempotency_key, ordinal
     ON CONFLICT (site_id, commenter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING site_id, comment_id, version, created_at
 ), job AS (
-    INSERT INTO jobs (site_id, kind, item_id, item_version)
-    SELECT site_id, 'comment', comment_id, version FROM comment
+    {enqueue("comment", "comment", "comment_id")}
 )
-SELECT comment_id, created_at FROM comment"""
+SELECT placed.ordinal, comment.comment_id, comment.created_at, NULL::boolean AS site_wide,
+       NULL::float8 AS left_s, false AS closed
+  FROM comment JOIN placed USING (site_id, comment_id)
+UNION ALL
+SELECT ordinal, NULL, NULL, site_wide, left_s, false FROM refused
+UNION ALL
+SELECT ordinal, NULL, NULL, NULL, NULL, true FROM closed"""
 
 # What an Idempotency-Key already stands for, to answer a retry with the same comment.
 SELECT_BY_IDEMPOTENCY_KEY = """
@@ -59,7 +143,7 @@ SELECT comment_id, thread, parent_id, author_name, verified, body, status, creat
 
 # A new version goes back through the rules; a job still running on the old version finds the
 # version changed and applies nothing.
-EDIT_COMMENT = """
+EDIT_COMMENT = f"""
 WITH edited AS (
     UPDATE comments SET body = $3, version = version + 1, revision = revision + 1,
                         status = 'pending', edited_at = now(),
@@ -67,22 +151,21 @@ WITH edited AS (
      WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
     RETURNING site_id, comment_id, version, status
 ), job AS (
-    INSERT INTO jobs (site_id, kind, item_id, item_version)
-    SELECT site_id, 'comment', comment_id, version FROM edited
+    {enqueue("comment", "edited", "comment_id")}
 ), audit AS (
-    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    {INSERT_AUDIT}
     SELECT site_id, 'comment', comment_id, 'commenter', 'edit', $4, 'pending', '' FROM edited
 )
 SELECT comment_id FROM edited"""
 
-DELETE_COMMENT = """
+DELETE_COMMENT = f"""
 WITH deleted AS (
     UPDATE comments SET status = 'deleted', body = '', author_name = '', ip_hash = NULL,
                         signals = NULL, text_hash = NULL, decided_at = now()
      WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted'
     RETURNING site_id, comment_id
 ), audit AS (
-    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    {INSERT_AUDIT}
     SELECT site_id, 'comment', comment_id, 'commenter', 'delete', $3, 'deleted', '' FROM deleted
 )
 SELECT comment_id FROM deleted"""
@@ -147,7 +230,7 @@ FEATURED_ROWS = f"""
 SORT_KEYS = {
     "oldest": (("created_at", "ASC"), ("comment_id", "ASC")),
     "newest": (("created_at", "DESC"), ("comment_id", "DESC")),
-    # Wilson lower bound of the votes (sql/0010), ties newest first.
+    # Wilson lower bound of the votes (sql/0013), ties newest first.
     "best": (("best", "DESC"), ("created_at", "DESC"), ("comment_id", "DESC")),
 }
 CURSOR_PARAMS = {"created_at": "$6", "comment_id": "$7", "best": "$8"}
@@ -202,7 +285,7 @@ SELECT thread, approved_count FROM threads WHERE site_id = $1 AND thread = ANY($
 # - Decisions ($5..$8) and verdicts ($9..$14) are keyed by job id (one identity across sites).
 # - A held comment's review priority is its rules' scores plus its thread's weight (busy threads
 #   are seen by more readers), counting the approvals this statement adds to the thread.
-# - Rows are found directly whatever the statistics say, as in queue.CLAIM and queue.FINISH:
+# - Rows are found directly whatever the statistics say, as in the claim and queue.FINISH:
 #   comments by primary-key probes, with status compared by IS NOT DISTINCT FROM, which no
 #   review index can serve.
 APPLY_DECISIONS = f"""
@@ -235,8 +318,7 @@ WITH finished AS ({queue.FINISH}
        AND c.status IS NOT DISTINCT FROM 'pending'
     RETURNING d.job_id, c.site_id, c.comment_id, c.version, c.status, d.reason
 ), verdicts AS (
-    INSERT INTO verdicts (site_id, kind, item_id, item_version, rule, action, score, reason,
-                          details)
+    {INSERT_VERDICTS}
     SELECT a.site_id, 'comment', a.comment_id, a.version, v.rule, v.action, v.score, v.reason,
            v.details
       FROM unnest($9::bigint[], $10::text[], $11::text[], $12::real[], $13::text[], $14::jsonb[])
@@ -244,7 +326,7 @@ WITH finished AS ({queue.FINISH}
       JOIN applied a ON a.job_id = v.job_id
     ON CONFLICT DO NOTHING
 ), audit AS (
-    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    {INSERT_AUDIT}
     SELECT site_id, 'comment', comment_id, 'rules', 'decide', 'pending', status, reason
       FROM applied
 )
@@ -272,14 +354,27 @@ class NewComment:
     closed_before: datetime | None = None
 
 
-async def accept(conn, new: NewComment) -> tuple[int, datetime]:
-    """Stores the comment with its rule job; returns (id, created_at). Retries return the original."""
-    await threads.refuse_closed(conn, new.site_id, new.thread, new.closed_before)
-    row = await conn.fetchrow(
-        INSERT_COMMENT, new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter,
-        new.name, new.email, new.verified, new.parent_id, new.body, new.ip_hash, new.signals,
-        new.idempotency_key, text_hash(new.body))
+def accept_row(new: NewComment, limit: RateLimit | None) -> tuple:
+    """A comment as a row of ACCEPT_BATCH's JSON parameter (the pool's jsonb codec encodes it),
+    counted against `limit` (None: not counted)."""
+    window_s, per_address, per_site = \
+        (limit.window_s, limit.per_address, limit.per_site) if limit else (None, None, None)
+    return (new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter, new.name,
+            new.email, new.verified, new.parent_id, new.body,
+            new.ip_hash.hex() if new.ip_hash is not None else None, new.signals,
+            new.idempotency_key, text_hash(new.body), window_s, per_address, per_site,
+            new.closed_before.isoformat() if new.closed_before is not None else None)
+
+
+async def accept(conn: ConnectionOrPool, new: NewComment, wake: Wake) -> tuple[int, datetime]:
+    """Stores the comment with its rule job, a batch of one (its rate limit is the caller's), and
+    wakes the workers; returns (id, created_at). Retries return the original; a closed thread
+    (moderation.threads.store) is 409 thread_closed."""
+    row = await conn.fetchrow(ACCEPT_BATCH, [accept_row(new, None)])
+    if row is not None and row["closed"]:
+        raise threads.thread_closed()
     if row is not None:
+        wake()
         return row["comment_id"], row["created_at"]
     if new.idempotency_key is not None:
         earlier = await conn.fetchrow(SELECT_BY_IDEMPOTENCY_KEY, new.site_id, new.commenter,
@@ -299,12 +394,13 @@ def unknown_parent() -> ApiError:
                       "type": "unknown_parent"}])
 
 
-async def fetch(conn, site_id: str, comment_id: int) -> asyncpg.Record | None:
+async def fetch(conn: ConnectionOrPool, site_id: str, comment_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(SELECT_COMMENT, site_id, comment_id)
 
 
-async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: int,
-               now: datetime) -> None:
+async def edit(pool: asyncpg.Pool, site_id: str, comment_id: int, body: str, edit_window_s: int,
+               now: datetime, wake: Wake) -> None:
+    """A new version, queued for the rules; the workers are woken once it is committed."""
     async with pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(SELECT_COMMENT + " FOR UPDATE", site_id, comment_id)
         if current is None or current["status"] == "deleted":
@@ -317,9 +413,10 @@ async def edit(pool, site_id: str, comment_id: int, body: str, edit_window_s: in
                            f"comments can be edited for {edit_window_s} seconds after posting")
         await conn.execute(EDIT_COMMENT, site_id, comment_id, body, current["status"],
                            text_hash(body))
+    wake()
 
 
-async def delete(pool, site_id: str, comment_id: int) -> None:
+async def delete(pool: asyncpg.Pool, site_id: str, comment_id: int) -> None:
     async with pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(SELECT_COMMENT + " FOR UPDATE", site_id, comment_id)
         if current is None or current["status"] == "deleted":
@@ -335,7 +432,7 @@ class Page:
     thread_created_at: datetime | None
 
 
-async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
+async def page(conn: ConnectionOrPool, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
                page_replies_cap: int, after: tuple | None) -> Page:
     """One page of top-level comments, each with its reply_count and its first replies (at most
     `replies_cap` each and `page_replies_cap` in all), the first page's featured comments, and
@@ -352,7 +449,7 @@ async def page(conn, site_id: str, thread: str, sort: str, limit: int, replies_c
     return Page(rows, state["approved_count"], state["closed"], state["created_at"])
 
 
-async def replies(conn, site_id: str, root_id: int, limit: int,
+async def replies(conn: ConnectionOrPool, site_id: str, root_id: int, limit: int,
                   after: tuple[datetime, int] | None) -> list[asyncpg.Record] | None:
     """Up to `limit` approved replies of an approved top-level comment after the cursor, oldest
     first; None when there is no such comment."""
@@ -363,13 +460,13 @@ async def replies(conn, site_id: str, root_id: int, limit: int,
     return [row for row in rows if row["comment_id"] is not None]
 
 
-async def counts(conn, site_id: str, threads: list[str]) -> dict[str, int]:
+async def counts(conn: ConnectionOrPool, site_id: str, threads: list[str]) -> dict[str, int]:
     found = {row["thread"]: row["approved_count"]
              for row in await conn.fetch(SELECT_COUNTS, site_id, threads)}
     return {thread: found.get(thread, 0) for thread in threads}
 
 
-async def apply_decisions(conn, jobs: list[asyncpg.Record],
+async def apply_decisions(conn: Connection, jobs: list[asyncpg.Record],
                           judged: dict[int, Judgement]) -> tuple[int, list[Judgement]]:
     """Finishes the claimed comment jobs and applies the judgements (by job id) of those still
     held and pending: (how many jobs it finished, the judgements applied)."""

@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 # What queries run on: a connection of its own, or one lent by a pool.
 Connection = asyncpg.Connection | PoolConnectionProxy
+# What a single statement runs on: a connection, or a pool that lends one for that statement.
+ConnectionOrPool = Connection | asyncpg.Pool
 
 # Keeps the embedded server's handle alive for the life of the process.
 _embedded_servers: dict[Path, Any] = {}

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from moderation.errors import ApiError
 from moderation.judging import pipeline
 from moderation.judging.site_views import SiteViews
@@ -71,7 +73,7 @@ def busy(message: str) -> ApiError:
     return ApiError(429, "dry_run_busy", message, headers={"Retry-After": str(BUSY_RETRY_S)})
 
 
-async def replay(pool, site_id: str, proposal: Proposal, limit: int, now: datetime) -> dict:
+async def replay(pool: asyncpg.Pool, site_id: str, proposal: Proposal, limit: int, now: datetime) -> dict:
     """Reads the history on a connection of `pool`, gives it back, then judges (which takes
     far longer than reading) without holding one."""
     async with pool.acquire() as conn, conn.transaction(readonly=True):

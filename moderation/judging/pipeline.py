@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from moderation.db.pool import Connection
 from moderation.rules import RULES, rules_for
 from moderation.rules.base import Item, Rule, RuleContext, RuleParams, SiteView, Verdict
 from moderation.text.spans import phrase_spans_by_key
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 DECISION_BY_ACTION = {"reject": "rejected", "hold": "held", "allow": "approved"}
 SEVERITY = {"allow": 0, "hold": 1, "reject": 2}
-# Items judged between two chances for the event loop to run something else (~2 ms of rules).
+# Items judged between two chances for the event loop to run something else (docs/decisions/0007).
 YIELD_EVERY = 16
 
 
@@ -110,7 +111,7 @@ async def warm_up(rules: Sequence[Rule] = RULES) -> None:
     gc.freeze()
 
 
-async def load_facts(conn: Any, items: Sequence[Item], now: datetime,
+async def load_facts(conn: Connection, items: Sequence[Item], now: datetime,
                      rules: Sequence[Rule]) -> dict[tuple, dict[str, Any]]:
     """Runs each batch fact loader once (rules that read the same tables share one); returns
     facts per item key, per rule name."""
@@ -124,7 +125,7 @@ async def load_facts(conn: Any, items: Sequence[Item], now: datetime,
     return facts
 
 
-async def judge_batch(conn: Any, items: Sequence[Item], sites: Mapping[str, SiteView],
+async def judge_batch(conn: Connection, items: Sequence[Item], sites: Mapping[str, SiteView],
                       now: datetime) -> list[Judgement]:
     """Judges a batch of items of any kinds and sites; raises if a rule fails (the job retries)."""
     kinds = {item.kind for item in items}
@@ -134,8 +135,7 @@ async def judge_batch(conn: Any, items: Sequence[Item], sites: Mapping[str, Site
     judgements = []
     for start in range(0, len(items), YIELD_EVERY):
         if start:
-            # Workers inside `serve` share its event loop: a batch of 100 is ~15 ms of rules,
-            # which requests would otherwise wait out.
+            # Workers inside `serve` share its event loop: requests must not wait out a batch.
             await asyncio.sleep(0)
         judgements += [judge(item, sites[item.site_id], sites[item.site_id].params,
                              rules_by_kind[item.kind], facts[item.key], now)

@@ -1,19 +1,20 @@
 """What the rule workers know of each site, read fresh per batch and parsed once per version.
 
 The versions of a batch's sites' settings and word lists come with the batch's claim
-(moderation.queue.jobs.CLAIM); only when a version is new to this process does a query read the
+(moderation.queue.kinds.CLAIM); only when a version is new to this process does a query read the
 site's settings, and another the words to compile. `load` reads the versions itself (dry-run).
 """
 
 from __future__ import annotations
 
+from moderation.db.pool import Connection
 from moderation.rules.base import SiteView
 from moderation.sites import wordlists as site_wordlists
 from moderation.sites.settings import SiteSettings
 from moderation.text.wordlists import WordList, WordListCache
 
 # A site's versions: of its settings and of its word lists. Read here and with every claim
-# (moderation.queue.jobs.CLAIM); a new word list is one more join in this one place.
+# (moderation.queue.kinds.CLAIM); a new word list is one more join in this one place.
 VERSIONS = """s.settings_version,
        coalesce(b.version, 0) AS banned_version, coalesce(x.version, 0) AS suspect_version
   FROM sites s
@@ -36,14 +37,14 @@ class SiteViews:
         self._settings: dict[str, tuple[int, SiteSettings]] = {}
         self.wordlists = wordlists or WordListCache()
 
-    async def load(self, conn, site_ids: set[str]) -> dict[str, SiteView]:
+    async def load(self, conn: Connection, site_ids: set[str]) -> dict[str, SiteView]:
         rows = await conn.fetch(SELECT_SITES, list(site_ids))
         stale = [row for row in rows if not self._current(row["site_id"], _versions(row))]
         if stale:
             await self._refresh(conn, stale)
         return {row["site_id"]: self._parsed[row["site_id"]][1] for row in rows}
 
-    async def of_claimed(self, conn, claimed) -> dict[str, SiteView]:
+    async def of_claimed(self, conn: Connection, claimed) -> dict[str, SiteView]:
         """The views of a claimed batch's sites, by the versions read with the claim (a site that
         no longer exists has none, and is left out)."""
         versions = {job["site_id"]: _versions(job) for job in claimed
@@ -58,7 +59,7 @@ class SiteViews:
         entry = self._parsed.get(site_id)
         return entry is not None and entry[0] == versions
 
-    async def _refresh(self, conn, rows) -> None:
+    async def _refresh(self, conn: Connection, rows) -> None:
         missing = [(row["site_id"], name) for row in rows for name in site_wordlists.NAMES
                    if row[f"{name}_version"] != self._list_version(row["site_id"], name)]
         stored = await site_wordlists.words_of(conn, missing) if missing else {}

@@ -13,6 +13,7 @@ from moderation.db import pool as database
 from moderation.errors import ApiError
 from moderation.live import hub as live
 from moderation.observability import METRICS
+from moderation.review import desk
 from moderation.web.http import client_address, find_site, parse_query, slug_param
 from moderation.web.keys import CONFIG, DATABASE_URL, POOL, SIGNER
 from moderation.web.models import Slug
@@ -107,7 +108,8 @@ async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live
 
 
 @endpoint("GET", "/v1/sites/{site}/queue/events", "The number of items waiting for moderators, "
-          "as Server-Sent Events (`waiting`: held comments and ratings), sent when it changes",
+          "as Server-Sent Events (`waiting`: held items per kind, as GET …/queue/waiting), sent "
+          "when it changes",
           "moderator", errors=(401, 404, 503), content_type="text/event-stream")
 async def queue_events(request: web.Request) -> web.StreamResponse:
     site = await find_site(request)
@@ -118,8 +120,9 @@ async def queue_events(request: web.Request) -> web.StreamResponse:
 async def live_ctx(app: web.Application):
     """The process's LISTEN connection for thread events; open streams end on shutdown."""
     config, url = app[CONFIG], app[DATABASE_URL]
+    pool = app[POOL]
     events = app[THREAD_EVENTS] = live.ThreadEvents(lambda: database.connect(url, config, "live"),
-                                                    app[POOL])
+                                                    lambda site_id: desk.waiting(pool, site_id))
     Gauge("moderation_sse_subscribers", "open Server-Sent Event streams of this process",
           registry=app[METRICS].registry).set_function(events.count)
     task = asyncio.create_task(events.run(), name="thread-events")

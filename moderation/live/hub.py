@@ -1,6 +1,6 @@
 """One LISTEN connection per API process, and the subscribers of each thread it serves.
 
-Thread events are written and NOTIFYed by the database (sql/0010, publish_thread_events) when the
+Thread events are written and NOTIFYed by the database (sql/0013, publish_thread_events) when the
 statement that changes comments commits, so every process hears every event whichever process or
 worker made it, and passes it to its own subscribers of that thread. Each subscriber has a
 bounded buffer of encoded events: one that falls that far behind (a client that never reads,
@@ -21,10 +21,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "moderation_thread_events"
 QUEUE_CHANNEL = "moderation_queue_events"
 QUEUE = ""  # the key of a site's moderators' streams, beside its threads' (never a thread slug)
-
-COUNT_WAITING = """
-SELECT (SELECT count(*) FROM comments WHERE site_id = $1 AND status = 'held') AS comments,
-       (SELECT count(*) FROM ratings WHERE site_id = $1 AND status = 'held') AS ratings"""
 # Per subscriber; past it the subscriber is dropped. A burst (a moderator approving 500 comments
 # of one thread at once) arrives in one turn of the event loop, before any stream has written a
 # byte, so a reader that keeps up must never meet the bound. Queued events are shared bytes: a
@@ -77,9 +73,9 @@ class Subscriber:
 class ThreadEvents:
     """The process's subscribers by thread, fed by its LISTEN connection (`run`)."""
 
-    def __init__(self, connect, pool=None) -> None:
+    def __init__(self, connect, count_waiting=None) -> None:
         self.connect = connect  # () -> a new asyncpg connection
-        self.pool = pool  # counts the moderators' waiting items
+        self.count_waiting = count_waiting  # (site) -> held items per kind, for moderators
         self.subscribers: dict[Key, set[Subscriber]] = defaultdict(set)
         self.per_address: dict[bytes, int] = defaultdict(int)  # open streams by client address
         self._recounting: set[str] = set()
@@ -134,10 +130,9 @@ class ThreadEvents:
 
     async def waiting(self, site_id: str) -> tuple[int, bytes]:
         """The site's waiting count as an event."""
-        row = await self.pool.fetchrow(COUNT_WAITING, site_id)
+        counts = await self.count_waiting(site_id)
         self._serial += 1
-        return self._serial, encode(self._serial, "waiting",
-                                    {"comments": row["comments"], "ratings": row["ratings"]})
+        return self._serial, encode(self._serial, "waiting", counts)
 
     def on_queue_notify(self, _conn: object, _pid: int, _channel: str, site_id: str) -> None:
         if (site_id, QUEUE) not in self.subscribers:

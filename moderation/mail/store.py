@@ -126,7 +126,7 @@ async def accept_subscribed(pool, new: NewComment, email: str) -> tuple[int, dat
     if new.limit is not None:
         await rate_limits.hit(pool, new.site_id, "comment", new.limit, new.ip_hash)
     async with pool.acquire() as conn, conn.transaction():
-        comment_id, created_at = await comments.accept(conn, new)
+        comment_id, created_at = await comments.accept(conn, new, lambda: None)  # woken after
         await subscribe(conn, new.site_id, comment_id, email)
     return comment_id, created_at
 

@@ -7,13 +7,31 @@ job was claimed again can no longer finish or fail it, so each decision is appli
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import asyncpg
 
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.judging import site_views
 from moderation.rules.base import Item
 
+if TYPE_CHECKING:
+    from moderation.queue.kinds.base import ItemKind
+
 CHANNEL = "moderation_jobs"
+
+# Wakes the rule workers after jobs were committed (the process's Notifier.poke): every function
+# that enqueues takes one and calls it, so no caller can forget.
+Wake = Callable[[], None]
+
+
+def enqueue(kind: str, source: str, id_column: str) -> str:
+    """The one INSERT of rule jobs: a job for each (site_id, id, version) row of `source`, a CTE
+    of the statement; the function running the statement calls its Wake after the commit."""
+    return (f"INSERT INTO jobs (site_id, kind, item_id, item_version)\n"
+            f"    SELECT site_id, '{kind}', {id_column}, version FROM {source}")
+
 
 # Claims up to $1 claimable jobs, taking turns between sites, and sets their lease; with each
 # job, in the same statement, what judging it needs first: its item while that is still the
@@ -25,15 +43,15 @@ CHANNEL = "moderation_jobs"
 # however long a backlog is), each site's oldest claimable jobs are read (at most $1 each), and
 # the batch takes them in turns: every site's first job, then every site's second, and so on,
 # oldest first within a turn. Each site's jobs are locked as they are read (SKIP LOCKED, so
-# workers claiming together take different jobs, as one queue did before); the locks of those not
-# taken end with the statement. That locks up to $1 jobs of each site with that many waiting,
+# workers claiming together take different jobs); the locks of those not taken end with the
+# statement. That locks up to $1 jobs of each site with that many waiting,
 # which is $1 unless several sites are flooded at once.
 # Every row is found directly whatever the statistics say (a fresh table has none): the locked
 # jobs by their ctid, the items by primary-key probes, with status compared by IS NOT DISTINCT
-# FROM (the same for a NOT NULL column) because an indexable `status = 'pending'` let the planner
-# walk a review index through every pending row, ~1 ms a probe. The ctid returned is the claimed
+# FROM (the same for a NOT NULL column): an indexable `status = 'pending'` lets the planner walk a
+# review index through every pending row (docs/decisions/0007). The ctid returned is the claimed
 # row version's, for FINISH.
-CLAIM = f"""
+CLAIM_TEMPLATE = f"""
 WITH RECURSIVE waiting (site_id) AS (
     -- Ordered as jobs_claimable is, so each probe is one step of that index.
     (SELECT site_id FROM jobs WHERE status IN ('queued', 'running')
@@ -69,20 +87,25 @@ SELECT j.site_id, j.job_id, j.kind, j.item_id, j.item_version, j.attempts, j.cti
        i.created_at, i.person, i.ip_hash, i.verified, i.thread, i.parent_id, i.body, i.signals,
        i.text_hash, i.author, i.score, v.settings_version, v.banned_version, v.suspect_version
   FROM claimed j
-  LEFT JOIN LATERAL (
-      SELECT c.created_at, c.commenter AS person, c.ip_hash, c.verified, c.thread, c.parent_id,
-             c.body, c.signals, c.text_hash, NULL::text AS author, NULL::smallint AS score
-        FROM comments c
-       WHERE j.kind = 'comment' AND c.site_id = j.site_id AND c.comment_id = j.item_id
-         AND c.version = j.item_version AND c.status IS NOT DISTINCT FROM 'pending'
-      UNION ALL
-      SELECT r.created_at, r.rater, r.ip_hash, r.verified, NULL, NULL, '', NULL, NULL, r.author,
-             r.score
-        FROM ratings r
-       WHERE j.kind = 'rating' AND r.site_id = j.site_id AND r.rating_id = j.item_id
-         AND r.version = j.item_version AND r.status IS NOT DISTINCT FROM 'pending'
+  LEFT JOIN LATERAL ({{item_reads}}
   ) i ON true
   LEFT JOIN site_versions v ON v.site_id = j.site_id"""
+
+# One kind's part of the claim's item read.
+ITEM_READ = """
+      SELECT {columns}
+        FROM {table} x
+       WHERE j.kind = '{kind}' AND x.site_id = j.site_id AND x.{id} = j.item_id
+         AND x.version = j.item_version AND x.status IS NOT DISTINCT FROM 'pending'"""
+
+
+def claim_statement(kinds: Iterable[ItemKind]) -> str:
+    """CLAIM reading the items of these kinds (moderation.queue.kinds.CLAIM)."""
+    reads = [ITEM_READ.format(columns=k.claim_columns, table=k.table, kind=k.name, id=k.id_column)
+             for k in kinds]
+    return CLAIM_TEMPLATE.replace("{item_reads}", "\n      UNION ALL".join(reads))
+
+
 
 # Removes the jobs this worker still holds (same attempt); returns those it removed, with their
 # items (moderation.comments.store.APPLY_DECISIONS applies decisions to these only). The rows are
@@ -106,21 +129,6 @@ UPDATE jobs SET status = CASE WHEN attempts >= $4 THEN 'dead' ELSE 'queued' END,
  WHERE site_id = $1 AND job_id = $2 AND attempts = $3 AND status = 'running'
 RETURNING status"""
 
-# The verdicts and the audit row of each decision that took effect, in one statement. (Comment
-# decisions store theirs in moderation.comments.store.APPLY_DECISIONS, together with the decision.)
-RECORD = """
-WITH verdicts AS (
-    INSERT INTO verdicts (site_id, kind, item_id, item_version, rule, action, score, reason,
-                          details)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[],
-                         $7::real[], $8::text[], $9::jsonb[])
-    ON CONFLICT DO NOTHING
-)
-INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
-SELECT site_id, kind, item_id, $14, 'decide', 'pending', to_status, reason
-  FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $15::text[])
-       AS a(site_id, kind, item_id, to_status, reason)"""
-
 LIST_DEAD = """
 SELECT job_id, kind, item_id, attempts, last_error, created_at FROM jobs
  WHERE site_id = $1 AND status = 'dead' ORDER BY created_at LIMIT $2"""
@@ -141,9 +149,10 @@ def backoff_s(attempt: int, base_s: float, max_s: float) -> float:
     return min(max_s, base_s * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
 
 
-async def claim(conn, limit: int, worker: str, lease_s: float) -> list[asyncpg.Record]:
+async def claim(conn: Connection, statement: str, limit: int, worker: str,
+                lease_s: float) -> list[asyncpg.Record]:
     """Claimed jobs, each with its pending item's columns and its site's versions (CLAIM)."""
-    return await conn.fetch(CLAIM, limit, worker, lease_s)
+    return await conn.fetch(statement, limit, worker, lease_s)
 
 
 def item_of(job: asyncpg.Record) -> Item | None:
@@ -164,47 +173,34 @@ def finish_arguments(jobs: list[asyncpg.Record]) -> tuple[list, list, list, list
             [j["attempts"] for j in jobs], [j["ctid"] for j in jobs])
 
 
-async def finish(conn, jobs: list[asyncpg.Record]) -> set[tuple[str, int]]:
+async def finish(conn: Connection, jobs: list[asyncpg.Record]) -> set[tuple[str, int]]:
     rows = await conn.fetch(FINISH, *finish_arguments(jobs))
     return {(r["site_id"], r["job_id"]) for r in rows}
 
 
-async def record(conn, decided: list, actor: str) -> None:
-    """Stores the verdicts worth a row (Judgement.stored_verdicts) and one audit row per
-    decision."""
-    if not decided:
-        return
-    verdicts = [(j.item, v) for j in decided for v in j.stored_verdicts]
-    await conn.execute(
-        RECORD, [i.site_id for i, _ in verdicts], [i.kind for i, _ in verdicts],
-        [i.item_id for i, _ in verdicts], [i.version for i, _ in verdicts],
-        [v.rule for _, v in verdicts], [v.action for _, v in verdicts],
-        [v.score for _, v in verdicts], [v.reason for _, v in verdicts],
-        [dict(v.details) if v.details else None for _, v in verdicts],
-        [j.item.site_id for j in decided], [j.item.kind for j in decided],
-        [j.item.item_id for j in decided], [j.status for j in decided], actor,
-        [j.reason for j in decided])
-
-
-async def fail(conn, job: asyncpg.Record, error: str, max_attempts: int, base_s: float,
+async def fail(conn: Connection, job: asyncpg.Record, error: str, max_attempts: int, base_s: float,
                max_s: float) -> str | None:
     delay = backoff_s(job["attempts"], base_s, max_s)
     return await conn.fetchval(FAIL, job["site_id"], job["job_id"], job["attempts"],
                                max_attempts, delay, error[:2000])
 
 
-async def notify(conn, sender: str) -> None:
+async def notify(conn: Connection, sender: str) -> None:
     """Wakes the workers listening anywhere; `sender` names the notifying process."""
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, sender)
 
 
-async def list_dead(conn, site_id: str, limit: int = 100) -> list[asyncpg.Record]:
+async def list_dead(conn: ConnectionOrPool, site_id: str, limit: int = 100) -> list[asyncpg.Record]:
     return await conn.fetch(LIST_DEAD, site_id, limit)
 
 
-async def retry_dead(conn, site_id: str, job_id: int | None = None) -> int:
-    return len(await conn.fetch(RETRY_DEAD, site_id, job_id))
+async def retry_dead(conn: ConnectionOrPool, site_id: str, job_id: int | None, wake: Wake) -> int:
+    count = len(await conn.fetch(RETRY_DEAD, site_id, job_id))
+    wake()
+    return count
 
 
-async def depth(conn) -> asyncpg.Record:
-    return await conn.fetchrow(QUEUE_DEPTH)
+async def depth(conn: ConnectionOrPool) -> asyncpg.Record:
+    row = await conn.fetchrow(QUEUE_DEPTH)
+    assert row is not None  # an aggregate: always one row
+    return row

@@ -8,17 +8,20 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
 
+from moderation.config import Config
+from moderation.db.pool import Connection
 from moderation.errors import DATABASE_DOWN
 from moderation.judging.pipeline import judge_batch
 from moderation.judging.site_views import SiteViews
+from moderation.mail import store as mail
 from moderation.observability import Metrics
 from moderation.queue import jobs as queue
-from moderation.queue.kinds import DECIDE, DELIVER
+from moderation.queue import kinds
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +70,8 @@ class Worker:
                 continue
             # After a batch that was not full, whatever came in meanwhile has been notified: to
             # this worker (its flag is set and the wait ends at once) or to an idle one. Waiting
-            # for that lets the comments of a NOTIFY interval gather into one batch; claiming
-            # again at once took them one or two at a time, each paying a batch's statements.
+            # for that lets the comments of a NOTIFY interval gather into one batch
+            # (docs/decisions/0006).
             if done < self.config.batch_size and not self._stopping:
                 self.idle = True
                 try:
@@ -82,12 +85,12 @@ class Worker:
         """Claims and decides one batch; returns how many jobs it claimed. Round trips: the
         claim (with the items and their sites' versions), the facts, the decisions."""
         async with self.pool.acquire() as conn:
-            jobs = await queue.claim(conn, self.config.batch_size, self.name, self.config.lease_s)
+            jobs = await kinds.claim(conn, self.config.batch_size, self.name, self.config.lease_s)
             if jobs:
                 await self.process(conn, jobs)
             return len(jobs)
 
-    async def process(self, conn, jobs: list[asyncpg.Record]) -> None:
+    async def process(self, conn: Connection, jobs: list[asyncpg.Record]) -> None:
         try:
             await self.decide(conn, jobs)
         except DATABASE_DOWN:
@@ -104,10 +107,10 @@ class Worker:
             for job in jobs:
                 await self.process(conn, [job])
 
-    async def decide(self, conn, claimed: list[asyncpg.Record]) -> None:
+    async def decide(self, conn: Connection, claimed: list[asyncpg.Record]) -> None:
         """Judges the claimed jobs' items and decides them: per batch, a statement for the
         comments' facts (and one for the ratings'), then each kind's decisions (one statement
-        for comments, one transaction for ratings: moderation.queue.kinds)."""
+        for comments, one transaction for ratings: ItemKind.apply_rules in moderation.queue.kinds)."""
         judged_jobs = [(job, item) for job in claimed if (item := queue.item_of(job)) is not None]
         sites = await self.site_views.of_claimed(conn, claimed)
         judgements = await judge_batch(conn, [item for _, item in judged_jobs], sites,
@@ -118,13 +121,19 @@ class Worker:
             if kind in DELIVER:
                 self.metrics.jobs.labels("done").inc(await DELIVER[kind](conn, jobs, self.config))
                 continue
-            done, applied = await DECIDE[kind](
+            done, applied = await kinds.KINDS[kind].apply_rules(
                 conn, jobs, {job["job_id"]: judged[job["job_id"]] for job in jobs
                              if job["job_id"] in judged})
             # Counted per kind: each kind commits on its own, so a later one failing leaves
             # these done.
             self.metrics.jobs.labels("done").inc(done)
             self.metrics.observe_judgements(applied)
+
+
+# Kinds of jobs that are work to do rather than items to judge: (claimed jobs, configuration) ->
+# jobs finished. Each finishes or fails its own jobs (moderation.mail.store.deliver).
+Deliver = Callable[[Connection, list[asyncpg.Record], Config], Awaitable[int]]
+DELIVER: dict[str, Deliver] = {"email": mail.deliver}
 
 
 def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]:
@@ -135,9 +144,9 @@ def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]
 
 
 def wake_one(workers: list[Worker]) -> None:
-    """New jobs: one claim finds them all, so one worker is woken, an idle one if there is one;
-    waking every worker made the others run a claim that found nothing, a statement each per
-    NOTIFY. With none idle, one busy worker is told to claim again when its batch is done."""
+    """New jobs: one claim finds them all, so one worker is woken, an idle one if there is one
+    (the others' claims would find nothing). With none idle, one busy worker is told to claim
+    again when its batch is done."""
     for candidates in ([w for w in workers if w.idle], workers):
         for worker in candidates:
             if not worker.wake.is_set():
@@ -205,10 +214,9 @@ class Notifier:
 
     Pokes are folded together: a poke after a quiet spell is passed on at once, then at most one
     per `min_interval_s`, so a burst of comments costs a few NOTIFYs (each takes a global lock at
-    commit) rather than one each, and a worker finds the comments of that interval in one claim.
-    Waking a worker of this process at every poke instead made it claim one or two comments at a
-    time, three statements for each batch. The NOTIFY carries this process's name, so its own
-    listener does not wake a second worker for it.
+    commit) rather than one each, and a worker finds the comments of that interval in one claim
+    (docs/decisions/0006). The NOTIFY carries this process's name, so its own listener does not
+    wake a second worker for it.
     """
 
     def __init__(self, pool: asyncpg.Pool, local_workers: list[Worker],

@@ -92,8 +92,7 @@ async def post_rating(request: web.Request) -> web.Response:
                           body.sso_token, ip_hash, request.app[CLOCK]())
     rating_id, _ = await ratings.accept(request.app[POOL], ratings.NewRating(
         site.site_id, author, rater.key, body.score, ip_hash, rater.verified, rater.name,
-        rater.email))
-    request.app[NOTIFIER].poke()
+        rater.email), request.app[NOTIFIER].poke)
     return json_response({"id": str(rating_id), "status": "pending"}, status=202)
 
 

@@ -16,11 +16,13 @@ from datetime import datetime
 
 import asyncpg
 
+from moderation.db.pool import Connection, ConnectionOrPool
+from moderation.queue.jobs import Wake, enqueue
 from moderation.rules.base import Item
 
 STATUSES = ("pending", "approved", "held", "rejected", "replaced", "deleted")
 
-INSERT_RATING = """
+INSERT_RATING = f"""
 WITH new_commenter AS (
     INSERT INTO commenters (site_id, commenter, name, email, verified)
     SELECT $1, $3, $7, $8, true WHERE $6
@@ -30,8 +32,7 @@ WITH new_commenter AS (
     VALUES ($1, $2, $3, $4, $5, $6)
     RETURNING site_id, rating_id, version, created_at
 ), job AS (
-    INSERT INTO jobs (site_id, kind, item_id, item_version)
-    SELECT site_id, 'rating', rating_id, version FROM rating
+    {enqueue("rating", "rating", "rating_id")}
 )
 SELECT rating_id, created_at FROM rating"""
 
@@ -127,14 +128,16 @@ class StatusChange:
     version: int | None = None
 
 
-async def accept(conn, new: NewRating) -> tuple[int, datetime]:
-    """Stores the rating with its rule job; returns (id, created_at)."""
+async def accept(conn: ConnectionOrPool, new: NewRating, wake: Wake) -> tuple[int, datetime]:
+    """Stores the rating with its rule job and wakes the workers; returns (id, created_at)."""
     row = await conn.fetchrow(INSERT_RATING, new.site_id, new.author, new.rater, new.score,
                               new.ip_hash, new.verified, new.name or new.rater, new.email)
+    assert row is not None  # an INSERT without a conflict clause returns its row
+    wake()
     return row["rating_id"], row["created_at"]
 
 
-async def apply_statuses(conn, changes: Sequence[StatusChange], *,
+async def apply_statuses(conn: Connection, changes: Sequence[StatusChange], *,
                          only_pending: bool = False) -> list[asyncpg.Record]:
     """Sets rating statuses inside the caller's transaction, keeping aggregates exact.
 
@@ -150,7 +153,7 @@ async def apply_statuses(conn, changes: Sequence[StatusChange], *,
     return await conn.fetch(SET_STATUSES, *args)
 
 
-async def set_status(conn, site_id: str, rating_id: int, status: str) -> asyncpg.Record | None:
+async def set_status(conn: Connection, site_id: str, rating_id: int, status: str) -> asyncpg.Record | None:
     """A moderator's (or the rater's) change of one rating; None when nothing changed."""
     if status not in STATUSES or status == "pending":
         raise ValueError(f"cannot set a rating to {status!r}")
@@ -159,16 +162,16 @@ async def set_status(conn, site_id: str, rating_id: int, status: str) -> asyncpg
     return rows[0] if rows else None
 
 
-async def erase_rater(conn, site_id: str, rater: str) -> int:
+async def erase_rater(conn: Connection, site_id: str, rater: str) -> int:
     """Privacy erasure: deletes every rating of one rater; the aggregates lose their approved ones."""
     async with conn.transaction():
         await conn.execute(LOCK_SITES, [site_id])
         return len(await conn.fetch(ERASE_RATER, site_id, rater))
 
 
-# The rule workers' side (moderation.queue.kinds; the claim reads pending ratings: queue.CLAIM).
+# The rule workers' side (moderation.queue.kinds.rating).
 
-async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
+async def apply_decisions(conn: Connection, decisions: list[tuple[Item, str]]) -> list[tuple[Item, str]]:
     """Applies the rules' decisions to still-pending versions; returns those that took effect,
     with the status stored (an approval that lost to a newer rating is stored as 'replaced')."""
     rows = await apply_statuses(
@@ -177,6 +180,21 @@ async def apply_decisions(conn, decisions: list[tuple[Item, str]]) -> list[tuple
     stored = {(r["site_id"], r["rating_id"], r["version"]): r["status"] for r in rows}
     return [(item, stored[(item.site_id, item.item_id, item.version)]) for item, _ in decisions
             if (item.site_id, item.item_id, item.version) in stored]
+
+
+# Held ratings' review priorities, (site, rating, priority) each. (A held comment gets its own in
+# the statement that decides it: moderation.comments.store.APPLY_DECISIONS.)
+SET_PRIORITIES = """
+UPDATE ratings r SET priority = p.priority
+  FROM unnest($1::text[], $2::bigint[], $3::real[]) AS p(site_id, rating_id, priority)
+ WHERE r.site_id = p.site_id AND r.rating_id = p.rating_id"""
+
+
+async def set_priorities(conn: Connection, priorities: list[tuple[str, int, float]]) -> None:
+    if not priorities:
+        return
+    site_ids, rating_ids, values = zip(*priorities)
+    await conn.execute(SET_PRIORITIES, list(site_ids), list(rating_ids), list(values))
 
 
 # Reading aggregates.
@@ -231,7 +249,7 @@ def summary(author: str, agg: Aggregate, prior_mean: float, prior_weight: float)
             "confidence": {"low": round(low, 3), "high": round(high, 3)}}
 
 
-async def read_one(conn, site_id: str, author: str):
+async def read_one(conn: ConnectionOrPool, site_id: str, author: str):
     """(aggregate, site mean), or None when the site does not exist. One statement, keys only."""
     row = await conn.fetchrow(SELECT_AGGREGATE, site_id, author)
     if row is None:
@@ -239,7 +257,8 @@ async def read_one(conn, site_id: str, author: str):
     return aggregate_from_row(row), site_mean(row["site_count"], row["site_sum"])
 
 
-async def read_many(conn, site_id: str, authors: list[str]) -> tuple[dict[str, Aggregate], float]:
+async def read_many(conn: ConnectionOrPool, site_id: str,
+                    authors: list[str]) -> tuple[dict[str, Aggregate], float]:
     rows = await conn.fetch(SELECT_AGGREGATES, site_id, authors)
     totals = await conn.fetchrow(SELECT_SITE_TOTALS, site_id)
     found = {row["author"]: aggregate_from_row(row) for row in rows}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from moderation.db.pool import Connection
 from moderation.errors import not_found
+from moderation.queue.kinds.appeal import OUTCOME
 from moderation.ratings import store as ratings
 from moderation.review import learned_spam
 from moderation.rules.commenter import is_trusted
@@ -101,12 +103,18 @@ UPDATE audit SET reason = ''
  WHERE site_id = $1 AND reason <> ''
    AND ((kind = 'comment' AND item_id = ANY($2::bigint[]))
         OR (kind = 'rating' AND item_id = ANY($3::bigint[]))
-        OR (kind = 'commenter' AND commenter = $4))"""
+        OR (kind = 'commenter' AND commenter = $4)
+        OR (kind = 'appeal' AND item_id = ANY($5::bigint[])))"""
+# Their appeals go with their comments (ON DELETE CASCADE); the audit's reasons about them first.
+APPEALS_OF = "SELECT appeal_id FROM appeals WHERE site_id = $1 AND commenter = $2"
+EXPORT_APPEALS = """
+SELECT comment_id, note, status, created_at, decided_at FROM appeals
+ WHERE site_id = $1 AND commenter = $2 ORDER BY created_at"""
 ERASE_REPORTS = "DELETE FROM reports WHERE site_id = $1 AND reporter = $2"
 ERASE_COMMENTER = "DELETE FROM commenters WHERE site_id = $1 AND commenter = $2"
 
 
-async def profile(conn, site_id: str, commenter: str, trust_after: int, recent: int = 50) -> dict:
+async def profile(conn: Connection, site_id: str, commenter: str, trust_after: int, recent: int = 50) -> dict:
     row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
     counts = await conn.fetch(COUNTS, site_id, commenter)
     if row is None and not counts:
@@ -137,7 +145,7 @@ def ban_state(row) -> dict | None:
             "reason": row["ban_reason"]}
 
 
-async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason: str,
+async def ban(conn: Connection, site_id: str, commenter: str, until: datetime | None, reason: str,
               moderator: str) -> None:
     """Bans until a time, or for good when `until` is None. An anonymous person is a name at an
     address: their addresses are banned with them, or a new name would undo the ban."""
@@ -148,7 +156,7 @@ async def ban(conn, site_id: str, commenter: str, until: datetime | None, reason
     await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "ban", "banned", reason)
 
 
-async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
+async def unban(conn: Connection, site_id: str, commenter: str, moderator: str) -> bool:
     found = await conn.fetchval(UNBAN, site_id, commenter)
     await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
     if found:
@@ -156,7 +164,7 @@ async def unban(conn, site_id: str, commenter: str, moderator: str) -> bool:
     return bool(found)
 
 
-async def export(conn, site_id: str, commenter: str) -> dict:
+async def export(conn: Connection, site_id: str, commenter: str) -> dict:
     row = await conn.fetchrow(SELECT_COMMENTER, site_id, commenter)
     comments = await conn.fetch(EXPORT_COMMENTS, site_id, commenter)
     rated = await conn.fetch(EXPORT_RATINGS, site_id, commenter)
@@ -176,10 +184,14 @@ async def export(conn, site_id: str, commenter: str) -> dict:
         "reports": [{"comment_id": str(r["comment_id"]), "reason": r["reason"], "note": r["note"],
                      "created_at": r["created_at"]}
                     for r in await conn.fetch(EXPORT_REPORTS, site_id, commenter)],
+        "appeals": [{"comment_id": str(a["comment_id"]), "note": a["note"],
+                     "status": OUTCOME[a["status"]], "created_at": a["created_at"],
+                     "decided_at": a["decided_at"]}
+                    for a in await conn.fetch(EXPORT_APPEALS, site_id, commenter)],
     }
 
 
-async def erase(conn, site_id: str, commenter: str, actor: str) -> dict:
+async def erase(conn: Connection, site_id: str, commenter: str, actor: str) -> dict:
     """Deletes the person's data: their comments (and what the spam model learned from them),
     ratings, reports and bans, and the reasons in the audit of decisions about them; thread counts
     and rating aggregates stay exact."""
@@ -189,11 +201,12 @@ async def erase(conn, site_id: str, commenter: str, actor: str) -> dict:
                 await learned_spam.untrain(conn, site_id, trained["body"],
                                            is_spam=trained["to_status"] == "rejected")
         rating_ids = [r["rating_id"] for r in await conn.fetch(RATINGS_OF, site_id, commenter)]
+        appeal_ids = [r["appeal_id"] for r in await conn.fetch(APPEALS_OF, site_id, commenter)]
         await conn.execute(DETACH_REPLIES, site_id, commenter)
         comments = await conn.fetch(ERASE_COMMENTS, site_id, commenter)
         await conn.execute(ERASE_VERDICTS, site_id, [c["comment_id"] for c in comments])
         await conn.execute(SCRUB_AUDIT_REASONS, site_id, [c["comment_id"] for c in comments],
-                           rating_ids, commenter)
+                           rating_ids, commenter, appeal_ids)
         await conn.execute(FORGET_IN_AUDIT, site_id, commenter)
         rated = await ratings.erase_rater(conn, site_id, commenter)
         await conn.execute(ERASE_REPORTS, site_id, commenter)

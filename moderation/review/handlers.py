@@ -4,15 +4,19 @@ and the public report endpoint that feeds the queue."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from moderation.appeals import store as appeals
+from moderation.appeals.reasons import RejectionReason
 from moderation.comments import reports
+from moderation.db.pool import Connection
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
-from moderation.review import commenters
+from moderation.queue.kinds import KINDS, kind_named
+from moderation.review import commenters, desk
 from moderation.review import store as review
 from moderation.rules import rules_for
 from moderation.rules.commenter import trusted_after
@@ -23,7 +27,10 @@ from moderation.web.middlewares import TOKEN
 from moderation.web.registry import endpoint
 
 CLAIM_SECONDS = 300
-Kind = Literal["comment", "rating"]
+if TYPE_CHECKING:
+    Kind = str
+else:  # every registered kind, so a new kind needs no change here
+    Kind = Literal[tuple(KINDS)]
 Id = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$")]
 
 
@@ -63,6 +70,40 @@ class QueueReport(BaseModel):
     created_at: datetime
 
 
+class ThreadRef(BaseModel):
+    slug: str
+    title: str | None
+    url: str | None
+
+
+class ParentComment(BaseModel):
+    id: str
+    author: str
+    body: str
+    status: str
+
+
+class RecentOutcome(BaseModel):
+    id: str
+    thread: str
+    body: str
+    status: str
+    created_at: datetime
+
+
+class PersonInQueue(PersonSummary):
+    recent: list[RecentOutcome] = Field(
+        default=[], description="a commenter's last few other comments and their outcomes")
+
+
+class AppealFields(BaseModel):
+    comment_id: str
+    note: str
+    rejected_by: str
+    comment_status: str
+    comment_version: int
+
+
 class QueueItem(BaseModel):
     kind: Kind
     id: str
@@ -72,11 +113,16 @@ class QueueItem(BaseModel):
     created_at: datetime
     claimed_by: str | None
     verdicts: list[Verdict]
-    commenter: PersonSummary
+    commenter: PersonInQueue
     reports: list[QueueReport]
-    thread: str | None = None
+    thread: ThreadRef | None = Field(default=None, description="the article (comments, appeals)")
     parent_id: str | None = Field(
         default=None, description="for a reply, the id of the comment it answers; null otherwise")
+    parent: ParentComment | None = Field(default=None, description="the comment it answers")
+    appeal: AppealFields | None = Field(default=None, description="for an appeal: its note and "
+                                        "the rejected comment (the item's body)")
+    suggested_reason: str | None = Field(
+        default=None, description="the rejection reason its reports or rules point to")
     author_name: str | None = None
     body: str | None = None
     author: str | None = None
@@ -89,8 +135,12 @@ class QueuePage(BaseModel):
 
 
 class Decision(Strict):
-    action: Literal["approve", "reject"]
+    action: Literal["approve", "reject", "uphold", "reinstate"] = Field(
+        description="approve or reject a comment or rating; uphold or reinstate an appeal")
     reason: Annotated[str, Field(max_length=500)] = ""
+    reason_code: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None, description="when rejecting: one of the site's rejection_reasons (the "
+                                  "reader is told it)")
     ban_commenter: bool = False
     revision: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="the revision you saw; a newer one makes the decision 409")
@@ -113,6 +163,7 @@ class BulkItem(Strict):
 class BulkDecision(Strict):
     action: Literal["approve", "reject"]
     reason: Annotated[str, Field(max_length=500)] = ""
+    reason_code: Annotated[str, Field(max_length=40)] | None = None
     items: Annotated[list[BulkItem], Field(max_length=500)] = []
     commenter: Annotated[str, Field(max_length=200)] | None = Field(
         default=None, description="decide every open item of this commenter")
@@ -156,6 +207,13 @@ class BanIn(Strict):
 class AuditQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
+    actor: Annotated[str, Field(max_length=200, description=(
+        "who: rules, commenter, moderator:<label>, or moderators for every person"))] | None = None
+    action: Annotated[str, Field(max_length=40, description="what: decide, approve, reject, "
+                                 "ban, unban, erase, appeal, uphold, reinstate…")] | None = None
+    kind: Literal["comment", "rating", "commenter", "appeal"] | None = None
+    since: datetime | None = Field(default=None, description="when: from this moment")
+    until: datetime | None = Field(default=None, description="when: before this moment")
 
 
 class AuditEntry(BaseModel):
@@ -168,6 +226,7 @@ class AuditEntry(BaseModel):
     from_status: str | None
     to_status: str
     reason: str
+    reason_code: str | None
     created_at: datetime
 
 
@@ -185,13 +244,32 @@ class RuleStat(BaseModel):
     overturn_rate: float | None
 
 
+class RuleDay(BaseModel):
+    day: str
+    fired: int
+    overturned: int
+
+
+class RuleActivity(BaseModel):
+    rule: str
+    fired: int
+    overturned: int
+    days: list[RuleDay]
+
+
+class StatsQuery(Strict):
+    days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
 class RuleStats(BaseModel):
     days: int
     rules: list[RuleStat]
-    # What the moderators' page needs to know: every rule there is (to filter by), by kind, and
-    # how long an opened item stays claimed.
+    activity: list[RuleActivity] = Field(description="per rule, fired and overturned each day")
+    # What the moderators' page needs to know: every rule there is (to filter by), by kind, how
+    # long an opened item stays claimed, and the reasons a rejection may give.
     rule_names: dict[str, list[str]]
     claim_s: int
+    rejection_reasons: list[RejectionReason]
 
 
 def moderator(request: web.Request) -> str:
@@ -199,10 +277,7 @@ def moderator(request: web.Request) -> str:
 
 
 def kind_of(request: web.Request) -> str:
-    kind = request.match_info["kind"]
-    if kind not in review.KINDS:
-        raise not_found("kind")
-    return kind
+    return kind_named(request.match_info["kind"]).name
 
 
 def queue_cursor(request: web.Request, query: QueueQuery, item: dict) -> str:
@@ -231,6 +306,9 @@ async def list_queue(request: web.Request) -> web.Response:
         items = await review.list_items(conn, site.site_id, query.kind, query.status, query.rule,
                                         query.order, query.limit, query.include_claimed,
                                         moderator(request), after, trusted_after(site.settings))
+        if query.kind != "rating":
+            await desk.add_comment_context(conn, site.site_id, items,
+                                           trusted_after(site.settings))
     next_cursor = queue_cursor(request, query, items[-1]) if len(items) == query.limit else None
     return json_response({"items": items, "next_cursor": next_cursor})
 
@@ -253,10 +331,44 @@ async def decide_item(request: web.Request) -> web.Response:
     site = await find_site(request)
     kind, target = kind_of(request), item_id(request)
     body = await parse_body(request, Decision)
+    action = queue_action(kind, body.action)
+    reason_code = known_reason(site, body.reason_code) if action == "reject" else None
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        outcome = await review.decide(conn, site.site_id, kind, target, body.action, body.reason,
-                                      body.revision, moderator(request), body.ban_commenter)
+        outcome = await decide_one(conn, site.site_id, kind, target, action, body.reason,
+                                   body.revision, moderator(request), body.ban_commenter,
+                                   reason_code)
     return json_response(outcome.as_json())
+
+
+def queue_action(kind: str, action: str) -> str:
+    """approve or reject; an appeal may also be reinstated (approved) or upheld (rejected)."""
+    if action in appeals.ACTIONS:
+        if kind != "appeal":
+            raise ApiError(422, "validation_failed", "the request has invalid fields", [{
+                "field": "action", "type": "action_for_kind",
+                "message": "only an appeal is upheld or reinstated; approve or reject this item"}])
+        return appeals.ACTIONS[action]
+    return action
+
+
+async def decide_one(conn: Connection, site_id: str, kind: str, target: int, action: str, reason: str,
+                     revision: int | None, moderator_name: str, ban: bool,
+                     reason_code: str | None) -> review.Outcome:
+    """A decision on one item; on an appeal, with what it does to the appealed comment."""
+    if kind == "appeal":
+        return await appeals.decide(conn, site_id, target, action, reason, revision,
+                                    moderator_name)
+    return await review.decide(conn, site_id, kind, target, action, reason, revision,
+                               moderator_name, ban, reason_code)
+
+
+def known_reason(site, code: str | None) -> str | None:
+    """A rejection's reason code, which must be one of the site's; None when none was picked."""
+    if code is not None and code not in {r.code for r in site.settings.rejection_reasons}:
+        raise ApiError(422, "validation_failed", "the request has invalid fields", [{
+            "field": "reason_code", "type": "unknown_reason",
+            "message": "one of " + ", ".join(r.code for r in site.settings.rejection_reasons)}])
+    return code
 
 
 @endpoint("POST", "/v1/sites/{site}/queue/decisions",
@@ -265,20 +377,23 @@ async def decide_item(request: web.Request) -> web.Response:
 async def decide_many(request: web.Request) -> web.Response:
     site = await find_site(request)
     body = await parse_body(request, BulkDecision)
+    reason_code = known_reason(site, body.reason_code) if body.action == "reject" else None
     targets: list[tuple[str, int, int | None]] = [(i.kind, int(i.id), i.revision)
                                                    for i in body.items]
     results = []
     async with request.app[POOL].acquire() as conn:
         if body.commenter:
-            for kind in review.KINDS:
+            # Their items, not their appeals: rejecting those would uphold what they contest.
+            for kind in (k for k in KINDS if k != "appeal"):
                 targets += [(kind, found, None)
                             for found in await review.items_of(conn, site.site_id, kind, body.commenter)]
         for kind, target, revision in targets:
             try:
                 async with conn.transaction():
-                    outcome = await review.decide(conn, site.site_id, kind, target, body.action,
-                                                  body.reason, revision, moderator(request),
-                                                  ban=body.ban_commenter and not body.commenter)
+                    outcome = await decide_one(conn, site.site_id, kind, target, body.action,
+                                               body.reason, revision, moderator(request),
+                                               body.ban_commenter and not body.commenter,
+                                               reason_code)
                 results.append(outcome.as_json())
             except ApiError as exc:  # one stale or missing item does not stop the others
                 results.append({"kind": kind, "id": str(target),
@@ -380,24 +495,31 @@ async def audit_log(request: web.Request) -> web.Response:
         if not payload or not payload.startswith("audit|"):
             raise ApiError(400, "invalid_cursor", "the cursor is not one this listing gave out")
         before = int(payload.split("|")[1])
-    rows = await review.audit_page(request.app[POOL], site.site_id, before, query.limit)
+    async with request.app[POOL].acquire() as conn:
+        rows = await desk.audit_page(conn, site.site_id, before, query.limit, query.actor,
+                                     query.action, query.kind, query.since, query.until)
     items = [{"id": str(r["audit_id"]), "kind": r["kind"],
               "item_id": str(r["item_id"]) if r["item_id"] is not None else None,
               "commenter": r["commenter"], "actor": r["actor"], "action": r["action"],
               "from_status": r["from_status"], "to_status": r["to_status"], "reason": r["reason"],
-              "created_at": r["created_at"]} for r in rows]
+              "reason_code": r["reason_code"], "created_at": r["created_at"]} for r in rows]
     next_cursor = request.app[SIGNER].sign_cursor(f"audit|{rows[-1]['audit_id']}") \
         if len(rows) == query.limit else None
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @endpoint("GET", "/v1/sites/{site}/rules/stats",
-          "How often moderators overturned each rule's holds and rejections (30 days)",
-          "moderator", responses={200: RuleStats}, errors=(401, 404))
+          "How often each rule held or rejected and moderators overturned it (over `days`)",
+          "moderator", query=StatsQuery, responses={200: RuleStats}, errors=(401, 404, 422))
 async def rules_stats(request: web.Request) -> web.Response:
     site = await find_site(request)
+    query = parse_query(request, StatsQuery)
     async with request.app[POOL].acquire() as conn:
-        stats = await review.rule_stats(conn, site.site_id)
-    return json_response({"days": 30, "rules": stats, "claim_s": CLAIM_SECONDS,
+        stats = await review.rule_stats(conn, site.site_id, query.days)
+        activity = await desk.rule_activity(conn, site.site_id, query.days)
+    return json_response({"days": query.days, "rules": stats, "activity": activity,
+                          "claim_s": CLAIM_SECONDS,
+                          "rejection_reasons": [r.model_dump() for r in
+                                                site.settings.rejection_reasons],
                           "rule_names": {kind: [r.name for r in rules_for(kind)]
-                                         for kind in ("comment", "rating")}})
+                                         for kind in KINDS}})

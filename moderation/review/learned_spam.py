@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
+from moderation.db.pool import Connection
 from moderation.text.links import find_links
 from moderation.text.normalize import normalize
 
@@ -92,17 +93,17 @@ def tokens(text: str) -> list[str]:
     return sorted(found)[:MAX_TOKENS]
 
 
-async def train(conn, site_id: str, text: str, is_spam: bool) -> None:
+async def train(conn: Connection, site_id: str, text: str, is_spam: bool) -> None:
     """Learns one moderator decision: a rejected comment as spam, an approved one as ham."""
     await conn.execute(TRAIN, site_id, tokens(text), int(is_spam), int(not is_spam))
 
 
-async def untrain(conn, site_id: str, text: str, is_spam: bool) -> None:
+async def untrain(conn: Connection, site_id: str, text: str, is_spam: bool) -> None:
     """Forgets a decision learned before (when a moderator reverses it)."""
     await conn.execute(UNTRAIN, site_id, tokens(text), int(is_spam), int(not is_spam))
 
 
-async def counts(conn, keys: Iterable[tuple[str, str]], site_ids: Iterable[str]
+async def counts(conn: Connection, keys: Iterable[tuple[str, str]], site_ids: Iterable[str]
                  ) -> tuple[dict[tuple[str, str], tuple[int, int]], dict[str, tuple[int, int]]]:
     """(spam, ham) per (site, token), and the number of spam and ham decisions per site."""
     keys = list(keys)
@@ -114,7 +115,7 @@ async def counts(conn, keys: Iterable[tuple[str, str]], site_ids: Iterable[str]
     return per_token, totals
 
 
-async def shared_counts(conn, wanted: Iterable[str]
+async def shared_counts(conn: Connection, wanted: Iterable[str]
                         ) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
     """(spam, ham) per token over every sharing site, and their decisions in all."""
     rows = await conn.fetch(SELECT_SHARED_COUNTS, list(wanted))

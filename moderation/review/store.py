@@ -1,6 +1,7 @@
 """The moderators' review queue: listing with reasons, claims, decisions, priorities, rule precision.
 
-Comments and ratings share one flow; `KINDS` says where each kind lives. A decision is applied to
+Every kind of item shares one flow; what differs per kind is its ItemKind (moderation.queue.kinds).
+A decision is applied to
 the revision the moderator saw: if another moderator (or a report) changed the item since, the
 decision is refused with the current state, and repeating a decision already made is harmless.
 """
@@ -12,25 +13,13 @@ from typing import Any
 
 import asyncpg
 
+from moderation.db.pool import Connection
 from moderation.errors import ApiError, not_found
-from moderation.ratings import store as ratings
-from moderation.review import learned_spam
+from moderation.queue.kinds import KINDS, ItemKind
+from moderation.review.audit import INSERT_AUDIT_WITH_REASON_CODE
 from moderation.rules.commenter import is_trusted
 
-
-@dataclass(frozen=True)
-class KindTable:
-    table: str
-    id_column: str
-    person_column: str
-
-
-KINDS = {
-    "comment": KindTable("comments", "comment_id", "commenter"),
-    "rating": KindTable("ratings", "rating_id", "rater"),
-}
-
-# Filters shared by both kinds: a rule that held or rejected the current version, and claims.
+# Filters shared by every kind: a rule that held or rejected the current version, and claims.
 RULE_FILTER = """
    AND ($4::text IS NULL OR EXISTS (
         SELECT FROM verdicts v
@@ -47,13 +36,6 @@ ORDERS = {
     "priority": ("i.priority DESC, i.{id} DESC", "(i.priority, i.{id}) < ($7::real, $8::bigint)"),
 }
 
-COLUMNS = {
-    "comment": """i.comment_id AS id, i.thread, i.parent_id, i.author_name, i.commenter AS person,
-                  i.body, NULL::smallint AS score, NULL AS author, i.verified""",
-    "rating": """i.rating_id AS id, NULL AS thread, NULL::bigint AS parent_id, NULL AS author_name,
-                 i.rater AS person, NULL AS body, i.score, i.author, i.verified""",
-}
-
 LIST_TEMPLATE = """
 SELECT {columns}, i.status, i.version, i.revision, i.priority, i.created_at,
        (SELECT cl.moderator FROM claims cl
@@ -65,18 +47,17 @@ SELECT {columns}, i.status, i.version, i.revision, i.priority, i.created_at,
  LIMIT $3"""
 
 
-def list_query(kind: str, order: str, after: bool) -> str:
-    spec = KINDS[kind]
+def list_query(kind: ItemKind, order: str, after: bool) -> str:
     order_by, keyset = ORDERS[order]
     return LIST_TEMPLATE.format(
-        columns=COLUMNS[kind], kind=kind, id=spec.id_column, table=spec.table,
-        rule_filter=RULE_FILTER.format(kind=kind, id=spec.id_column),
-        after=("AND " + keyset.format(id=spec.id_column)) if after else "",
-        order=order_by.format(id=spec.id_column))
+        columns=kind.review_columns, kind=kind.name, id=kind.id_column, table=kind.table,
+        rule_filter=RULE_FILTER.format(kind=kind.name, id=kind.id_column),
+        after=("AND " + keyset.format(id=kind.id_column)) if after else "",
+        order=order_by.format(id=kind.id_column))
 
 
-LIST_QUERIES = {(kind, order, after): list_query(kind, order, after)
-                for kind in KINDS for order in ORDERS for after in (False, True)}
+LIST_QUERIES = {(name, order, after): list_query(kind, order, after)
+                for name, kind in KINDS.items() for order in ORDERS for after in (False, True)}
 
 VERDICTS_OF = """
 SELECT v.item_id, v.rule, v.action, v.score, v.reason, v.details
@@ -85,18 +66,13 @@ SELECT v.item_id, v.rule, v.action, v.score, v.reason, v.details
                  AND v.item_version = i.version
  ORDER BY v.item_id, v.rule"""
 
-REPORTS_OF = """
-SELECT comment_id, reason, note, created_at FROM reports
- WHERE site_id = $1 AND comment_id = ANY($2::bigint[]) ORDER BY created_at"""
-
+# How many items of the listed kind each person has, per status.
 PEOPLE_SUMMARY = """
-SELECT person, status, count(*) AS n FROM (
-    SELECT commenter AS person, status FROM comments
-     WHERE site_id = $1 AND $2 = 'comment' AND commenter = ANY($3::text[])
-    UNION ALL
-    SELECT rater, status FROM ratings
-     WHERE site_id = $1 AND $2 = 'rating' AND rater = ANY($3::text[])) s
- GROUP BY person, status"""
+SELECT {person} AS person, status, count(*) AS n FROM {table}
+ WHERE site_id = $1 AND {person} = ANY($2::text[])
+ GROUP BY {person}, status"""
+PEOPLE_SUMMARIES = {name: PEOPLE_SUMMARY.format(person=kind.person_column, table=kind.table)
+                    for name, kind in KINDS.items()}
 
 BANS_OF = """
 SELECT commenter, banned_until FROM commenters
@@ -116,27 +92,19 @@ SELECT moderator, expires_at FROM claims
 
 RELEASE_CLAIM = "DELETE FROM claims WHERE site_id = $1 AND kind = $2 AND item_id = $3"
 
-MODERATED = """
-SELECT EXISTS (SELECT FROM audit WHERE site_id = $1 AND kind = 'comment' AND item_id = $2
-                                   AND actor LIKE 'moderator:%')"""
-
-AUDIT_DECISION = """
-INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
-
-SET_PRIORITY = """
-UPDATE {table} i SET priority = p.priority
-  FROM unnest($1::text[], $2::bigint[], $3::real[]) AS p(site_id, item_id, priority)
- WHERE i.site_id = p.site_id AND i.{id} = p.item_id"""
+AUDIT_DECISION = f"""
+{INSERT_AUDIT_WITH_REASON_CODE}
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
 
 RULE_STATS = """
 WITH flagged AS (
     SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
      WHERE v.site_id = $1 AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))
-       AND v.created_at > now() - interval '30 days'
+       AND v.created_at > now() - make_interval(days => $2)
 ), moderated AS (
     SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit
-     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND created_at > now() - interval '30 days'
+     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND kind IN ('comment', 'rating')
+       AND created_at > now() - make_interval(days => $2)
      ORDER BY kind, item_id, audit_id DESC
 )
 SELECT f.rule, f.action, count(*) AS flagged, count(m.item_id) AS reviewed,
@@ -149,7 +117,7 @@ def moderator_name(token) -> str:
     return f"moderator:{token.label}"
 
 
-async def list_items(conn, site_id: str, kind: str, status: str, rule: str | None, order: str,
+async def list_items(conn: Connection, site_id: str, kind: str, status: str, rule: str | None, order: str,
                      limit: int, include_claimed: bool, moderator: str,
                      after: tuple[Any, int] | None, trust_after: int) -> list[dict]:
     query = LIST_QUERIES[(kind, order, after is not None)]
@@ -161,9 +129,9 @@ async def list_items(conn, site_id: str, kind: str, status: str, rule: str | Non
         return []
     ids = [r["id"] for r in rows]
     verdicts = await conn.fetch(VERDICTS_OF, site_id, kind, ids, [r["version"] for r in rows])
-    reports = await conn.fetch(REPORTS_OF, site_id, ids) if kind == "comment" else []
+    reports = await KINDS[kind].reports_of(conn, site_id, ids)
     people = sorted({r["person"] for r in rows})
-    summary = await conn.fetch(PEOPLE_SUMMARY, site_id, kind, people)
+    summary = await conn.fetch(PEOPLE_SUMMARIES[kind], site_id, people)
     bans = {b["commenter"]: b["banned_until"] for b in await conn.fetch(BANS_OF, site_id, people)}
     return [queue_item(kind, row, verdicts, reports, summary, bans, trust_after) for row in rows]
 
@@ -183,46 +151,25 @@ def queue_item(kind: str, row, verdicts, reports, summary, bans, trust_after: in
                                             trust_after),
                       "banned_until": bans.get(row["person"])},
     }
-    if kind == "comment":
-        item.update(thread=row["thread"], parent_id=str(row["parent_id"]) if row["parent_id"] else None,
-                    author_name=row["author_name"], body=row["body"],
-                    reports=[{"reason": r["reason"], "note": r["note"], "created_at": r["created_at"]}
-                             for r in reports if r["comment_id"] == row["id"]])
-    else:
-        item.update(author=row["author"], score=row["score"], reports=[])
+    item.update(KINDS[kind].queue_fields(row, reports))
     return item
 
 
-async def claim(conn, site_id: str, kind: str, item_id: int, moderator: str,
+async def claim(conn: Connection, site_id: str, kind: str, item_id: int, moderator: str,
                 seconds: float) -> asyncpg.Record:
     await current(conn, site_id, kind, item_id)  # 404 for an unknown item
     row = await conn.fetchrow(CLAIM, site_id, kind, item_id, moderator, seconds)
     if row is None:
         holder = await conn.fetchrow(CLAIM_HOLDER, site_id, kind, item_id)
+        assert holder is not None  # the claim that refused this one
         raise ApiError(409, "claimed", f"{holder['moderator']} is looking at this item",
                        [{"claimed_by": holder["moderator"], "expires_at": holder["expires_at"].isoformat()}])
     return row
 
 
-# An item's state as a decision or claim sees it, per kind, with and without a row lock.
-CURRENT = {
-    "comment": "SELECT status, revision, commenter AS person, body FROM comments "
-               "WHERE site_id = $1 AND comment_id = $2",
-    "rating": "SELECT status, revision, rater AS person FROM ratings "
-              "WHERE site_id = $1 AND rating_id = $2",
-}
-
-DECIDE_COMMENT = """
-UPDATE comments SET status = $3, revision = revision + 1, decided_at = now()
- WHERE site_id = $1 AND comment_id = $2"""
-
-# A rating's status goes through ratings.apply_statuses (aggregates); only its revision here.
-BUMP_RATING_REVISION = """
-UPDATE ratings SET revision = revision + 1 WHERE site_id = $1 AND rating_id = $2"""
-
-
-async def current(conn, site_id: str, kind: str, item_id: int, lock: bool = False) -> asyncpg.Record:
-    query = CURRENT[kind] + (" FOR UPDATE" if lock else "")
+async def current(conn: Connection, site_id: str, kind: str, item_id: int,
+                  lock: bool = False) -> asyncpg.Record:
+    query = KINDS[kind].current + (" FOR UPDATE" if lock else "")
     row = await conn.fetchrow(query, site_id, item_id)
     if row is None or row["status"] == "deleted":
         raise not_found(kind)
@@ -245,33 +192,22 @@ class Outcome:
 TARGET = {"approve": "approved", "reject": "rejected"}
 
 
-async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reason: str,
-                 revision: int | None, moderator: str, ban: bool = False) -> Outcome:
+async def decide(conn: Connection, site_id: str, kind: str, item_id: int, action: str, reason: str,
+                 revision: int | None, moderator: str, ban: bool = False,
+                 reason_code: str | None = None) -> Outcome:
     """One moderator decision inside the caller's transaction."""
     target = TARGET[action]
-    if kind == "rating":
-        # The workers lock the site's rating totals before ratings; the same order here.
-        await conn.execute(ratings.LOCK_SITES, [site_id])
+    item_kind = KINDS[kind]
+    await item_kind.lock_for_decision(conn, site_id)
     row = await current(conn, site_id, kind, item_id, lock=True)
-    if row["status"] == target or (kind == "rating" and action == "approve" and row["status"] == "replaced"):
+    if item_kind.settled(row["status"], target):
         return Outcome(kind, item_id, row["status"], row["revision"], False)
     if revision is not None and revision != row["revision"]:
         raise ApiError(409, "stale_decision", "this item changed since you saw it",
                        [{"status": row["status"], "revision": row["revision"]}])
-    if kind == "rating":
-        changed = await ratings.apply_statuses(conn, [ratings.StatusChange(site_id, item_id, target)])
-        status = changed[0]["status"] if changed else target
-        await conn.execute(BUMP_RATING_REVISION, site_id, item_id)
-    else:
-        status = target
-        await conn.execute(DECIDE_COMMENT, site_id, item_id, target)
-        if row["status"] in TARGET.values() and await conn.fetchval(MODERATED, site_id, item_id):
-            # A moderator reversing a moderator: the classifier forgets the first lesson.
-            await learned_spam.untrain(conn, site_id, row["body"],
-                                       is_spam=row["status"] == "rejected")
-        await learned_spam.train(conn, site_id, row["body"], is_spam=target == "rejected")
+    status = await item_kind.apply_moderator(conn, site_id, item_id, row, target)
     await conn.execute(AUDIT_DECISION, site_id, kind, item_id, moderator, action, row["status"],
-                       status, reason)
+                       status, reason, reason_code)
     await conn.execute(RELEASE_CLAIM, site_id, kind, item_id)
     if ban:
         from moderation.review import commenters
@@ -280,44 +216,19 @@ async def decide(conn, site_id: str, kind: str, item_id: int, action: str, reaso
     return Outcome(kind, item_id, status, row["revision"] + 1, True)
 
 
-async def set_priorities(conn, kind: str, scores: list[tuple[str, int, float]]) -> None:
-    """Held items' review priorities, (site, item, priority) each, in one statement. (A held
-    comment gets its own, with its thread's weight, in the statement that decides it:
-    moderation.comments.store.APPLY_DECISIONS.)"""
-    if not scores:
-        return
-    spec = KINDS[kind]
-    site_ids, item_ids, priorities = zip(*scores)
-    await conn.execute(SET_PRIORITY.format(table=spec.table, id=spec.id_column),
-                       list(site_ids), list(item_ids), list(priorities))
-
-
-async def rule_stats(conn, site_id: str) -> list[dict]:
+async def rule_stats(conn: Connection, site_id: str, days: int = 30) -> list[dict]:
     return [{"rule": r["rule"], "action": r["action"], "flagged": r["flagged"],
              "reviewed": r["reviewed"], "overturned": r["overturned"],
              "overturn_rate": round(r["overturned"] / r["reviewed"], 3) if r["reviewed"] else None}
-            for r in await conn.fetch(RULE_STATS, site_id)]
+            for r in await conn.fetch(RULE_STATS, site_id, days)]
 
 
-def person_items_query(kind: str) -> str:
-    spec = KINDS[kind]
-    return (f"SELECT {spec.id_column} AS id FROM {spec.table} WHERE site_id = $1 AND "
-            f"{spec.person_column} = $2 AND status IN ('pending', 'held', 'approved') "
-            f"ORDER BY {spec.id_column}")
+def person_items_query(kind: ItemKind) -> str:
+    return (f"SELECT {kind.id_column} AS id FROM {kind.table} WHERE site_id = $1 AND "
+            f"{kind.person_column} = $2 AND status IN ('pending', 'held', 'approved') "
+            f"ORDER BY {kind.id_column}")
 
 
-async def items_of(conn, site_id: str, kind: str, person: str) -> list[int]:
-    return [r["id"] for r in await conn.fetch(person_items_query(kind), site_id, person)]
+async def items_of(conn: Connection, site_id: str, kind: str, person: str) -> list[int]:
+    return [r["id"] for r in await conn.fetch(person_items_query(KINDS[kind]), site_id, person)]
 
-
-
-
-AUDIT_PAGE = """
-SELECT audit_id, kind, item_id, commenter, actor, action, from_status, to_status, reason, created_at
-  FROM audit WHERE site_id = $1 AND ($2::bigint IS NULL OR audit_id < $2)
- ORDER BY audit_id DESC LIMIT $3"""
-
-
-async def audit_page(conn, site_id: str, before: int | None, limit: int) -> list[asyncpg.Record]:
-    """Newest first; `before` is the last audit id of the previous page."""
-    return await conn.fetch(AUDIT_PAGE, site_id, before, limit)

@@ -19,9 +19,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from moderation.text.wordlists import WordList
+
+if TYPE_CHECKING:  # the settings validate rule parameters, so they import the rules
+    from moderation.sites.settings import SiteSettings
 
 Action = Literal["allow", "hold", "reject"]
 Category = Literal["spam", "abuse", "any", ""]
@@ -89,11 +94,11 @@ class SiteView:
     """What rules may know about the site: its settings and compiled word lists."""
 
     site_id: str
-    settings: Any  # moderation.sites.settings.SiteSettings (kept untyped to avoid an import cycle)
+    settings: SiteSettings
     # Every rule's effective parameters, parsed once per settings version.
     params: Mapping[str, RuleParams] = field(default_factory=dict)
     # Compiled word lists by name ("banned", "suspect"), built once per list version.
-    wordlists: Mapping[str, Any] = field(default_factory=dict)
+    wordlists: Mapping[str, WordList] = field(default_factory=dict)
     version: int = 0
 
 

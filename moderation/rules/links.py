@@ -29,7 +29,7 @@ NAME = "links"
 
 class LinksParams(RuleParams):
     # `score`: shorteners, spam-favoured top-level domains and too many links are evidence of
-    # spam (the points below); `hold` or `reject` decide alone, as before.
+    # spam (the points below); `hold` or `reject` decide alone.
     action: Literal["score", "hold", "reject"] = "score"
     blocked_action: Literal["hold", "reject"] = "reject"
     max_links: int = Field(default=2, ge=0, le=100)

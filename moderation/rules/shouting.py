@@ -16,7 +16,7 @@ _TRIPLE = re.compile(r"(.)\1\1")
 
 class ShoutingParams(RuleParams):
     # `score`: capitals and repeats are a little evidence of spam and abuse, never enough alone
-    # ("GREAT GOAL!!!!!!!!" is enthusiasm); `hold` or `reject` decide alone, as before.
+    # ("GREAT GOAL!!!!!!!!" is enthusiasm); `hold` or `reject` decide alone.
     action: Literal["score", "hold", "reject"] = "score"
     caps_points: float = Field(default=0.4, ge=0.0, le=20.0)
     repeat_points: float = Field(default=0.2, ge=0.0, le=20.0)

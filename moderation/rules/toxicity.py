@@ -32,8 +32,8 @@ from moderation.text.normalize import normalize
 NAME = "toxicity"
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # the vectorizer's token_pattern
-# The model is English. In German text, "die" (the) and "hell" (bright) are not what it thinks:
-# "Wann wird die Straßenbahn verlängert?" scored 0.95 before they were dropped there.
+# The model is English. In German text, "die" (the) and "hell" (bright) are not what it thinks,
+# so they are dropped there ("Wann wird die Straßenbahn verlängert?" is no threat).
 _GERMAN_MARKERS = frozenset(
     "der das und ist nicht ein eine einen wird sind wann wie mit auf fur den dem des sich auch "
     "noch nur ich du wir ihr sie es zu von bei aber oder wenn dass schon sehr".split())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from moderation.errors import not_found
+from moderation.errors import ApiError, not_found, validation_details
 from moderation.queue import jobs as queue
+from moderation.rules import RULES
 from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
 from moderation.web.http import find_site, json_response, parse_body
@@ -65,6 +66,55 @@ async def put_settings(request: web.Request) -> web.Response:
     return json_response(settings.model_dump(mode="json"))
 
 
+# Only the fields that change, as a JSON merge patch: nested objects (rules, rate_limits) merge
+# key by key, null puts a field back to its default, lists are replaced. Each field is checked
+# in the merged document (SiteSettings); unknown fields are refused here.
+PATCHABLE: dict[str, Any] = {name: (Any, Field(default=None, description=field.description))
+                             for name, field in SiteSettings.model_fields.items()}
+SettingsPatch = create_model("SettingsPatch", __config__=ConfigDict(extra="forbid"), **PATCHABLE)
+
+
+@endpoint("PATCH", "/v1/sites/{site}/settings", "Change only the settings given", "admin",
+          request=SettingsPatch, responses={200: SiteSettings},
+          errors=(400, 401, 403, 404, 415, 422))
+async def patch_settings(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    changes = await parse_body(request, SettingsPatch)
+    try:
+        settings = await sites.patch_settings(request.app[POOL], site.site_id,
+                                              changes.model_dump(exclude_unset=True))
+    except ValidationError as exc:
+        raise ApiError(422, "validation_failed", "the settings have invalid fields",
+                       validation_details(exc)) from None
+    if settings is None:
+        raise not_found("site")
+    request.app[SITES].forget(site.site_id)
+    return json_response(settings.model_dump(mode="json"))
+
+
+class RuleDescription(BaseModel):
+    name: str
+    kinds: list[str]
+    params: dict[str, Any] = Field(description="JSON Schema of each parameter (type, enum, "
+                                                "minimum, maximum, default)")
+    values: dict[str, Any] = Field(description="the site's effective parameters")
+
+
+class RuleDescriptions(BaseModel):
+    rules: list[RuleDescription]
+
+
+@endpoint("GET", "/v1/sites/{site}/rules", "Every rule with its parameters and the site's values",
+          "admin", responses={200: RuleDescriptions}, errors=(401, 403, 404))
+async def describe_rules(request: web.Request) -> web.Response:
+    site = await find_site(request)
+    effective = site.settings.rule_params()
+    return json_response({"rules": [
+        {"name": rule.name, "kinds": sorted(rule.kinds),
+         "params": rule.params.model_json_schema()["properties"],
+         "values": effective[rule.name].model_dump(mode="json")} for rule in RULES]})
+
+
 @endpoint("GET", "/v1/sites/{site}/sso", "Whether the site accepts SSO tokens", "admin",
           responses={200: SsoOut})
 async def get_sso(request: web.Request) -> web.Response:
@@ -109,6 +159,6 @@ async def retry_dead_jobs(request: web.Request) -> web.Response:
     site = await find_site(request)
     body = await parse_body(request, RetryJobs)
     count = await queue.retry_dead(request.app[POOL], site.site_id,
-                                   int(body.job_id) if body.job_id else None)
-    request.app[NOTIFIER].poke()
+                                   int(body.job_id) if body.job_id else None,
+                                   request.app[NOTIFIER].poke)
     return json_response({"queued": count})

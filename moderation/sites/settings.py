@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from moderation.appeals.reasons import DEFAULT_REASONS, RejectionReason
 from moderation.rules import RULES_BY_NAME
 from moderation.rules.base import RuleParams
 
@@ -48,6 +49,7 @@ class RateLimits(BaseModel):
     rating: RateLimit = RateLimit(per_address=30, per_site=3000, window_s=60)
     report: RateLimit = RateLimit(per_address=20, per_site=600, window_s=60)
     vote: RateLimit = RateLimit(per_address=120, per_site=12_000, window_s=60)
+    appeal: RateLimit = RateLimit(per_address=10, per_site=600, window_s=3600)
 
     def of(self, action: str) -> RateLimit:
         limit = getattr(self, action, None)
@@ -102,6 +104,17 @@ class SiteSettings(BaseModel):
     digest: Digest = Field(default_factory=Digest)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # What moderators pick from when rejecting, and what the reader is told (moderation.appeals).
+    rejection_reasons: list[RejectionReason] = Field(
+        default_factory=lambda: list(DEFAULT_REASONS), min_length=1, max_length=50)
+
+    @field_validator("rejection_reasons")
+    @classmethod
+    def distinct_reason_codes(cls, reasons: list[RejectionReason]) -> list[RejectionReason]:
+        codes = [r.code for r in reasons]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each reason needs a code of its own")
+        return reasons
 
     @field_validator("allowed_origins")
     @classmethod
@@ -147,6 +160,12 @@ class SiteSettings(BaseModel):
             raise ValidationError.from_exception_data("rules", errors)
         return rules
 
+    def patched(self, changes: dict[str, Any]) -> SiteSettings:
+        """These settings with `changes` applied as a JSON merge patch (RFC 7396): objects merge
+        key by key, null puts a field back to its default, anything else replaces; the result is
+        validated whole (ValidationError, each problem located)."""
+        return SiteSettings.model_validate(merge_patch(self.model_dump(mode="json"), changes))
+
     def max_comment_chars(self) -> int | None:
         """The longest comment the length rule lets through (what the API refuses at the door
         as 422 body_too_long); None when the site turned the rule off."""
@@ -159,3 +178,16 @@ class SiteSettings(BaseModel):
         """Every rule's effective parameters: its defaults overlaid with this site's changes."""
         return {name: rule.params.model_validate(self.rules.get(name, {}))
                 for name, rule in RULES_BY_NAME.items()}
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: what PATCH /settings does to the stored document."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged

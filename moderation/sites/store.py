@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.identity.signing import new_api_token, token_hash
 from moderation.sites.settings import SiteSettings
 
@@ -54,12 +55,12 @@ def site_from_row(row: asyncpg.Record) -> Site:
                 row["settings_version"], row["sso_secret"])
 
 
-async def fetch_site(conn, site_id: str) -> Site | None:
+async def fetch_site(conn: ConnectionOrPool, site_id: str) -> Site | None:
     row = await conn.fetchrow(SELECT_SITE, site_id)
     return site_from_row(row) if row else None
 
 
-async def create_site(conn, site_id: str, name: str, origins: list[str]) -> Site:
+async def create_site(conn: Connection, site_id: str, name: str, origins: list[str]) -> Site:
     settings = SiteSettings(allowed_origins=origins)
     created = await conn.fetchval(INSERT_SITE, site_id, name, settings.model_dump(mode="json"))
     if created is None:
@@ -67,15 +68,31 @@ async def create_site(conn, site_id: str, name: str, origins: list[str]) -> Site
     return Site(site_id, name, settings, 1)
 
 
-async def save_settings(conn, site_id: str, settings: SiteSettings) -> int | None:
+async def save_settings(conn: ConnectionOrPool, site_id: str, settings: SiteSettings) -> int | None:
     return await conn.fetchval(UPDATE_SETTINGS, site_id, settings.model_dump(mode="json"))
+
+
+SELECT_SETTINGS_FOR_UPDATE = "SELECT settings FROM sites WHERE site_id = $1 FOR UPDATE"
+
+
+async def patch_settings(pool: asyncpg.Pool, site_id: str, changes: dict) -> SiteSettings | None:
+    """Applies a merge patch to the stored settings (not a cached copy) under the row's lock, so
+    two admins changing different fields both keep their change; None when there is no such
+    site; pydantic's ValidationError, with nothing stored, when the result is invalid."""
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await conn.fetchval(SELECT_SETTINGS_FOR_UPDATE, site_id)
+        if stored is None:
+            return None
+        settings = SiteSettings.model_validate(stored).patched(changes)
+        await save_settings(conn, site_id, settings)
+    return settings
 
 
 def new_sso_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
-async def set_sso_secret(conn, site_id: str, secret: str | None) -> bool:
+async def set_sso_secret(conn: ConnectionOrPool, site_id: str, secret: str | None) -> bool:
     """Sets (or with None, removes) the site's SSO secret; False when there is no such site."""
     return await conn.fetchval(UPDATE_SSO_SECRET, site_id, secret) is not None
 
@@ -95,7 +112,7 @@ def token_label(label: str) -> str:
     return label
 
 
-async def create_token(conn, site_id: str, role: str, label: str) -> str:
+async def create_token(conn: Connection, site_id: str, role: str, label: str) -> str:
     """A new token labelled with who holds it; TokenLabelTaken when an active token of the site
     has the label already."""
     token = new_api_token(site_id)
@@ -111,12 +128,43 @@ UPDATE tokens SET revoked_at = now() WHERE site_id = $1 AND token_hash = $2 AND 
 RETURNING role"""
 
 
-async def revoke_token(conn, site_id: str, token: str) -> bool:
+async def revoke_token(conn: Connection, site_id: str, token: str) -> bool:
     """Ends a token at once; False when it is unknown or already revoked."""
     return await conn.fetchval(REVOKE_TOKEN, site_id, token_hash(token)) is not None
 
 
-async def find_token(conn, site_id: str, token: str) -> Token | None:
+LIST_TOKENS = """
+SELECT token_id, role, label, created_at FROM tokens
+ WHERE site_id = $1 AND revoked_at IS NULL ORDER BY role, label"""
+INSERT_TOKEN_RETURNING = INSERT_TOKEN + " RETURNING token_id, role, label, created_at"
+REVOKE_TOKEN_BY_ID = """
+UPDATE tokens SET revoked_at = now() WHERE site_id = $1 AND token_id = $2 AND revoked_at IS NULL
+RETURNING token_id"""
+
+
+async def list_tokens(conn: ConnectionOrPool, site_id: str) -> list[asyncpg.Record]:
+    """The site's active tokens, by who holds them (never the tokens themselves)."""
+    return await conn.fetch(LIST_TOKENS, site_id)
+
+
+async def issue_token(conn: ConnectionOrPool, site_id: str, role: str,
+                      label: str) -> tuple[str, asyncpg.Record]:
+    """Like create_token, also answering the new token's listing row."""
+    token = new_api_token(site_id)
+    try:
+        row = await conn.fetchrow(INSERT_TOKEN_RETURNING, site_id, token_hash(token), role,
+                                  token_label(label))
+    except asyncpg.UniqueViolationError:
+        raise TokenLabelTaken(label) from None
+    assert row is not None  # INSERT … RETURNING
+    return token, row
+
+
+async def revoke_token_id(conn: ConnectionOrPool, site_id: str, token_id: int) -> bool:
+    return await conn.fetchval(REVOKE_TOKEN_BY_ID, site_id, token_id) is not None
+
+
+async def find_token(conn: ConnectionOrPool, site_id: str, token: str) -> Token | None:
     row = await conn.fetchrow(SELECT_TOKEN, site_id, token_hash(token))
     return Token(site_id, row["role"], row["label"]) if row else None
 

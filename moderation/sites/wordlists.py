@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.text.default_wordlists import BANNED, SUSPECT
 
 ListName = Literal["banned", "suspect"]
@@ -27,7 +28,7 @@ SELECT w.site_id, w.name, w.version, w.words
   JOIN wordlists w ON w.site_id = k.site_id AND w.name = k.name"""
 
 
-async def get(conn, site_id: str, name: str) -> tuple[list[str], int]:
+async def get(conn: ConnectionOrPool, site_id: str, name: str) -> tuple[list[str], int]:
     """(words, version) of one list; the default list at version 0 when the site has none."""
     row = await conn.fetchrow(SELECT_WORDLIST, site_id, name)
     if row is None:
@@ -35,12 +36,13 @@ async def get(conn, site_id: str, name: str) -> tuple[list[str], int]:
     return list(row["words"]), row["version"]
 
 
-async def put(conn, site_id: str, name: str, words: list[str]) -> int:
+async def put(conn: ConnectionOrPool, site_id: str, name: str, words: list[str]) -> int:
     """Replaces one list; returns its new version."""
     return await conn.fetchval(UPSERT_WORDLIST, site_id, name, words)
 
 
-async def words_of(conn, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, list[str]]]:
+async def words_of(conn: Connection,
+                   keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, list[str]]]:
     """(version, words) of stored lists by (site, name)."""
     rows = await conn.fetch(SELECT_WORDS, [k[0] for k in keys], [k[1] for k in keys])
     return {(r["site_id"], r["name"]): (r["version"], list(r["words"])) for r in rows}

@@ -85,8 +85,8 @@ def shingles(body: str) -> frozenset[str | tuple[str, str]]:
     found = SHINGLES.get(compared)
     if found is None:
         words = _WORD.findall(fold(compared))
-        # Pairs as tuples: zip builds them in C, three times faster than joining strings, and a
-        # tuple never equals a word, so the similarity is the same.
+        # Pairs as tuples, built by zip in C (docs/decisions/0007); a tuple never equals a word,
+        # so the similarity is the same as with joined strings.
         found = frozenset((*words, *zip(words, words[1:])))
         SHINGLES.put(compared, found, 2 * len(compared) + SHINGLE_BYTES * (len(found) + 1))
     return found

@@ -17,8 +17,7 @@ Two levels:
 
 Every table is built once at import. The words of the last text are remembered (keyed by the
 text object itself), so the rules that judge one comment one after the other — banned_words,
-suspect_words, toxicity — normalize it once. Cost is a few microseconds for a typical comment
-(see bench/rules_speed.py --micro).
+suspect_words, toxicity — normalize it once (bench/rules_speed.py --micro measures it).
 """
 
 from __future__ import annotations

@@ -81,8 +81,29 @@ class CommentOut(BaseModel):
                     "approved replies stay readable: its name and body are empty")
 
 
+class StatementOfReasons(BaseModel):
+    reason_code: str = Field(description="the site's rejection reason, e.g. spam, abuse")
+    reason: str = Field(description="the reason's label")
+    policy: str = Field(description="the reason's explanation, as the site wrote it")
+    explanation: str = Field(description="the whole statement in English: the policy, who "
+                                         "decided, how to appeal (the widget composes it in "
+                                         "its reader's language from the other fields)")
+    automated: bool = Field(description="decided by the rules rather than by a person")
+    appealable: bool
+
+
+class AppealState(BaseModel):
+    id: str
+    status: Literal["open", "upheld", "reinstated"]
+    created_at: datetime
+    decided_at: datetime | None
+
+
 class OwnCommentOut(CommentOut):
     status: Literal["pending", "approved", "held", "rejected"]
+    decision: StatementOfReasons | None = Field(
+        default=None, description="with X-Edit-Token, while the comment is rejected")
+    appeal: AppealState | None = Field(default=None, description="with X-Edit-Token, once appealed")
 
 
 class CommentWithReplies(CommentOut):

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from moderation import __version__
-from moderation.review.store import KINDS
+from moderation.queue.kinds import KINDS
 from moderation.sites.wordlists import NAMES
 from moderation.web.http import SITE_PATTERN
 from moderation.web.models import SLUG_PATTERN, ErrorOut

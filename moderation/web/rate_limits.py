@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from moderation.db.pool import ConnectionOrPool
 from moderation.errors import ApiError
 from moderation.sites.settings import RateLimit
 
@@ -67,7 +68,7 @@ def rate_limited(action: str, scope: str, limit: RateLimit, left_s: float) -> Ap
                     headers={"Retry-After": str(retry_after)})
 
 
-async def hit(conn, site_id: str, action: str, limit: RateLimit,
+async def hit(conn: ConnectionOrPool, site_id: str, action: str, limit: RateLimit,
               address_hash: bytes | None) -> None:
     """Counts one `action` (a public write: "rating", "report", "vote"…) from this address on
     this site; raises the 429 once a limit is exceeded."""

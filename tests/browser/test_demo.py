@@ -12,6 +12,7 @@ from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
 from tests.browser.conftest import deep_active, tab_to
 from tests.conftest import wait_for
+from tests.factories import make_token
 
 THREAD = "relations-with-russia-have-hit-rock-bottom"
 REPORTED = "Thank you for your report. A moderator will take a look."
@@ -164,7 +165,7 @@ async def test_report_another_readers_comment_and_it_reaches_the_queue(page, dem
         await sites.save_settings(pool, "demo", demo)
 
     assert await stored_reasons(pool, theirs["id"]) == ["off_topic"]
-    token = await sites.create_token(pool, "demo", "moderator", f"mod-{uuid.uuid4().hex[:8]}")
+    token = await make_token(pool, "demo", "moderator", f"mod-{uuid.uuid4().hex[:8]}")
     queue = await app_client.get("/v1/sites/demo/queue?kind=comment&status=held&limit=100",
                                  headers={"Authorization": f"Bearer {token}"})
     assert queue.status == 200

@@ -6,9 +6,10 @@ import re
 
 from playwright.async_api import expect
 
-from moderation.sites import store as sites
 from tests.conftest import wait_for
-from tests.review.test_review import HELD_TEXT, bearer, decide_all, post, queue, setup_site
+from tests.factories import make_token
+from tests.helpers import bearer
+from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>"><svg onload=alert(3)>'
 
@@ -119,7 +120,7 @@ async def test_held_comment_is_highlighted_and_approved_with_the_keyboard(page, 
     assert held["id"] in [i["id"] for i in thread["items"]]
     # The next item is selected and claimed: another moderator's listing skips it.
     await expect(items(page).nth(0)).to_have_attribute("aria-current", "true")
-    other = await sites.create_token(pool, site, "moderator", "max")
+    other = await make_token(pool, site, "moderator", "max")
     await wait_for(lambda: _count_is(client, site, other, 1), timeout=5)
 
 
@@ -155,7 +156,7 @@ async def one_held_item_and_a_second_moderator(page, make_client, pool, site):
     await decide_all(pool)
     await open_queue(page, client, site, token)
     await expect(items(page)).to_have_count(1)
-    return client, held, await sites.create_token(pool, site, "moderator", "max")
+    return client, held, await make_token(pool, site, "moderator", "max")
 
 
 async def test_stale_decision_shows_the_current_state_and_refreshes(page, make_client, pool, site):

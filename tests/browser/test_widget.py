@@ -186,8 +186,30 @@ async def test_a_rejected_comment_is_told_kindly(page, host, new_site):
     await widget.get_by_label("Comment", exact=True).fill("Cheap pills here")
     await widget.get_by_role("button", name="Post comment").click()
     mine = widget.locator(".m-own")
-    await expect(mine.locator(".m-status")).to_have_text(re.compile(r"^Sorry, your comment can't be published"))
+    # The statement of reasons: the policy, who decided, how to appeal.
+    await expect(mine.locator(".m-status")).to_have_text("Not published: Spam or advertising")
+    await expect(mine.locator(".m-note")).to_contain_text("Our automatic filters decided this.")
     await expect(mine).to_have_class(re.compile("m-rejected"))
+    await expect(mine.get_by_role("button", name="Appeal this decision")).to_be_visible()
+
+
+async def test_the_statement_of_reasons_is_in_the_readers_language(page, host, new_site, pool):
+    site = await new_site(origins=[host.origin])
+    await pool.execute("""UPDATE sites SET settings = jsonb_set(settings, '{rejection_reasons}',
+        '[{"code": "spam", "label": "Werbung", "explanation": "Werbung veröffentlichen wir nicht."}]')
+        WHERE site_id = $1""", site)
+    await host.open(page, widget_div(site, lang="de"))
+    widget = page.locator(".moderation-comments")
+    await widget.locator("input[name=website]").fill("http://spam.example")
+    await widget.get_by_label("Name").fill("Bot")
+    await widget.get_by_label("Kommentar", exact=True).fill("Billige Pillen hier")
+    await widget.get_by_role("button", name="Kommentar senden").click()
+    mine = widget.locator(".m-own")
+    await expect(mine.locator(".m-status")).to_have_text("Nicht veröffentlicht: Werbung")
+    await expect(mine.locator(".m-note")).to_have_text(re.compile(
+        "^Werbung veröffentlichen wir nicht. Das haben unsere automatischen Filter entschieden. "
+        "Wenn Sie das für einen Fehler halten"))
+    await expect(mine.get_by_role("button", name="Einspruch einlegen")).to_be_visible()
 
 
 async def test_load_more_by_cursor_and_sort(page, host, app_client, new_site, pool):

@@ -16,6 +16,7 @@ import aiohttp
 import asyncpg
 
 from moderation.db import pool as database
+from tests.helpers import pg_ctl
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fault-test-secret-0123456789"
@@ -63,19 +64,11 @@ class EmbeddedPostgres:
         self.key = (data_dir / "pg").resolve()
         self.server = database._embedded_servers[self.key]
 
-    def _pg_ctl(self, action: str) -> None:
-        from pgserver._commands import pg_ctl
-        server = self.server
-        args = ["-w", "-m", "fast", "stop"] if action == "stop" else \
-            ["-w", "-o", '-h ""', "-o", f"-k {server.get_postmaster_info().socket_dir}",
-             "-l", str(server.log), "start"]
-        pg_ctl(args, pgdata=server.pgdata, user=server.system_user, timeout=30)
-
     async def stop(self) -> None:
-        await asyncio.to_thread(self._pg_ctl, "stop")
+        await asyncio.to_thread(pg_ctl, self.server, "stop")
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._pg_ctl, "start")
+        await asyncio.to_thread(pg_ctl, self.server, "start")
         await wait_until(self.accepts_connections, timeout=30, what="PostgreSQL to accept connections")
 
     async def accepts_connections(self) -> bool:

@@ -34,7 +34,7 @@ from tests.faults.helpers import (
     seed_backlog,
     wait_until,
 )
-from tests.test_observability import metric
+from tests.helpers import metric
 
 SITE = "faults"
 

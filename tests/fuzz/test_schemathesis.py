@@ -27,8 +27,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from moderation.sites import store as sites  # noqa: E402
-from tests.factories import post_comment  # noqa: E402
+from tests.factories import make_token, post_comment  # noqa: E402
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -109,10 +108,10 @@ async def test_openapi_fuzz_finds_no_server_errors_and_no_schema_violations(make
                                                                             pool):
     client = await make_client()
     site = await new_site()
-    admin_token = await sites.create_token(pool, site, "admin", "fuzzer")
+    admin_token = await make_token(pool, site, "admin", "fuzzer")
     comment = await post_comment(client, site, thread="article-1")
     await post_comment(client, site, thread="article-1", parent_id=comment["id"])
-    await sites.create_token(pool, site, "moderator", "other")
+    await make_token(pool, site, "moderator", "other")
     document = await (await client.get("/openapi.json")).json()
     schema = schemathesis.openapi.from_dict(document)
     target = Target(str(client.make_url("")).rstrip("/"), site, admin_token, comment["id"],

@@ -18,8 +18,7 @@ from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
 from moderation.sites.store import Site
 from tests.conftest import wait_for
-from tests.factories import comment_body
-from tests.ratings.factories import SSO_SECRET, drain, post_rating, sso_token
+from tests.factories import SSO_SECRET, comment_body, drain, make_token, post_rating, sso_token
 
 SITE = Site("ustv", "ustv", SiteSettings(), 1, SSO_SECRET)
 
@@ -189,7 +188,7 @@ async def test_cli_set_sso_generates_or_takes_a_secret(database_url, pool, site,
 
 
 async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/v1/sites/{site}/sso"
     assert await (await client.get(url, headers=headers)).json() == {"enabled": False, "secret": None}
@@ -206,5 +205,5 @@ async def test_admins_set_generate_and_remove_the_secret_over_the_api(client, si
     refused = await client.post(f"/v1/sites/{site}/threads/t/comments",
                                 json={"body": "verified hello", "sso_token": sso_token(site)})
     assert refused.status == 400
-    moderator = await sites.create_token(pool, site, "moderator", "mona")
+    moderator = await make_token(pool, site, "moderator")
     assert (await client.put(url, json={}, headers={"Authorization": f"Bearer {moderator}"})).status == 403

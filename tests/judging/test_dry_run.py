@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from moderation.judging import pipeline
-from moderation.sites import store as sites
 from moderation.web.keys import DRY_RUNS, POOL
-from tests.factories import make_worker
-from tests.judging.test_site_views import post
-from tests.queue.test_queue import seed
-from tests.web.test_auth_and_cors import bearer
+from tests.factories import make_token, make_worker, queue_comments, seed
+from tests.helpers import bearer
 
 
 async def snapshot(pool, site):
@@ -27,11 +24,11 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
     for body in ("zorblax is everywhere in this thread", "the zorblax again, said differently",
                  "A calm and ordinary remark about the budget.", "Another calm one about trams.",
                  "buy viagra here please"):
-        await post(pool, site, body)
+        await queue_comments(pool, site, [body])
     worker = make_worker(pool, "w")
     assert await worker.run_once() == 5
     client = await make_client(workers=0)
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     before = await snapshot(pool, site)
 
     url = f"/v1/sites/{site}/rules/dry-run"
@@ -58,8 +55,8 @@ async def test_dry_run_counts_changes_in_each_direction_and_changes_nothing(make
 async def test_dry_run_validates_and_needs_an_admin(make_client, pool, site):
     client = await make_client(workers=0)
     url = f"/v1/sites/{site}/rules/dry-run"
-    admin = await sites.create_token(pool, site, "admin", "ada")
-    moderator = await sites.create_token(pool, site, "moderator", "mona")
+    admin = await make_token(pool, site)
+    moderator = await make_token(pool, site, "moderator")
     assert (await client.post(url, json={}, headers=bearer(moderator))).status == 403
     for bad in ({"limit": 0}, {"settings": {"rules": {"nope": {}}}},
                 {"wordlists": {"banned": [""]}}, {"wordlists": {"other": []}}):
@@ -82,7 +79,7 @@ async def test_a_dry_run_gives_its_connection_back_before_judging(make_client, p
         return judge(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "judge", observed)
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     response = await client.post(f"/v1/sites/{site}/rules/dry-run", json={},
                                  headers=bearer(token))
     assert response.status == 200
@@ -93,7 +90,7 @@ async def test_one_dry_run_per_site_and_a_few_in_all(make_client, pool, new_site
     client = await make_client(workers=0)
     running = client.app[DRY_RUNS].running
     first, second, third = await new_site(), await new_site(), await new_site()
-    tokens = {s: await sites.create_token(pool, s, "admin", "ada") for s in (first, second, third)}
+    tokens = {s: await make_token(pool, s) for s in (first, second, third)}
 
     def dry_run(site):
         return client.post(f"/v1/sites/{site}/rules/dry-run", json={}, headers=bearer(tokens[site]))

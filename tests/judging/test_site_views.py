@@ -5,8 +5,7 @@ from __future__ import annotations
 from moderation.judging.site_views import SiteViews
 from moderation.sites import store as sites
 from moderation.sites import wordlists as site_wordlists
-from tests.factories import make_worker, site_settings
-from tests.queue.test_queue import seed
+from tests.factories import make_worker, queue_comments, seed, site_settings
 
 
 async def statuses(pool, site) -> list[str]:
@@ -15,29 +14,20 @@ async def statuses(pool, site) -> list[str]:
     return [row["status"] for row in rows]
 
 
-async def post(pool, site, body: str) -> None:
-    await pool.execute("""
-        WITH c AS (INSERT INTO comments (site_id, thread, commenter, author_name, body)
-                   VALUES ($1, 'bulk', 'anon:bulk', 'Bulk', $2)
-                   RETURNING site_id, comment_id, version)
-        INSERT INTO jobs (site_id, kind, item_id, item_version)
-        SELECT site_id, 'comment', comment_id, version FROM c""", site, body)
-
-
 async def test_word_list_and_settings_changes_reach_a_running_worker(pool, site):
     await seed(pool, site, 0)  # thread and commenter
     worker = make_worker(pool, "w")
-    await post(pool, site, "zorblax is a word nobody bans")
+    await queue_comments(pool, site, ["zorblax is a word nobody bans"])
     assert await worker.run_once() == 1
     assert await statuses(pool, site) == ["approved"]
 
     await site_wordlists.put(pool, site, "banned", ["zorblax"])
-    await post(pool, site, "but now zorblax is banned here")
+    await queue_comments(pool, site, ["but now zorblax is banned here"])
     assert await worker.run_once() == 1
     assert (await statuses(pool, site))[-1] == "rejected"
 
     await sites.save_settings(pool, site, site_settings(rules={"banned_words": {"enabled": False}}))
-    await post(pool, site, "zorblax once more, now that the rule is off")
+    await queue_comments(pool, site, ["zorblax once more, now that the rule is off"])
     assert await worker.run_once() == 1
     assert (await statuses(pool, site))[-1] == "approved"
 

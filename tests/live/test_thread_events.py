@@ -145,14 +145,14 @@ async def test_moderators_hear_the_waiting_count_change(make_client, pool, site,
     assert (await client.get(url, headers={"Authorization": f"Bearer {others}"})).status == 404
     stream = await client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert stream.status == 200
-    assert (await next_event(stream))["data"] == {"comments": 0, "ratings": 0}
+    assert (await next_event(stream))["data"] == {"comment": 0, "rating": 0, "appeal": 0}
     held = await post_comment(client, site, text="You are an idiot and this article is garbage")
-    assert (await next_event(stream))["data"] == {"comments": 1, "ratings": 0}
+    assert (await next_event(stream))["data"] == {"comment": 1, "rating": 0, "appeal": 0}
     decision = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
                                  json={"action": "reject"},
                                  headers={"Authorization": f"Bearer {token}"})
     assert decision.status == 200
-    assert (await next_event(stream))["data"] == {"comments": 0, "ratings": 0}
+    assert (await next_event(stream))["data"] == {"comment": 0, "rating": 0, "appeal": 0}
     stream.close()
 
 

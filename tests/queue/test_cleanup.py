@@ -8,8 +8,7 @@ from datetime import timedelta
 from moderation.clock import utcnow
 from moderation.queue.cleanup import Cleanup
 from tests.conftest import wait_for
-from tests.factories import post_comment
-from tests.ratings.factories import post_rating
+from tests.factories import post_comment, post_rating
 
 
 async def hashes(pool, site) -> tuple[int, int]:

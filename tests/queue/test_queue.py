@@ -5,24 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from moderation.queue import jobs as queue
+from moderation.queue.kinds import claim
 from moderation.rules.base import Rule, RuleParams
 from moderation.web.keys import LISTENER
 from tests.conftest import wait_for
-from tests.factories import drain_with, make_worker
-
-BULK_COMMENTS = """
-WITH t AS (INSERT INTO threads (site_id, thread) VALUES ($1, 'bulk') ON CONFLICT DO NOTHING),
-m AS (INSERT INTO commenters (site_id, commenter, name) VALUES ($1, 'anon:bulk', 'Bulk')
-      ON CONFLICT DO NOTHING),
-c AS (INSERT INTO comments (site_id, thread, commenter, author_name, body)
-      SELECT $1, 'bulk', 'anon:bulk', 'Bulk', 'comment ' || n FROM generate_series(1, $2) n
-      RETURNING site_id, comment_id, version)
-INSERT INTO jobs (site_id, kind, item_id, item_version)
-SELECT site_id, 'comment', comment_id, version FROM c"""
-
-
-async def seed(pool, site, count: int) -> None:
-    await pool.execute(BULK_COMMENTS, site, count)
+from tests.factories import drain_with, make_token, make_worker, seed
 
 
 async def audit_counts(pool, site) -> list[int]:
@@ -49,7 +36,7 @@ async def test_two_workers_racing_decide_each_of_1000_once(pool, site):
 async def test_job_of_a_dead_worker_runs_again_after_its_lease_and_is_decided_once(pool, site):
     await seed(pool, site, 3)
     async with pool.acquire() as conn:
-        crashed = await queue.claim(conn, 10, "crashed", 3600)  # claimed, then the worker died
+        crashed = await claim(conn, 10, "crashed", 3600)  # claimed, then the worker died
     assert len(crashed) == 3
     rescuer = make_worker(pool, "rescuer")
     assert await rescuer.run_once() == 0  # leased: nobody else may take them yet
@@ -84,8 +71,7 @@ async def test_failing_rule_retries_with_backoff_then_goes_dead(pool, site, monk
     assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
                                "AND status = 'pending'", site) == 2
 
-    from moderation.sites import store as site_store
-    token = await site_store.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     client = await make_client(workers=0)
     headers = {"Authorization": f"Bearer {token}"}
     listed = await (await client.get(f"/v1/sites/{site}/jobs/dead", headers=headers)).json()
@@ -125,7 +111,7 @@ def test_a_process_does_not_wake_a_second_worker_for_its_own_notify(pool):
 async def test_an_edit_while_the_old_version_is_judged_applies_only_the_new_one(pool, site):
     await seed(pool, site, 1)
     async with pool.acquire() as conn:
-        stale = await queue.claim(conn, 1, "slow", 3600)
+        stale = await claim(conn, 1, "slow", 3600)
     await pool.execute("""
         WITH e AS (UPDATE comments SET version = version + 1, body = 'x' WHERE site_id = $1
                    RETURNING site_id, comment_id, version)
@@ -145,7 +131,7 @@ async def test_a_moderator_deciding_during_the_rules_keeps_the_moderators_decisi
 
     await seed(pool, site, 3)
     async with pool.acquire() as conn:
-        claimed = await queue.claim(conn, 10, "slow", 3600)
+        claimed = await claim(conn, 10, "slow", 3600)
     taken = claimed[0]["item_id"]
     async with pool.acquire() as conn, conn.transaction():  # while the worker is still judging
         await review.decide(conn, site, "comment", taken, "reject", "spam", None, "moderator:ann")
@@ -200,7 +186,7 @@ async def test_a_flood_on_one_site_delays_another_sites_job_by_one_batch_at_most
     await seed(pool, quiet, 40)
     await seed(pool, third, 40)
     async with pool.acquire() as conn:
-        claimed = await queue.claim(conn, 60, "fair", 30)
+        claimed = await claim(conn, 60, "fair", 30)
     mine = [job["site_id"] for job in claimed if job["site_id"] in (flooded, quiet, third)]
     assert {site: mine.count(site) for site in (flooded, quiet, third)} == \
         {flooded: 20, quiet: 20, third: 20}

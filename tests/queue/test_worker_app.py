@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from moderation.app import WORKER_PATHS, create_worker_app
 from tests.conftest import make_config, wait_for
 from tests.factories import post_comment
-from tests.test_observability import metric
+from tests.helpers import metric
 
 
 async def test_a_worker_process_decides_and_shows_it_in_its_metrics(make_client, database_url,

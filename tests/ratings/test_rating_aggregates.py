@@ -7,7 +7,7 @@ import random
 from moderation.clock import utcnow
 from moderation.ratings import store as ratings
 from moderation.rules.base import Item
-from tests.ratings.factories import assert_aggregates_exact
+from tests.ratings.checks import assert_aggregates_exact
 
 INSERT = """
 INSERT INTO ratings (site_id, author, rater, score) VALUES ($1, $2, $3, $4)

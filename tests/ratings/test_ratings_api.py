@@ -7,15 +7,8 @@ import asyncio
 import pytest
 
 from moderation.sites import store as sites
-from tests.factories import site_settings
-from tests.ratings.factories import (
-    assert_aggregates_exact,
-    drain,
-    fingerprint,
-    new_ip,
-    post_rating,
-    rating_statuses,
-)
+from tests.factories import drain, fingerprint, new_ip, post_rating, site_settings
+from tests.ratings.checks import assert_aggregates_exact, rating_statuses
 
 
 async def rating(client, site, author="killian-jones", headers=None):

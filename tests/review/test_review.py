@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from tests.factories import drain, site_settings
+from tests.factories import drain, make_token, post_comment, site_settings
+from tests.helpers import bearer
 
 HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def decide_all(pool) -> None:
@@ -17,17 +14,14 @@ async def decide_all(pool) -> None:
 
 
 async def post(client, site, text: str, name: str = "Reader", thread: str = "t", **extra) -> dict:
-    response = await client.post(f"/v1/sites/{site}/threads/{thread}/comments",
-                                 json={"body": text, "commenter": {"name": name}, **extra})
-    assert response.status == 202, await response.text()
-    return await response.json()
+    return await post_comment(client, site, thread, text=text, name=name, **extra)
 
 
 async def setup_site(pool, site, **settings) -> tuple[str, str]:
     await sites.save_settings(pool, site, site_settings(
         rules={"flood": {"enabled": False}, "duplicate": {"enabled": False}}, **settings))
-    return (await sites.create_token(pool, site, "moderator", "mona"),
-            await sites.create_token(pool, site, "admin", "ada"))
+    return (await make_token(pool, site, "moderator"),
+            await make_token(pool, site))
 
 
 async def queue(client, site, token, query: str = "") -> list[dict]:
@@ -85,7 +79,7 @@ async def test_approving_publishes_and_repeating_is_harmless(make_client, pool, 
 async def test_second_moderator_deciding_a_stale_revision_gets_409(make_client, pool, site):
     client = await make_client(workers=0)
     mona, _ = await setup_site(pool, site)
-    max_ = await sites.create_token(pool, site, "moderator", "max")
+    max_ = await make_token(pool, site, "moderator", "max")
     held = await post(client, site, HELD_TEXT)
     await decide_all(pool)
     seen = (await queue(client, site, mona))[0]["revision"]
@@ -102,7 +96,7 @@ async def test_second_moderator_deciding_a_stale_revision_gets_409(make_client, 
 async def test_claims_hide_items_from_other_moderators_until_they_expire(make_client, pool, site):
     client = await make_client(workers=0)
     mona, _ = await setup_site(pool, site)
-    max_ = await sites.create_token(pool, site, "moderator", "max")
+    max_ = await make_token(pool, site, "moderator", "max")
     held = await post(client, site, HELD_TEXT)
     await decide_all(pool)
     claim_url = f"/v1/sites/{site}/queue/comment/{held['id']}/claim"
@@ -258,7 +252,7 @@ async def test_moderator_decisions_train_learned_spam(make_client, pool, site):
 
 async def test_another_sites_moderator_gets_404_everywhere(client, new_site, pool):
     mine, theirs = await new_site(), await new_site()
-    token = await sites.create_token(pool, theirs, "admin", "ada")
+    token = await make_token(pool, theirs)
     for method, path in [("GET", "queue"), ("POST", "queue/comment/1/decision"),
                          ("POST", "queue/comment/1/claim"), ("POST", "queue/decisions"),
                          ("GET", "commenters/anon:x"), ("POST", "commenters/anon:x/ban"),
@@ -271,7 +265,7 @@ async def test_another_sites_moderator_gets_404_everywhere(client, new_site, poo
 
 
 async def test_erasing_a_verified_reader_corrects_the_rating_aggregate(make_client, pool, site):
-    from tests.ratings.factories import SSO_SECRET, post_rating, sso_token
+    from tests.factories import SSO_SECRET, post_rating, sso_token
     client = await make_client(workers=0)
     _, admin = await setup_site(pool, site)
     await sites.set_sso_secret(pool, site, SSO_SECRET)

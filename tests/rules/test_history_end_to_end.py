@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from tests.factories import drain
+from tests.factories import drain, post_comment
 
 SPAM = "Earn 5000 dollars a week from home, message me for the details today"
 
 
 async def post(client, site, thread, body, name, ip="192.0.2.1"):
-    response = await client.post(f"/v1/sites/{site}/threads/{thread}/comments",
-                                 json={"body": body, "commenter": {"name": name}},
-                                 headers={"X-Forwarded-For": ip})
-    assert response.status == 202, await response.text()
-    return (await response.json())["id"]
+    return (await post_comment(client, site, thread, text=body, name=name, ip=ip))["id"]
 
 
 async def decide_all(pool) -> None:

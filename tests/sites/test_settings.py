@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from moderation.sites import store as sites
 from tests.conftest import wait_for
-from tests.factories import post_comment
-from tests.web.test_auth_and_cors import bearer
+from tests.factories import make_token, post_comment
+from tests.helpers import bearer
 
 
 async def test_unknown_rules_and_bad_parameters_are_refused_with_details(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     url = f"/v1/sites/{site}/settings"
     cases = [
         ({"rules": {"nonsense": {}}}, "rules.nonsense", "unknown_rule"),
@@ -37,7 +36,7 @@ async def test_unknown_rules_and_bad_parameters_are_refused_with_details(client,
 async def test_premoderation_switched_on_holds_the_next_comment_on_a_running_worker(
         make_client, site, pool):
     client = await make_client(workers=1, poll_interval_s=0.05)
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
 
     async def status_of(comment_id):
         return await pool.fetchval("SELECT status FROM comments WHERE site_id = $1 AND "
@@ -56,7 +55,7 @@ async def test_premoderation_switched_on_holds_the_next_comment_on_a_running_wor
 
 
 async def test_allowed_origins_are_origins_and_nothing_else(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     url = f"/v1/sites/{site}/settings"
     for bad in ("null", "*", "https://news.example/", "https://news.example/path",
                 "ftp://news.example", "javascript:alert(1)", "news.example", "https://*.example",

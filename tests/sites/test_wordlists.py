@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from moderation.sites import store as sites
 from moderation.text.default_wordlists import BANNED
-from tests.web.test_auth_and_cors import bearer
+from tests.factories import make_token
+from tests.helpers import bearer
 
 
 async def test_a_new_site_has_the_default_lists_and_replaces_them(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     url = f"/v1/sites/{site}/wordlists/banned"
     current = await client.get(url, headers=bearer(token))
     assert current.status == 200
@@ -23,8 +23,8 @@ async def test_a_new_site_has_the_default_lists_and_replaces_them(client, site, 
 
 async def test_word_lists_are_isolated_per_site(client, new_site, pool):
     site_a, site_b = await new_site(), await new_site()
-    token_a = await sites.create_token(pool, site_a, "admin", "ada")
-    token_b = await sites.create_token(pool, site_b, "admin", "ada")
+    token_a = await make_token(pool, site_a)
+    token_b = await make_token(pool, site_b)
     await client.put(f"/v1/sites/{site_a}/wordlists/suspect", json={"words": ["only-a"]},
                      headers=bearer(token_a))
     other = await client.get(f"/v1/sites/{site_b}/wordlists/suspect", headers=bearer(token_b))
@@ -37,14 +37,14 @@ async def test_word_lists_are_isolated_per_site(client, new_site, pool):
 
 
 async def test_moderators_may_not_read_or_change_word_lists(client, site, pool):
-    token = await sites.create_token(pool, site, "moderator", "mona")
+    token = await make_token(pool, site, "moderator")
     url = f"/v1/sites/{site}/wordlists/banned"
     assert (await client.get(url, headers=bearer(token))).status == 403
     assert (await client.put(url, json={"words": []}, headers=bearer(token))).status == 403
 
 
 async def test_bad_word_lists_are_refused_with_details(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     url = f"/v1/sites/{site}/wordlists/banned"
     for bad in ({"words": [""]}, {"words": ["x" * 101]}, {"words": ["w"] * 5001},
                 {"words": "spam"}, {"words": [1]}, {}):

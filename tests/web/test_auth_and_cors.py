@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from moderation.identity.signing import token_hash
-from moderation.sites import store as sites
 from moderation.web.keys import POOL
-from tests.factories import comment_body
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.factories import comment_body, make_token
+from tests.helpers import bearer
 
 
 async def test_missing_or_unknown_token_is_401(client, site):
@@ -24,7 +20,7 @@ async def test_missing_or_unknown_token_is_401(client, site):
 
 async def test_token_of_another_site_gets_404(client, new_site, pool):
     site_a, site_b = await new_site(), await new_site()
-    token_a = await sites.create_token(pool, site_a, "admin", "ada")
+    token_a = await make_token(pool, site_a)
     assert (await client.get(f"/v1/sites/{site_a}/settings", headers=bearer(token_a))).status == 200
     other = await client.get(f"/v1/sites/{site_b}/settings", headers=bearer(token_a))
     assert other.status == 404
@@ -34,21 +30,21 @@ async def test_token_of_another_site_gets_404(client, new_site, pool):
 
 
 async def test_moderator_token_cannot_do_admin_work(client, site, pool):
-    token = await sites.create_token(pool, site, "moderator", "mona")
+    token = await make_token(pool, site, "moderator")
     response = await client.get(f"/v1/sites/{site}/settings", headers=bearer(token))
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "forbidden"
 
 
 async def test_tokens_are_stored_only_as_hashes(pool, site):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     stored = await pool.fetch("SELECT token_hash FROM tokens WHERE site_id = $1", site)
     assert [row["token_hash"] for row in stored] == [token_hash(token)]
     assert token.encode() not in stored[0]["token_hash"]
 
 
 async def test_revoked_token_is_401(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     await pool.execute("UPDATE tokens SET revoked_at = now() WHERE site_id = $1", site)
     assert (await client.get(f"/v1/sites/{site}/settings", headers=bearer(token))).status == 401
 
@@ -90,7 +86,7 @@ async def test_writes_from_a_foreign_origin_are_refused(client, new_site, pool):
 
 
 async def test_settings_round_trip_and_validation(client, site, pool):
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     url = f"/v1/sites/{site}/settings"
     current = await (await client.get(url, headers=bearer(token))).json()
     assert current["premoderation"] == "off"

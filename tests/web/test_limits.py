@@ -17,7 +17,7 @@ from moderation.web.http import json_depth_over
 from moderation.web.keys import POOL
 from moderation.web.server import LINGERING_S, LimitedAppRunner
 from tests.conftest import make_config
-from tests.factories import comment_body
+from tests.factories import comment_body, make_token
 
 
 @pytest.fixture
@@ -180,9 +180,8 @@ async def test_deeply_nested_json_is_400_not_500(client, site, pool):
 
 
 async def test_nesting_deeper_than_the_limit_is_refused_where_any_json_is_allowed(make_client, site, pool):
-    from moderation.sites import store as sites
     client = await make_client(max_json_depth=8)
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     auth = {"Authorization": f"Bearer {token}"}
     settings = await (await client.get(f"/v1/sites/{site}/settings", headers=auth)).json()
     deep: object = 1

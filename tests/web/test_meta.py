@@ -14,6 +14,7 @@ from moderation.web.keys import POOL
 from moderation.web.models import CommentAccepted, OwnCommentOut, ThreadPage
 from tests.conftest import make_config, wait_for
 from tests.factories import post_comment
+from tests.helpers import pg_ctl
 
 
 async def test_health_and_readiness(client):
@@ -61,7 +62,7 @@ async def test_database_down_answers_503_quickly_then_recovers(tmp_path):
     try:
         await sites.create_site(app[POOL], "down", "down", [])
         server = database._embedded_servers[(server_dir / "pg").resolve()]
-        await asyncio.to_thread(_pg_ctl, server, "stop")
+        await asyncio.to_thread(pg_ctl, server, "stop", 20)
         started = time.monotonic()
         response = await client.post("/v1/sites/down/threads/t/comments",
                                      json={"body": "hello there", "commenter": {"name": "x"}})
@@ -69,7 +70,7 @@ async def test_database_down_answers_503_quickly_then_recovers(tmp_path):
         assert (await response.json())["error"]["code"] == "database_unavailable"
         assert time.monotonic() - started < 5
         assert (await client.get("/readyz")).status == 503
-        await asyncio.to_thread(_pg_ctl, server, "start")
+        await asyncio.to_thread(pg_ctl, server, "start", 20)
         accepted = await wait_for(lambda: _post_ok(client), timeout=15)
         assert accepted["status"] == "pending"
     finally:
@@ -80,11 +81,3 @@ async def _post_ok(client):
     response = await client.post("/v1/sites/down/threads/t/comments",
                                  json={"body": "hello again", "commenter": {"name": "x"}})
     return await response.json() if response.status == 202 else None
-
-
-def _pg_ctl(server, action: str) -> None:
-    from pgserver._commands import pg_ctl
-    args = ["-w", "-m", "fast", "stop"] if action == "stop" else \
-        ["-w", "-o", '-h ""', "-o", f"-k {server.get_postmaster_info().socket_dir}",
-         "-l", str(server.log), "start"]
-    pg_ctl(args, pgdata=server.pgdata, user=server.system_user, timeout=20)

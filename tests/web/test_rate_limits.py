@@ -11,7 +11,7 @@ from moderation.errors import ApiError
 from moderation.sites import store as sites
 from moderation.sites.settings import RateLimit, RateLimits
 from moderation.web import rate_limits
-from tests.factories import comment_body
+from tests.factories import comment_body, make_token
 
 # A day's window: a test never straddles one (the window is PostgreSQL's clock, not ours).
 DAY = 86_400
@@ -117,7 +117,7 @@ async def test_a_new_kind_of_write_just_names_its_action(pool, new_site):
 
 async def test_admins_set_the_limits_and_bad_ones_are_422(client, pool, new_site):
     site = await new_site(rate_limited=True)
-    token = await sites.create_token(pool, site, "admin", "ada")
+    token = await make_token(pool, site)
     headers = {"Authorization": f"Bearer {token}"}
     current = await (await client.get(f"/v1/sites/{site}/settings", headers=headers)).json()
     assert current["rate_limits"]["comment"] == {"per_address": 20, "per_site": 1200,

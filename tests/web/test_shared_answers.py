@@ -8,9 +8,8 @@ import logging
 from aiohttp import web
 
 from moderation.web.shared_answers import FRONT_CACHE, ROUTE, SHARE_FOR, FrontCache, entry_size
-from tests.factories import drain
-from tests.ratings.factories import post_rating
-from tests.test_observability import metric
+from tests.factories import drain, post_rating
+from tests.helpers import metric
 
 
 async def test_a_rating_is_shared_for_the_cache_time_with_its_etag(serve_with_clock, pool, site):

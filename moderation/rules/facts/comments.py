@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from moderation.db.pool import Connection
 from moderation.review import learned_spam
 from moderation.rules.base import Item
 from moderation.text.fingerprint import shingles, similarity, text_hash
@@ -45,8 +46,8 @@ HISTORY_LIMIT = 10_000
 # The look-alikes are three index range scans, newest first: comments_by_commenter,
 # comments_by_ip and comments_text_hash, all (site_id, key, created_at). UNION drops the comments
 # that the commenter and the IP branches both find (usually most of them), and only those two
-# carry a body: an exact copy from anyone needs none. Returning arrays of ROW()s instead cost
-# three times as much, nearly all of it building and decoding the records (docs/rules.md).
+# carry a body: an exact copy from anyone needs none. Rows, not arrays of ROW()s: building and
+# decoding records is what costs (docs/decisions/0007).
 COMMENT_FACTS = f"""
 WITH i AS (
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::timestamptz[],
@@ -179,7 +180,7 @@ class Evidence:
     shared: Evidence | None = None
 
 
-async def load_facts(conn, items: Sequence[Item], now: datetime) -> dict[str, dict[tuple, Any]]:
+async def load_facts(conn: Connection, items: Sequence[Item], now: datetime) -> dict[str, dict[tuple, Any]]:
     """The facts of commenter, flood, duplicate and learned_spam for a batch, by rule name."""
     comments = [item for item in items if item.kind == "comment"]
     if not comments:
@@ -274,7 +275,7 @@ def _comparable(a: str, b: str) -> bool:
     return min(words_a, words_b) >= MIN_LENGTH_RATIO * max(words_a, words_b)
 
 
-async def _evidence(conn, comments: list[Item], summaries: dict) -> dict[tuple, Evidence]:
+async def _evidence(conn: Connection, comments: list[Item], summaries: dict) -> dict[tuple, Evidence]:
     """learned_spam's scores of each comment: from its site's token counts when the site has
     learned both spam and ham, and from every sharing site's together when its site shares."""
     # A site whose moderators have not yet decided both spam and ham cannot score anything:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from moderation.db.pool import Connection
 from moderation.rules.base import Item
 
 # rating_flood: the history is read a day back at most; a count above the cap is a flood under
@@ -82,7 +83,7 @@ SELECT i.site_id, i.rating_id,
   FROM i JOIN f ON f.site_id = i.site_id AND f.author = i.author"""
 
 
-async def load_facts(conn: Any, items: Sequence[Item],
+async def load_facts(conn: Connection, items: Sequence[Item],
                      now: datetime) -> dict[str, dict[tuple, Any]]:
     """The facts of banned_rater, rating_flood and brigading for a batch, by rule name."""
     ratings = [i for i in items if i.kind == "rating"]

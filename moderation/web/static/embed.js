@@ -45,7 +45,15 @@
       deleted: "Your comment was deleted.", editClosed: "The time for editing this comment has passed.",
       deleteFailed: "Sorry, your comment could not be deleted. Please try again.",
       newComments_one: "Show 1 new comment", newComments_other: "Show {n} new comments",
-      email: "Email (never shown)", notify: "Email me replies", checkInbox: "We sent you an email: confirm it to get replies by email."
+      email: "Email (never shown)", notify: "Email me replies", checkInbox: "We sent you an email: confirm it to get replies by email.",
+      notPublished: "Not published: {reason}", appeal: "Appeal this decision",
+      byFilters: "Our automatic filters decided this.", byModerator: "A moderator decided this.",
+      canAppeal: "If you think this is a mistake, you can appeal once, with a note: another moderator will look at it.",
+      appealLabel: "Why should your comment be published?", sendAppeal: "Send appeal",
+      appealSent: "Your appeal was sent. A moderator will look at your comment again.",
+      appealOpen: "Your appeal is being reviewed.", appealUpheld: "Your appeal was reviewed: the decision stands.",
+      reinstated: "Your appeal was accepted: your comment is published.",
+      appealFailed: "Sorry, your appeal could not be sent ({msg})."
     },
     de: {
       listLabel: "Kommentare", comments_one: "1 Kommentar", comments_other: "{n} Kommentare", noComments: "Noch keine Kommentare. Schreiben Sie den ersten!",
@@ -78,7 +86,15 @@
       deleted: "Ihr Kommentar wurde gelöscht.", editClosed: "Die Zeit zum Bearbeiten dieses Kommentars ist abgelaufen.",
       deleteFailed: "Ihr Kommentar konnte leider nicht gelöscht werden. Bitte versuchen Sie es erneut.",
       newComments_one: "1 neuen Kommentar anzeigen", newComments_other: "{n} neue Kommentare anzeigen",
-      email: "E-Mail (wird nicht angezeigt)", notify: "Antworten per E-Mail", checkInbox: "Wir haben Ihnen eine E-Mail geschickt: Bestätigen Sie sie, um Antworten per E-Mail zu erhalten."
+      email: "E-Mail (wird nicht angezeigt)", notify: "Antworten per E-Mail", checkInbox: "Wir haben Ihnen eine E-Mail geschickt: Bestätigen Sie sie, um Antworten per E-Mail zu erhalten.",
+      notPublished: "Nicht veröffentlicht: {reason}", appeal: "Einspruch einlegen",
+      byFilters: "Das haben unsere automatischen Filter entschieden.", byModerator: "Das hat ein Moderator entschieden.",
+      canAppeal: "Wenn Sie das für einen Fehler halten, können Sie einmal Einspruch mit einer Begründung einlegen: Ein anderer Moderator prüft ihn.",
+      appealLabel: "Warum sollte Ihr Kommentar veröffentlicht werden?", sendAppeal: "Einspruch senden",
+      appealSent: "Ihr Einspruch wurde gesendet. Ein Moderator prüft Ihren Kommentar erneut.",
+      appealOpen: "Ihr Einspruch wird geprüft.", appealUpheld: "Ihr Einspruch wurde geprüft: Die Entscheidung bleibt bestehen.",
+      reinstated: "Ihr Einspruch war erfolgreich: Ihr Kommentar ist veröffentlicht.",
+      appealFailed: "Ihr Einspruch konnte leider nicht gesendet werden ({msg})."
     }
   };
   NS.strings = STRINGS;
@@ -132,6 +148,7 @@
     ".m-own.m-rejected{background:#fdeeee}",
     ".m-status{font-weight:600;color:#8a5a00;margin:.2em 0}",
     ".m-rejected .m-status{color:#b00020}",
+    ".m-rejected .m-appeal .m-status{color:#1a5fb4}",
     ".m-actions{display:flex;gap:.8em;font-size:.92em}",
     ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}",
     ".m-closed .m-reply,.m-closed .m-vote{display:none}",
@@ -995,17 +1012,68 @@
         var status = res.status === 200 && res.data ? res.data.status : null;
         if (status === "approved") return self.publish(own, li, res.data);
         if (status === "rejected") {
-          var article = li.querySelector("article");
-          article.classList.add("m-rejected");
-          article.querySelector(".m-status").textContent = self.t("rejected");
-          article.querySelector(".m-note").remove();
-          self.forgetOwn(own.id);
+          self.showRejected(own, li, res.data);
+          // Only an open appeal can change it now: watched until decided.
+          if (res.data.appeal && res.data.appeal.status === "open") return poll();
           return;
         }
         return poll();
       }, poll);
     }
     return poll();
+  };
+  // The statement of reasons on the reader's own rejected comment, and their one appeal.
+  W.showRejected = function (own, li, comment) {
+    var self = this, article = li.querySelector("article"), decision = comment.decision, appeal = comment.appeal;
+    article.classList.add("m-rejected");
+    article.querySelector(".m-status").textContent = decision ? this.t("notPublished", { reason: decision.reason }) : this.t("rejected");
+    var note = article.querySelector(".m-note");
+    // The site's own words for its policy, the rest in the reader's language.
+    note.textContent = decision ? [decision.policy, this.t(decision.automated ? "byFilters" : "byModerator"),
+      decision.appealable ? this.t("canAppeal") : ""].join(" ").trim() : "";
+    var old = article.querySelector(".m-appeal");
+    if (old) old.remove();
+    var box = el("div", { class: "m-appeal" });
+    article.appendChild(box);
+    if (appeal) {
+      box.appendChild(el("p", { class: "m-status", role: "status",
+        text: this.t(appeal.status === "upheld" ? "appealUpheld" : "appealOpen") }));
+      return;
+    }
+    if (!decision || !decision.appealable) return;
+    var button = el("button", { type: "button", class: "m-ghost", text: this.t("appeal"), "aria-expanded": "false",
+      onclick: function () { self.appealForm(own, li, box, button); } });
+    box.appendChild(button);
+  };
+  W.appealForm = function (own, li, box, button) {
+    var self = this, noteId = nextId("appeal"), error = el("p", { class: "m-error", role: "alert" });
+    var text = el("textarea", { id: noteId, name: "note", required: true, maxlength: "1000", rows: "3" });
+    var send = el("button", { type: "submit", text: this.t("sendAppeal") });
+    var form = el("form", { class: "m-appeal-form", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (form.busy || !text.value.trim()) return;
+      form.busy = true;
+      send.setAttribute("aria-disabled", "true");
+      error.textContent = "";
+      api("POST", self.path("comments/" + encodeURIComponent(own.id) + "/appeal"), { note: text.value },
+        { "X-Edit-Token": own.edit_token }).then(function (res) {
+        if (res.status === 202 || (res.status === 409 && errorOf(res).code === "already_appealed")) {
+          box.textContent = "";
+          box.appendChild(el("p", { class: "m-status", role: "status", text: self.t("appealSent") }));
+          self.say(self.t("appealSent"));
+          self.watch(own, li);
+          return;
+        }
+        error.textContent = self.t("appealFailed", { msg: errorOf(res).message });
+      }, function () { error.textContent = self.t("unreachable"); }).then(function () {
+        form.busy = false;
+        send.removeAttribute("aria-disabled");
+      });
+    } }, [el("label", { for: noteId, text: this.t("appealLabel") }), text, error,
+      el("p", { class: "m-bar2" }, [send])]);
+    button.remove();
+    box.appendChild(form);
+    text.focus();
   };
   W.publish = function (own, li, comment) {
     var hadFocus = li.contains(this.root.activeElement);
@@ -1016,7 +1084,7 @@
     li.replaceWith(published);
     this.forgetOwn(own.id);
     this.setCount(this.total + 1);
-    this.say(this.t("published"));
+    this.say(this.t(comment.appeal ? "reinstated" : "published"));
     if (hadFocus) published.querySelector("article").focus();
   };
 

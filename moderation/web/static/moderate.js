@@ -11,73 +11,19 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     session: null, items: [], cursor: null, selected: -1, checked: new Set(),
-    claims: new Map(), poll: null, busy: false,
+    claims: new Map(), poll: null, busy: false, reasons: [],
   };
 
-  // ---- DOM helpers: elements from tag, attributes and children (strings become text nodes)
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "className") node.className = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
+  const { el, explain, age, confirmAction } = window.Desk;
+  const BANS = [["Ban 24 h", 86400, "for 24 hours"], ["Ban 7 days", 7 * 86400, "for 7 days"],
+    ["Ban permanently", null, "permanently"]];
 
   function say(text) { $("message").textContent = text; }
   function fail(text) { $("queue-error").textContent = text; }
 
   // ---- the API
 
-  class ApiFailure extends Error {
-    constructor(status, code, message, details) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.details = details || [];
-    }
-  }
-
-  async function api(method, path, body) {
-    const { site, token } = state.session;
-    const headers = { "Authorization": "Bearer " + token, "Accept": "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch("/v1/sites/" + encodeURIComponent(site) + path, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-        cache: "no-store", credentials: "omit",
-      });
-    } catch (err) {
-      throw new ApiFailure(0, "network", "Cannot reach the moderation server. Check your connection; the page retries on its own.");
-    }
-    let payload = null;
-    try { payload = await response.json(); } catch (err) { payload = null; }
-    if (!response.ok) {
-      const error = (payload && payload.error) || {};
-      throw new ApiFailure(response.status, error.code || "http_" + response.status,
-        error.message || "The server answered " + response.status + ".", error.details);
-    }
-    return payload;
-  }
-
-  function explain(err) {
-    if (err.status === 0) return err.message;
-    if (err.status === 401) return "Your token is not valid (unknown or revoked). Sign in again.";
-    if (err.status === 404 && err.code === "not_found" && /site/i.test(err.message))
-      return "This token does not belong to that site. Check the site name.";
-    if (err.status === 503 || err.status === 502 || err.status === 504)
-      return "The moderation service is unavailable right now. Try again in a moment.";
-    if (err.status >= 500) return "The server had a problem (" + err.status + "). Try again.";
-    return err.message;
-  }
+  function api(method, path, body) { return window.Desk.api(state.session, method, path, body); }
 
   function signOutBecause(err) {
     signOut();
@@ -181,12 +127,11 @@
   }
 
   function showWaiting(counts) {
-    const total = counts.comments + counts.ratings;
+    const total = (counts.comment || 0) + (counts.rating || 0) + (counts.appeal || 0);
     const waiting = $("waiting");
     waiting.hidden = false;
-    waiting.textContent = total + " waiting";
+    waiting.textContent = total + " waiting" + (counts.appeal ? " (" + counts.appeal + (counts.appeal === 1 ? " appeal)" : " appeals)") : "");
     waiting.classList.remove("offline");
-    if (!state.items.length && filters().status === "held" && total > 0) reload();
   }
 
   // ---- the queue
@@ -249,6 +194,9 @@
       for (const list of Object.values(stats.rule_names)) list.forEach((name) => names.add(name));
       for (const stat of stats.rules) names.add(stat.rule);
       OWN_CLAIM_MS = Math.max(30, stats.claim_s - 60) * 1000;
+      state.reasons = stats.rejection_reasons;
+      $("bulk-reason").replaceChildren(...reasonOptions(null));
+      if (state.items.length) render();  // the items came first: give them their reason pickers
     } catch (err) { /* without it the filter offers any rule only */ }
     const current = select.value;
     select.replaceChildren(el("option", { value: "" }, "Any rule"),
@@ -256,19 +204,13 @@
     select.value = current;
   }
 
-  // The live count: held items of both kinds, polled every few seconds and after each action.
+  // The live count: exactly how many items of each kind wait, polled and after each action.
   async function countWaiting() {
     if (!state.session) return;
     try {
-      const counts = await Promise.all(["comment", "rating"].map((kind) =>
-        api("GET", "/queue?status=held&include_claimed=true&limit=100&kind=" + kind)));
-      const total = counts.reduce((n, page) => n + page.items.length, 0);
-      const more = counts.some((page) => page.next_cursor);
-      const waiting = $("waiting");
-      waiting.hidden = false;
-      waiting.textContent = (more ? total + "+" : String(total)) + " waiting";
-      waiting.classList.remove("offline");
-      if (!state.items.length && filters().status === "held" && total > 0) reload();
+      const counts = await api("GET", "/queue/waiting");
+      showWaiting(counts);
+      if (!state.items.length && filters().status === "held" && counts[filters().kind] > 0) reload();
     } catch (err) {
       if (err.status === 401) return signOutBecause(err);
       const waiting = $("waiting");
@@ -325,14 +267,6 @@
 
   // ---- rendering
 
-  function age(iso) {
-    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-    if (seconds < 60) return "just now";
-    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
-    return Math.floor(seconds / 86400) + " d ago";
-  }
-
   function stars(score) {
     return el("span", { className: "stars", "aria-label": score + " out of 5 stars" },
       "★".repeat(score) + "☆".repeat(Math.max(0, 5 - score)));
@@ -375,42 +309,102 @@
         r.note ? " — " + r.note : "")));
   }
 
+  function reasonOptions(suggested) {
+    return state.reasons.map((r) => el("option", { value: r.code, selected: r.code === suggested }, r.label));
+  }
+
+  // Where the comment stands: its article (linked when the site gave an http(s) address) and
+  // the comment it answers.
+  function context(item) {
+    const parts = [];
+    const thread = item.thread;
+    if (thread) {
+      const title = thread.title || thread.slug;
+      const link = thread.url && /^https?:\/\//i.test(thread.url)
+        ? el("a", { href: thread.url, target: "_blank", rel: "noopener noreferrer" }, title)
+        : el("strong", {}, title);
+      parts.push(el("p", { className: "article" }, "On ", link));
+    }
+    if (item.parent) {
+      parts.push(el("blockquote", { className: "parent", "aria-label": "In reply to " + item.parent.author },
+        el("p", { className: "parent-who" }, "In reply to ", el("strong", {}, item.parent.author),
+          item.parent.status !== "approved" ? el("span", { className: "status " + item.parent.status }, item.parent.status) : null),
+        el("p", { className: "parent-body" }, item.parent.body)));
+    }
+    return parts;
+  }
+
+  function recentOutcomes(person) {
+    if (!person.recent || !person.recent.length) return null;
+    return el("ul", { className: "recent", "aria-label": "Recent comments by this commenter" },
+      person.recent.map((c) => el("li", {}, el("span", { className: "status " + c.status }, c.status), " ",
+        el("span", { className: "recent-body" }, c.body))));
+  }
+
+  function appealNote(item) {
+    if (!item.appeal) return null;
+    const by = item.appeal.rejected_by.startsWith("moderator:")
+      ? "rejected by " + item.appeal.rejected_by.replace(/^moderator:/, "") : "rejected by the rules";
+    return el("div", { className: "appeal-note", "aria-label": "Appeal" },
+      el("p", {}, el("strong", {}, "Appeal"), el("span", { className: "muted" }, " · " + by)),
+      el("p", { className: "note" }, item.appeal.note));
+  }
+
   function renderItem(item, index) {
     const k = key(item);
+    const appeal = item.kind === "appeal";
     const label = item.kind === "rating"
       ? "Rating of " + item.author + " by " + item.commenter.id
-      : "Comment by " + item.author_name;
+      : (appeal ? "Appeal by " : "Comment by ") + item.author_name;
     const claimed = state.claims.get(k);
     const holder = claimed ? claimed.holder : null;
     const content = item.kind === "rating"
       ? el("p", { className: "rating" }, "Author ", el("strong", {}, item.author || ""), " ",
         stars(item.score || 0), " ", el("span", { className: "muted" }, (item.score || 0) + "/5"))
       : highlightedText(item.body || "", item.verdicts || []);
+    const person = item.commenter;
+    const decisions = appeal
+      ? [el("button", { type: "button", className: "approve", onclick: () => decide(index, "approve"),
+          disabled: item.status === "approved" ? true : null }, "Reinstate"),
+        el("button", { type: "button", className: "reject", onclick: () => decide(index, "reject"),
+          disabled: item.status === "rejected" ? true : null }, "Uphold")]
+      : [el("button", { type: "button", className: "approve", onclick: () => decide(index, "approve"),
+          disabled: item.status === "approved" ? true : null }, "Approve"),
+        el("button", { type: "button", className: "reject", onclick: () => decide(index, "reject"),
+          disabled: item.status === "rejected" ? true : null }, "Reject"),
+        state.reasons.length ? el("select", { className: "reason", "aria-label": "Reason to reject " + label },
+          reasonOptions(item.suggested_reason || "other")) : null,
+        el("button", { type: "button", className: "ban", onclick: () => decide(index, "reject", true),
+          title: "Reject and ban " + person.id }, "Reject + ban")];
+    const more = el("details", { className: "more" }, el("summary", {}, "Commenter actions"),
+      el("div", { className: "actions" },
+        item.kind === "comment" ? el("button", { type: "button", className: "reject",
+          onclick: () => rejectAll(item) }, "Reject all from this commenter") : null,
+        BANS.map(([text, seconds, span]) => el("button", { type: "button", className: "ban",
+          onclick: () => banFor(item, seconds, span) }, text))));
     return el("li", {
       className: "item" + (index === state.selected ? " selected" : ""), "data-key": k,
       "data-id": item.id, tabindex: "-1", "aria-label": label,
       "aria-current": index === state.selected ? "true" : null,
-      onclick: (event) => { if (!event.target.closest("button, input, label")) select(index, false); },
+      onclick: (event) => { if (!event.target.closest("button, input, label, select, summary, a")) select(index, false); },
     },
       el("div", { className: "item-head" },
         el("input", { type: "checkbox", className: "pick", "aria-label": "Select " + label,
           checked: state.checked.has(k), onchange: (event) => toggle(k, event.target.checked) }),
         el("span", { className: "who" }, item.kind === "rating" ? "Rating" : item.author_name || "Anonymous"),
-        item.thread ? el("span", { className: "muted" }, "in ", el("code", {}, item.thread)) : null,
+        item.thread ? el("span", { className: "muted" }, "in ", el("code", {}, item.thread.slug)) : null,
         el("time", { datetime: item.created_at, title: new Date(item.created_at).toLocaleString() }, age(item.created_at)),
         el("span", { className: "status " + item.status }, item.status),
         holder ? el("span", { className: "claimed" }, "being handled by " + holder.replace(/^moderator:/, "")) : null),
+      context(item),
       content,
+      appealNote(item),
       verdictList(item.verdicts || []),
       reportList(item.reports),
-      commenterSummary(item.commenter),
-      el("div", { className: "actions" },
-        el("button", { type: "button", className: "approve", onclick: () => decide(index, "approve"),
-          disabled: item.status === "approved" ? true : null }, "Approve"),
-        el("button", { type: "button", className: "reject", onclick: () => decide(index, "reject"),
-          disabled: item.status === "rejected" ? true : null }, "Reject"),
-        el("button", { type: "button", className: "ban", onclick: () => decide(index, "reject", true),
-          title: "Reject and ban " + item.commenter.id }, "Reject + ban")));
+      commenterSummary(person),
+      recentOutcomes(person),
+      el("div", { className: "actions" }, decisions),
+      more);
   }
 
   function render() {
@@ -508,13 +502,20 @@
     if (!item || state.busy) return;
     state.busy = true;
     fail("");
-    const verb = ban ? "Rejected and banned" : action === "approve" ? "Approved" : "Rejected";
+    const appeal = item.kind === "appeal";
+    const verb = appeal ? (action === "approve" ? "Reinstated" : "Upheld the rejection of")
+      : ban ? "Rejected and banned" : action === "approve" ? "Approved" : "Rejected";
+    const node = itemNode(index);
+    const picked = node && node.querySelector("select.reason");
+    const body = appeal ? { action: action === "approve" ? "reinstate" : "uphold", revision: item.revision }
+      : { action, ban_commenter: ban, revision: item.revision };
+    if (!appeal && action === "reject" && picked) body.reason_code = picked.value;
     try {
-      const outcome = await api("POST", "/queue/" + item.kind + "/" + item.id + "/decision",
-        { action, ban_commenter: ban, revision: item.revision });
+      const outcome = await api("POST", "/queue/" + item.kind + "/" + item.id + "/decision", body);
       state.selected = index;
       removeItems(new Set([key(item)]));
       say(verb + " " + (item.kind === "rating" ? "the rating" : "the comment by " + item.author_name) +
+        (body.reason_code ? " (" + reasonLabel(body.reason_code) + ")" : "") +
         (outcome.changed ? "." : " (it already was)."));
       countWaiting();
     } catch (err) {
@@ -541,8 +542,9 @@
     state.busy = true;
     fail("");
     try {
-      const outcome = await api("POST", "/queue/decisions", {
-        action, items: picked.map((i) => ({ kind: i.kind, id: i.id, revision: i.revision })) });
+      const request = { action, items: picked.map((i) => ({ kind: i.kind, id: i.id, revision: i.revision })) };
+      if (action === "reject" && $("bulk-reason").value) request.reason_code = $("bulk-reason").value;
+      const outcome = await api("POST", "/queue/decisions", request);
       const done = new Set(outcome.results.filter((r) => !r.error).map((r) => r.kind + ":" + r.id));
       const failed = outcome.results.filter((r) => r.error);
       removeItems(done);
@@ -559,6 +561,44 @@
       fail(explain(err));
     } finally {
       state.busy = false;
+    }
+  }
+
+  function reasonLabel(code) {
+    const found = state.reasons.find((r) => r.code === code);
+    return found ? found.label : code;
+  }
+
+  // Every open item of one commenter, rejected at once, for the reason picked on this item.
+  async function rejectAll(item) {
+    const who = item.author_name || item.commenter.id;
+    const node = itemNode(state.items.indexOf(item));
+    const picked = node && node.querySelector("select.reason");
+    if (!await confirmAction("Reject every waiting and published comment of " + who + "?", "Reject all")) return;
+    try {
+      const request = { action: "reject", commenter: item.commenter.id };
+      if (picked) request.reason_code = picked.value;
+      const outcome = await api("POST", "/queue/decisions", request);
+      const done = outcome.results.filter((r) => !r.error).length;
+      await reload();
+      say("Rejected " + done + (done === 1 ? " item" : " items") + " of " + who + ".");
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      fail(explain(err));
+    }
+  }
+
+  async function banFor(item, seconds, span) {
+    const who = item.author_name || item.commenter.id;
+    if (!await confirmAction("Ban " + who + " " + span + "? Their new comments and ratings will be rejected.", "Ban")) return;
+    try {
+      await api("POST", "/commenters/" + encodeURIComponent(item.commenter.id) + "/ban",
+        seconds === null ? { reason: "banned by a moderator" } : { duration_s: seconds, reason: "banned by a moderator" });
+      await reload();
+      say("Banned " + who + " " + span + ".");
+    } catch (err) {
+      if (err.status === 401) return signOutBecause(err);
+      fail(explain(err));
     }
   }
 

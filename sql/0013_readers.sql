@@ -237,3 +237,20 @@ CREATE TRIGGER author_ratings_events_insert AFTER INSERT ON author_ratings
 CREATE TRIGGER author_ratings_events_update AFTER UPDATE ON author_ratings
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION publish_rating_events();
+
+-- Appeals wait for moderators too (sql/0012): held when made, decided by an UPDATE.
+CREATE FUNCTION publish_queue_inserts() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sent integer;
+BEGIN
+    SELECT count(pg_notify('moderation_queue_events', site_id)) INTO sent
+      FROM (SELECT DISTINCT site_id FROM new_rows WHERE status = 'held') s;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER appeals_queue_events_insert AFTER INSERT ON appeals
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_queue_inserts();
+CREATE TRIGGER appeals_queue_events AFTER UPDATE ON appeals
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION publish_queue_changes();

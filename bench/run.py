@@ -11,6 +11,8 @@ Usage: .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME]] [--seconds 8
   latency  submit -> decision p50/p99 at half the measured maximum POST rate (bench/decision_latency.py)
   growth   thread page, counts and queue listing at 1M comments vs a small database, with
            EXPLAIN (ANALYZE) plans (bench/growth.py)
+  sse      idle live-thread subscribers (Server-Sent Events) one API process holds, its memory,
+           and the time one event takes to reach them all (bench/sse_idle.py)
 
 Ends with one summary table. Traffic goes to 127.0.0.1 only; every load run is bounded by
 --seconds. Needs `wrk` (Debian). The embedded PostgreSQL runs in a fresh temporary directory
@@ -204,7 +206,7 @@ async def prepare(url: str) -> None:
         await conn.close()
 
 
-NAMES = ("rules", "post", "page", "rating", "memory", "latency", "growth", "import")
+NAMES = ("rules", "post", "page", "rating", "memory", "latency", "growth", "import", "sse")
 
 
 def peak_rss_mb(pid: int) -> tuple[float, float]:
@@ -638,6 +640,52 @@ def bench_import(options, url: str) -> list[dict]:
     return rows
 
 
+SSE_SUBSCRIBERS = 5000
+SSE_MEMORY_MIB = 200
+
+
+def bench_sse(url: str, env: dict, python: str, subscribers: int) -> list[dict]:
+    """SPEC: >= 5,000 idle SSE subscribers per API process within 200 MB (its whole RSS)."""
+    from bench import sse_idle
+
+    print(f"\n## live threads: {subscribers:,} idle Server-Sent Event streams on one API process")
+    port = free_port()
+    # One client opens them all: the per-address cap (SSE_PER_ADDRESS) is off for it.
+    with server([python, "-m", "moderation", "serve"], {**env, "SSE_PER_ADDRESS": "0"}, port,
+                "/readyz") as serve:
+        base = f"http://127.0.0.1:{port}"
+        _, idle = peak_rss_mb(serve.pid)
+
+        async def run() -> tuple[float, float, float]:
+            streams = await sse_idle.open_streams(base, "bench", "live-bench", subscribers)
+            try:
+                await asyncio.sleep(2)  # settled: every handler waiting for events
+                peak, now = peak_rss_mb(serve.pid)
+                conn = await asyncpg.connect(url)
+                try:  # one comment published: one event for every stream
+                    comment_id = await conn.fetchval(
+                        "INSERT INTO comments (site_id, thread, commenter, author_name, body) "
+                        "VALUES ('bench', 'live-bench', 'bench', 'Bench', 'Live.') RETURNING comment_id")
+                    await conn.execute("UPDATE comments SET status = 'approved' "
+                                       "WHERE site_id = 'bench' AND comment_id = $1", comment_id)
+                finally:
+                    await conn.close()
+                fan_out = await sse_idle.until_everyone_has(streams, b"comment.published")
+                return peak, now, fan_out
+            finally:
+                sse_idle.close(streams)
+        peak, now, fan_out = asyncio.run(run())
+    each_kib = (now - idle) * 1024 / subscribers
+    print(f"serve: {idle:.0f} MiB idle, {now:.0f} MiB with {subscribers:,} streams "
+          f"({each_kib:.1f} KiB each), peak {peak:.0f} MiB; one event reached all in "
+          f"{fan_out * 1000:.0f} ms")
+    return [row("live threads: idle SSE subscribers", f"{subscribers:,} on one process",
+                f"event to all: {fan_out * 1000:.0f} ms", f"{idle:.0f} MiB with none",
+                f"{each_kib:.1f} KiB each", f">= {SSE_SUBSCRIBERS:,} within {SSE_MEMORY_MIB} MB",
+                peak <= SSE_MEMORY_MIB * 1e6 / 2**20),
+            row("memory: serve with the streams", f"{peak:.0f} MiB peak RSS", f"now {now:.0f} MiB")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
@@ -702,6 +750,8 @@ def main() -> None:
         rows += bench_growth(options, url, env, python)
     if "import" in selected:
         rows += bench_import(options, url)
+    if "sse" in selected:
+        rows += bench_sse(url, env, python, SSE_SUBSCRIBERS)
 
     print(f"\n## summary ({time.monotonic() - started:.0f} s; ratios are ours / baseline of the "
           f"same run)\n")

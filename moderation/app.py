@@ -21,17 +21,21 @@ from moderation.identity.signing import Signer
 from moderation.imports import handlers as import_handlers  # noqa: F401
 from moderation.judging.dry_run import DryRuns
 from moderation.judging.pipeline import warm_up
+from moderation.live.handlers import end_streams, live_ctx
+from moderation.mail import handlers as mail_handlers  # noqa: F401
 from moderation.observability import METRICS, Metrics
 from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
 from moderation.ratings import handlers as rating_handlers
 from moderation.ratings.handlers import RATING_READS, RatingReads
-from moderation.review import desk_handlers  # noqa: F401
+from moderation.review import desk_handlers, featuring  # noqa: F401
 from moderation.review import handlers as review_handlers  # noqa: F401
 from moderation.sites import handlers as site_handlers  # noqa: F401
 from moderation.sites import token_handlers, wordlist_handlers  # noqa: F401
 from moderation.sites.demo import demo_origins, ensure_demo_site
 from moderation.sites.store import SiteDirectory
+from moderation.threads import handlers as thread_handlers  # noqa: F401
+from moderation.votes import handlers as vote_handlers  # noqa: F401
 from moderation.web import desk_pages, meta, pages  # noqa: F401
 from moderation.web.addresses import ClientAddresses, parse_networks
 from moderation.web.keys import (
@@ -188,6 +192,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
         app[DATABASE_URL] = database_url
     # Cleaned up in reverse: comments still being stored are drained while the NOTIFY sender and
     # the workers still run, so they are announced; then the workers stop; the pool closes last.
-    app.cleanup_ctx.extend([database_ctx, workers_ctx, senders_ctx, accepter_ctx])
+    app.cleanup_ctx.extend([database_ctx, workers_ctx, senders_ctx, accepter_ctx, live_ctx])
+    app.on_shutdown.append(end_streams)
     add_routes(app)
     return app

@@ -92,6 +92,13 @@ class Config(BaseSettings):
         "create the `demo` site on start (allowing this server's own origin) so /demo works"))
     public_url: str | None = Field(default=None, pattern=r"^https?://", description=(
         "the URL readers reach this server at, when behind a proxy; allowed on the demo site"))
+    smtp_url: str | None = Field(default=None, pattern=r"^smtps?://", description=(
+        "where email goes: smtp://[user:password@]host[:port] (STARTTLS when offered) or "
+        "smtps://… (TLS from the start); unset: no email, the widget offers none"))
+    sse_per_address: int = Field(default=20, ge=0, le=100_000, description=(
+        "event streams one client address may hold open on one API process (0: no limit)"))
+    mail_from: str = Field(default="comments@localhost", min_length=3, max_length=254,
+                           description="the From address of the emails")
 
     import_max_bytes: int = Field(default=1 << 30, ge=1 << 20, le=1 << 40, description=(
         "largest file POST /v1/sites/{site}/imports takes; larger ones go through the CLI"))

@@ -4,14 +4,18 @@ migrated once per session; each test isolates itself with sites of its own."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import itertools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from email.message import EmailMessage
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from aiosmtpd.smtp import SMTP
 
 from moderation.app import create_app
 from moderation.clock import utcnow
@@ -145,3 +149,41 @@ async def serve_with_clock(database_url):
     await client.start_server()
     yield client, now
     await client.close()
+
+
+# A real SMTP server (aiosmtpd) on the tests' event loop, keeping the messages it receives.
+class Inbox:
+    """aiosmtpd's handler: stores each message; `refuse` answers that many recipients with a
+    temporary failure first (a server that is busy)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse = 0
+        self.url = ""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse > 0:
+            self.refuse -= 1
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+async def inbox():
+    inbox = Inbox()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(inbox, hostname="mail.test"), "127.0.0.1", 0)
+    inbox.url = f"smtp://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    yield inbox
+    server.close()
+    await server.wait_closed()

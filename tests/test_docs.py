@@ -54,6 +54,10 @@ REQUEST_SPANS = [
     ("security.md", "PUT", SITE + "/settings",
      '{"per_address": n | null, "per_site": n | null, "window_s": 1..86400}'),
     ("sso.md", "POST", SITE + "/threads/{thread}/comments", '{"body": "…", "sso_token": "<token>"}'),
+    ("README.md", "PUT", SITE + "/settings", "{enabled, max_votes: 10, window_s: 600}"),
+    ("README.md", "PUT", SITE + "/settings", "{emails: [...], every_hours: 24}"),
+    ("README.md", "POST", SITE + "/comments/{id}/votes", "{value: 1\\|-1\\|0, sso_token?}"),
+    ("README.md", "PATCH", SITE + "/threads/{thread}", "{closed: true\\|false}"),
 ]
 # Fields the docs name in running text rather than in a body: (doc, method, path, fields).
 PROSE_FIELDS = [
@@ -63,6 +67,11 @@ PROSE_FIELDS = [
     ("rules.md", "PUT", SITE + "/settings", ("rules",)),
     ("security.md", "PUT", SITE + "/settings", ("rate_limits",)),
     ("ratings.md", "POST", SITE + "/authors/{author}/ratings", ("rater", "fingerprint", "sso_token")),
+    ("readers.md", "POST", SITE + "/comments/{id}/votes", ("value", "sso_token")),
+    ("readers.md", "PUT", SITE + "/settings", ("vote_flood", "max_votes", "window_s",
+                                               "auto_close_days", "digest", "edit_window_s")),
+    ("readers.md", "POST", SITE + "/threads/{thread}/comments", ("notify", "commenter", "email")),
+    ("readers.md", "PATCH", SITE + "/threads/{thread}", ("closed",)),
 ]
 # Spans that are answers or errors, not requests.
 OTHER_SPANS = [
@@ -74,6 +83,9 @@ OTHER_SPANS = [
     ("ratings.md", '{id, status: "pending"}'),
     ("ratings.md", '{"ratings": {a: …, b: …}}'),
     ("rules.md", '{"field": "rules.flood.window_s", "type": "literal_error", …}'),
+    ("README.md", "{up, down}"),
+    ("README.md", "{thread, title, url, closed, total}"),
+    ("readers.md", "{up, down}"),
 ]
 # ```json blocks: (doc, position among the doc's json blocks) → request (method, path) or None.
 JSON_BLOCKS = {

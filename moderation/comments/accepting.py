@@ -36,6 +36,7 @@ from moderation.comments import store as comments
 from moderation.comments.store import NewComment
 from moderation.errors import DATABASE_DOWN
 from moderation.observability import METRICS
+from moderation.threads.store import thread_closed
 from moderation.web import rate_limits
 from moderation.web.keys import ACCEPTER, NOTIFIER, POOL
 
@@ -160,6 +161,8 @@ class CommentAccepter:
         for ordinal, (new, future) in enumerate(batch, 1):
             if ordinal in stored:
                 answer(future, stored[ordinal])
+            elif ordinal in refused and refused[ordinal]["closed"]:
+                fail(future, thread_closed())
             elif ordinal in refused and new.limit is not None:
                 row = refused[ordinal]
                 fail(future, rate_limits.rate_limited(

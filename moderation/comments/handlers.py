@@ -11,9 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.appeals import store as appeals
 from moderation.comments import store as comments
+from moderation.config import Config
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_commenter
+from moderation.mail import store as mail
 from moderation.sites.store import Site
+from moderation.threads import store as threads
 from moderation.web.http import (
     client_address,
     find_site,
@@ -47,7 +50,7 @@ COUNTS_PATH = "/v1/sites/{site}/counts"
 
 class ThreadQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sort: Literal["oldest", "newest"] = "oldest"
+    sort: Literal["oldest", "newest", "best"] = "oldest"
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
 
@@ -86,13 +89,31 @@ async def post_comment(request: web.Request) -> web.Response:
     new = comments.NewComment(
         site.site_id, thread, body.thread_url, body.thread_title, commenter.key, commenter.name,
         commenter.email, commenter.verified, parent_id(body.parent_id), body.body, ip_hash,
-        form_signals(body), idempotency_key, site.settings.rate_limits.comment)
-    # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
-    comment_id, created_at = await app[ACCEPTER].accept(new)
+        form_signals(body), idempotency_key, site.settings.rate_limits.comment,
+        threads.auto_close_cutoff(site.settings.auto_close_days, app[CLOCK]()))
+    if body.notify is None:
+        # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
+        comment_id, created_at = await app[ACCEPTER].accept(new)
+    else:
+        comment_id, created_at = await mail.accept_subscribed(
+            app[POOL], new, email_for_replies(app[CONFIG], commenter.email))
+        app[NOTIFIER].poke()
     return json_response({"id": str(comment_id), "status": "pending", "thread": thread,
                           "created_at": created_at,
                           "edit_token": signer.edit_token(site.site_id, "comment", comment_id)},
                          status=202)
+
+
+def email_for_replies(config: Config, email: str | None) -> str:
+    """The address reply emails go to; 422 without one or with email off on this service."""
+    if not config.smtp_url:
+        raise ApiError(422, "email_off", "this service sends no email (SMTP_URL is not set)",
+                       [{"field": "notify", "type": "email_off", "message": "email is off"}])
+    if not email:
+        raise ApiError(422, "validation_failed", "the request has invalid fields",
+                       [{"field": "commenter.email", "type": "missing",
+                         "message": "an email address is needed for reply emails"}])
+    return email
 
 
 def refuse_too_long(site: Site, text: str) -> None:
@@ -127,10 +148,18 @@ def form_signals(body: CommentIn) -> dict | None:
 
 
 def comment_out(row, thread: str | None = None) -> dict:
+    """A comment as readers see it. In a thread page (`thread` given), one no longer approved,
+    listed for its approved replies, is a "comment removed" placeholder that shows nothing of
+    what it said or who said it."""
+    removed = thread is not None and row["status"] != "approved"
     return {"id": str(row["comment_id"]), "thread": thread or row["thread"],
             "parent_id": str(row["parent_id"]) if row["parent_id"] else None,
-            "author": {"name": row["author_name"], "verified": row["verified"]},
-            "body": row["body"], "created_at": row["created_at"], "edited_at": row["edited_at"]}
+            "author": {"name": "" if removed else row["author_name"],
+                       "verified": False if removed else row["verified"]},
+            "body": "" if removed else row["body"], "created_at": row["created_at"],
+            "edited_at": None if removed else row["edited_at"],
+            "votes": {"up": row["votes_up"], "down": row["votes_down"]},
+            "featured": row["featured_at"] is not None and not removed, "removed": removed}
 
 
 def own_edit_token(request: web.Request, site_id: str, comment_id: int) -> bool:
@@ -188,19 +217,23 @@ async def delete_comment(request: web.Request) -> web.Response:
 
 
 def encode_cursor(request: web.Request, listing: str, created_at: datetime,
-                  comment_id: int) -> str:
-    """A signed position in one listing: a thread page's sort order, or one comment's replies."""
+                  comment_id: int, best: float | None = None) -> str:
+    """A signed position in one listing: a thread page's sort order, or one comment's replies;
+    sort=best's also holds the last comment's score."""
     micros = int(created_at.timestamp() * 1_000_000)
-    return request.app[SIGNER].sign_cursor(f"{listing}|{micros}|{comment_id}")
+    score = "" if best is None else f"|{best!r}"
+    return request.app[SIGNER].sign_cursor(f"{listing}|{micros}|{comment_id}{score}")
 
 
-def decode_cursor(request: web.Request, cursor: str, listing: str) -> tuple[datetime, int]:
+def decode_cursor(request: web.Request, cursor: str, listing: str) -> tuple:
+    """(created_at, comment_id), and the score for sort=best."""
     payload = request.app[SIGNER].open_cursor(cursor)
     parts = payload.split("|") if payload else []
-    if len(parts) != 3 or parts[0] != listing:
+    if len(parts) != (4 if listing == "best" else 3) or parts[0] != listing:
         raise ApiError(400, "invalid_cursor", "the cursor is not one this listing gave out")
     micros, comment_id = int(parts[1]), int(parts[2])
-    return datetime.fromtimestamp(micros / 1_000_000, timezone.utc), comment_id
+    position = (datetime.fromtimestamp(micros / 1_000_000, timezone.utc), comment_id)
+    return (*position, float(parts[3])) if listing == "best" else position
 
 
 def replies_listing(root_id: int) -> str:
@@ -225,26 +258,33 @@ async def render_thread_page(request: web.Request) -> bytes:
     query = parse_query(request, ThreadQuery)
     after = decode_cursor(request, query.cursor, query.sort) if query.cursor else None
     config = request.app[CONFIG]
-    rows, total = await comments.page(request.app[POOL], site.site_id, thread, query.sort,
-                                      query.limit, config.replies_per_comment,
-                                      config.page_max_replies, after)
-    tops = [row for row in rows if not row["is_reply"]]
+    found = await comments.page(request.app[POOL], site.site_id, thread, query.sort, query.limit,
+                                config.replies_per_comment, config.page_max_replies, after)
+    tops = [row for row in found.rows if not row["is_reply"] and not row["is_featured"]]
     replies: dict[int, list] = {row["comment_id"]: [] for row in tops}
-    for row in rows:
+    for row in found.rows:
         if row["is_reply"]:
             replies[row["root_id"]].append(row)
-    if query.sort == "newest":  # replies read oldest first under either order
-        for shown in replies.values():
-            shown.reverse()
+    for shown in replies.values():  # replies read oldest first under every order
+        shown.sort(key=lambda reply: (reply["created_at"], reply["comment_id"]))
     items = [thread_item(request, thread, top, replies[top["comment_id"]]) for top in tops]
     last = tops[-1] if tops else None
-    next_cursor = (encode_cursor(request, query.sort, last["created_at"], last["comment_id"])
+    next_cursor = (encode_cursor(request, query.sort, last["created_at"], last["comment_id"],
+                                 last["best"] if query.sort == "best" else None)
                    if last is not None and len(items) == query.limit else None)
-    replies_on_page = len(rows) - len(tops)
-    return orjson.dumps({"thread": thread, "total": total, "items": items,
-                         "next_cursor": next_cursor,
-                         "replies_truncated": replies_on_page >= config.page_max_replies and any(
-                             item["replies_cursor"] is not None for item in items)})
+    replies_on_page = sum(len(shown) for shown in replies.values())
+    cutoff = threads.auto_close_cutoff(site.settings.auto_close_days, request.app[CLOCK]())
+    return orjson.dumps({
+        "thread": thread, "total": found.total,
+        "closed": threads.is_closed(found.thread_closed, found.thread_created_at, cutoff),
+        "edit_window_s": site.settings.edit_window_s,
+        "email_replies": config.smtp_url is not None,
+        "featured": [comment_out(row, thread) for row in sorted(
+            (row for row in found.rows if row["is_featured"]),
+            key=lambda row: row["featured_at"], reverse=True)],
+        "items": items, "next_cursor": next_cursor,
+        "replies_truncated": replies_on_page >= config.page_max_replies and any(
+            item["replies_cursor"] is not None for item in items)})
 
 
 def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:

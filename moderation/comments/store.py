@@ -22,6 +22,7 @@ from moderation.queue.jobs import Wake, enqueue
 from moderation.review.audit import INSERT_AUDIT, INSERT_VERDICTS
 from moderation.sites.settings import RateLimit
 from moderation.text.fingerprint import text_hash
+from moderation.threads import store as threads
 
 if TYPE_CHECKING:
     from moderation.judging.pipeline import Judgement
@@ -39,7 +40,8 @@ WITH input AS MATERIALIZED (
            (r->>8)::bigint AS parent_id, r->>9 AS body, decode(r->>10, 'hex') AS ip_hash,
            nullif(r->11, 'null') AS signals, r->>12 AS idempotency_key,
            (r->>13)::bigint AS text_hash, (r->>14)::int AS window_s,
-           (r->>15)::int AS per_address, (r->>16)::int AS per_site, ordinal
+           (r->>15)::int AS per_address, (r->>16)::int AS per_site,
+           (r->>17)::timestamptz AS closed_before, ordinal
       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS given (r, ordinal)
 ), buckets AS MATERIALIZED (
     -- The rate-limit buckets of each comment (moderation.web.rate_limits): its address and its
@@ -75,6 +77,12 @@ WITH input AS MATERIALIZED (
                     AND c.window_start = b.window_start
      WHERE c.count - g.n + b.nth > b.quota
      ORDER BY b.ordinal, 3 DESC
+), closed AS MATERIALIZED (
+    -- Comments to closed threads (moderation.threads.store): one primary key probe each.
+    SELECT i.ordinal FROM input i
+     WHERE i.ordinal NOT IN (SELECT ordinal FROM refused) AND EXISTS (
+           SELECT FROM threads t WHERE t.site_id = i.site_id AND t.thread = i.thread
+              AND coalesce(t.closed, t.created_at <= i.closed_before, false))
 ), new_threads AS (
     INSERT INTO threads (site_id, thread, url, title)
     SELECT DISTINCT ON (site_id, thread) site_id, thread, url, title
@@ -95,6 +103,7 @@ WITH input AS MATERIALIZED (
                 WHERE parent.site_id = i.site_id AND parent.comment_id = i.parent_id
                   AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
       FROM input i WHERE i.ordinal NOT IN (SELECT ordinal FROM refused)
+                     AND i.ordinal NOT IN (SELECT ordinal FROM closed)
 ), placed AS MATERIALIZED (
     SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
                   AS comment_id
@@ -115,10 +124,12 @@ WITH input AS MATERIALIZED (
     {enqueue("comment", "comment", "comment_id")}
 )
 SELECT placed.ordinal, comment.comment_id, comment.created_at, NULL::boolean AS site_wide,
-       NULL::float8 AS left_s
+       NULL::float8 AS left_s, false AS closed
   FROM comment JOIN placed USING (site_id, comment_id)
 UNION ALL
-SELECT ordinal, NULL, NULL, site_wide, left_s FROM refused"""
+SELECT ordinal, NULL, NULL, site_wide, left_s, false FROM refused
+UNION ALL
+SELECT ordinal, NULL, NULL, NULL, NULL, true FROM closed"""
 
 # What an Idempotency-Key already stands for, to answer a retry with the same comment.
 SELECT_BY_IDEMPOTENCY_KEY = """
@@ -127,7 +138,7 @@ SELECT comment_id, created_at, thread, body, parent_id FROM comments
 
 SELECT_COMMENT = """
 SELECT comment_id, thread, parent_id, author_name, verified, body, status, created_at, edited_at,
-       version
+       version, votes_up, votes_down, featured_at
   FROM comments WHERE site_id = $1 AND comment_id = $2"""
 
 # A new version goes back through the rules; a job still running on the old version finds the
@@ -159,18 +170,27 @@ WITH deleted AS (
 )
 SELECT comment_id FROM deleted"""
 
-PAGE_COLUMNS = "comment_id, parent_id, root_id, author_name, verified, body, created_at, edited_at"
+PAGE_COLUMNS = ("comment_id, parent_id, root_id, author_name, verified, body, created_at, edited_at, "
+                "status, votes_up, votes_down, best, featured_at")
 REPLY_COLUMNS = ", ".join(f"r.{c}" for c in PAGE_COLUMNS.split(", "))
+# Featured comments ("Editors' picks") the first page of a thread lists before the others.
+FEATURED_ON_PAGE = 20
 # Replies shown under each top-level comment of a thread page, oldest first; the rest are paged
 # with GET …/comments/{id}/replies. One comment with thousands of replies must not make every
 # read of its article's page carry them all.
 # Each top-level comment's first replies are one short scan of comments_replies (a LATERAL with a
 # LIMIT); only a comment that fills its cap has all its replies counted (an index-only scan).
+# A top-level comment no longer approved (rejected, deleted, back in review) is listed while it
+# has approved replies: the page shows it as "comment removed" and keeps the replies readable.
+# The first page (no cursor) also carries the thread's featured comments.
 PAGE_TEMPLATE = f"""
 WITH page AS (
-    SELECT {PAGE_COLUMNS} FROM comments
-     WHERE site_id = $1 AND thread = $2 AND status = 'approved' AND parent_id IS NULL {{after}}
-     ORDER BY created_at {{direction}}, comment_id {{direction}} LIMIT $3
+    SELECT {PAGE_COLUMNS} FROM comments c
+     WHERE site_id = $1 AND thread = $2 AND parent_id IS NULL {{after}}
+       AND (status = 'approved' OR EXISTS (
+            SELECT FROM comments r WHERE r.site_id = $1 AND r.root_id = c.comment_id
+               AND r.status = 'approved'))
+     ORDER BY {{order}} LIMIT $3
 ), replies AS MATERIALIZED (
     -- At most $5 in all, the page's first comments' first: 100 comments with 100 long replies
     -- each would make one page of megabytes.
@@ -178,32 +198,64 @@ WITH page AS (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND root_id = p.comment_id AND status = 'approved'
          ORDER BY created_at, comment_id LIMIT $4) r
-     ORDER BY p.created_at {{direction}}, p.comment_id {{direction}}, r.created_at, r.comment_id
+     ORDER BY {{page_order}}, r.created_at, r.comment_id
      LIMIT $5
 ), shown AS (
     SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
 ), rows AS (
-    SELECT false AS is_reply, p.*,
+    SELECT false AS is_reply, false AS is_featured, p.*,
            CASE WHEN s.shown = $4 OR (SELECT count(*) FROM replies) = $5 THEN (
                SELECT count(*) FROM comments c
                 WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
            ELSE coalesce(s.shown, 0) END AS reply_count
       FROM page p LEFT JOIN shown s ON s.root_id = p.comment_id
     UNION ALL
-    SELECT true, *, NULL FROM replies
+    SELECT true, false, *, NULL FROM replies
+    {{featured}}
 )
-SELECT rows.*, (SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2) AS total
-  FROM rows ORDER BY is_reply, created_at {{direction}}, comment_id {{direction}}"""
+SELECT rows.*, t.approved_count AS total, t.closed AS thread_closed,
+       t.created_at AS thread_created_at
+  FROM rows LEFT JOIN threads t ON t.site_id = $1 AND t.thread = $2
+ ORDER BY is_featured, is_reply, {{rows_order}}"""
+
+FEATURED_ROWS = f"""
+    UNION ALL
+    SELECT false, true, *, NULL FROM (
+        SELECT {PAGE_COLUMNS} FROM comments
+         WHERE site_id = $1 AND thread = $2 AND featured_at IS NOT NULL AND status = 'approved'
+         ORDER BY featured_at DESC LIMIT {FEATURED_ON_PAGE}) f"""
+
+# Each sort's key, most significant first, with its direction; the keyset cursor is the last
+# comment's key ($6 created_at, $7 comment_id, $8 best).
+SORT_KEYS = {
+    "oldest": (("created_at", "ASC"), ("comment_id", "ASC")),
+    "newest": (("created_at", "DESC"), ("comment_id", "DESC")),
+    # Wilson lower bound of the votes (sql/0013), ties newest first.
+    "best": (("best", "DESC"), ("created_at", "DESC"), ("comment_id", "DESC")),
+}
+CURSOR_PARAMS = {"created_at": "$6", "comment_id": "$7", "best": "$8"}
 
 
 def page_query(sort: str, after_cursor: bool) -> str:
-    direction, compare = ("ASC", ">") if sort == "oldest" else ("DESC", "<")
-    after = f"AND (created_at, comment_id) {compare} ($6, $7)" if after_cursor else ""
-    return PAGE_TEMPLATE.format(after=after, direction=direction)
+    keys = SORT_KEYS[sort]
+    after = ""
+    if after_cursor:  # every key of one sort runs in one direction: a row comparison
+        compare = ">" if keys[0][1] == "ASC" else "<"
+        columns = ", ".join(name for name, _ in keys)
+        params = ", ".join(CURSOR_PARAMS[name] for name, _ in keys)
+        after = f"AND ({columns}) {compare} ({params})"
+
+    def order(prefix: str) -> str:
+        return ", ".join(f"{prefix}{name} {direction}" for name, direction in keys)
+
+    # Replies are put in order under their comments by the caller (oldest first).
+    return PAGE_TEMPLATE.format(after=after, order=order(""), page_order=order("p."),
+                                rows_order=order("rows."),
+                                featured="" if after_cursor else FEATURED_ROWS)
 
 
 PAGE_QUERIES = {(sort, after): page_query(sort, after)
-                for sort in ("oldest", "newest") for after in (False, True)}
+                for sort in SORT_KEYS for after in (False, True)}
 
 # Replies of one approved top-level comment, oldest first, after a keyset cursor. The LEFT JOIN
 # tells "no such top-level comment" (no row) from "no more replies" (one row of NULLs).
@@ -212,14 +264,15 @@ SELECT r.* FROM comments top LEFT JOIN LATERAL (
     SELECT thread, {PAGE_COLUMNS} FROM comments
      WHERE site_id = $1 AND root_id = top.comment_id AND status = 'approved' {{after}}
      ORDER BY created_at, comment_id LIMIT $3) r ON true
- WHERE top.site_id = $1 AND top.comment_id = $2 AND top.status = 'approved'
-   AND top.parent_id IS NULL"""
+ WHERE top.site_id = $1 AND top.comment_id = $2 AND top.parent_id IS NULL
+   AND (top.status = 'approved' OR EXISTS (
+        SELECT FROM comments a WHERE a.site_id = $1 AND a.root_id = top.comment_id
+           AND a.status = 'approved'))"""
 REPLIES_QUERIES = {
     False: REPLIES_TEMPLATE.format(after=""),
     True: REPLIES_TEMPLATE.format(after="AND (created_at, comment_id) > ($4, $5)"),
 }
 
-SELECT_TOTAL = "SELECT approved_count FROM threads WHERE site_id = $1 AND thread = $2"
 SELECT_COUNTS = """
 SELECT thread, approved_count FROM threads WHERE site_id = $1 AND thread = ANY($2::text[])"""
 
@@ -297,6 +350,8 @@ class NewComment:
     idempotency_key: str | None
     # The site's rate limit of comments (moderation.web.rate_limits); None: not limited.
     limit: RateLimit | None = None
+    # Threads created before this are closed by the site's auto-close (moderation.threads.store).
+    closed_before: datetime | None = None
 
 
 def accept_row(new: NewComment, limit: RateLimit | None) -> tuple:
@@ -307,13 +362,17 @@ def accept_row(new: NewComment, limit: RateLimit | None) -> tuple:
     return (new.site_id, new.thread, new.thread_url, new.thread_title, new.commenter, new.name,
             new.email, new.verified, new.parent_id, new.body,
             new.ip_hash.hex() if new.ip_hash is not None else None, new.signals,
-            new.idempotency_key, text_hash(new.body), window_s, per_address, per_site)
+            new.idempotency_key, text_hash(new.body), window_s, per_address, per_site,
+            new.closed_before.isoformat() if new.closed_before is not None else None)
 
 
 async def accept(conn: ConnectionOrPool, new: NewComment, wake: Wake) -> tuple[int, datetime]:
     """Stores the comment with its rule job, a batch of one (its rate limit is the caller's), and
-    wakes the workers; returns (id, created_at). Retries return the original."""
+    wakes the workers; returns (id, created_at). Retries return the original; a closed thread
+    (moderation.threads.store) is 409 thread_closed."""
     row = await conn.fetchrow(ACCEPT_BATCH, [accept_row(new, None)])
+    if row is not None and row["closed"]:
+        raise threads.thread_closed()
     if row is not None:
         wake()
         return row["comment_id"], row["created_at"]
@@ -365,16 +424,29 @@ async def delete(pool: asyncpg.Pool, site_id: str, comment_id: int) -> None:
         await conn.execute(DELETE_COMMENT, site_id, comment_id, current["status"])
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[asyncpg.Record]  # top-level comments, their replies, and featured comments
+    total: int
+    thread_closed: bool | None  # threads.closed (moderation.threads.store)
+    thread_created_at: datetime | None
+
+
 async def page(conn: ConnectionOrPool, site_id: str, thread: str, sort: str, limit: int, replies_cap: int,
-               page_replies_cap: int,
-               after: tuple[datetime, int] | None) -> tuple[list[asyncpg.Record], int]:
+               page_replies_cap: int, after: tuple | None) -> Page:
     """One page of top-level comments, each with its reply_count and its first replies (at most
-    `replies_cap` each and `page_replies_cap` in all), and the thread's approved total."""
+    `replies_cap` each and `page_replies_cap` in all), the first page's featured comments, and
+    the thread's approved total and state. `after`: the last comment's (created_at, comment_id)
+    and, for sort=best, its best."""
     query = PAGE_QUERIES[(sort, after is not None)]
     args = (site_id, thread, limit, replies_cap, page_replies_cap, *(after or ()))
     rows = await conn.fetch(query, *args)
-    total = rows[0]["total"] if rows else await conn.fetchval(SELECT_TOTAL, site_id, thread)
-    return rows, total or 0
+    state = rows[0] if rows else await conn.fetchrow(threads.SELECT_THREAD, site_id, thread)
+    if state is None:
+        return Page(rows, 0, None, None)
+    if rows:
+        return Page(rows, state["total"] or 0, state["thread_closed"], state["thread_created_at"])
+    return Page(rows, state["approved_count"], state["closed"], state["created_at"])
 
 
 async def replies(conn: ConnectionOrPool, site_id: str, root_id: int, limit: int,

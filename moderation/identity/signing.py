@@ -31,6 +31,7 @@ class Signer:
         self._edit_key = _mac(root, b"edit-token")
         self._cursor_key = _mac(root, b"cursor")
         self._identity_key = _mac(root, b"commenter")
+        self._email_key = _mac(root, b"email-link")
 
     def ip_hash(self, ip: str) -> bytes:
         """IPs are never stored; this keyed hash still lets rules count items per address."""
@@ -53,6 +54,24 @@ class Signer:
     def sign_cursor(self, payload: str) -> str:
         mac = _mac(self._cursor_key, payload.encode())[:12]
         return _b64(payload.encode()) + "." + _b64(mac)
+
+    def email_token(self, purpose: str, site_id: str, email: str) -> str:
+        """The token of a link in an email: confirm or unsubscribe this address on this site."""
+        payload = f"{purpose}|{site_id}|{email}".encode()
+        return _b64(payload) + "." + _b64(_mac(self._email_key, payload)[:16])
+
+    def open_email_token(self, token: str, purpose: str, site_id: str) -> str | None:
+        """The address an email link's token stands for; None for another purpose or site,
+        or anything forged."""
+        try:
+            encoded, mac = token.split(".", 1)
+            payload = _unb64(encoded)
+            if not hmac.compare_digest(_mac(self._email_key, payload)[:16], _unb64(mac)):
+                return None
+            found_purpose, found_site, email = payload.decode().split("|", 2)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return email if (found_purpose, found_site) == (purpose, site_id) else None
 
     def open_cursor(self, cursor: str) -> str | None:
         """The payload of a cursor this service signed, or None for anything forged or mangled."""

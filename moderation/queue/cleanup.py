@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from moderation.errors import DATABASE_DOWN
+from moderation.mail import store as mail
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,14 @@ DELETE FROM webhook_deliveries
        SELECT delivery_id FROM webhook_deliveries
         WHERE site_id = $1 AND status IN ('delivered', 'dead') AND created_at < $2 LIMIT $3)"""
 
+# Live threads resume from a day of events (moderation.live); the vote-flood rule looks back at
+# most a week (its longest window), so votes' address ranges go with the other address hashes.
+THREAD_EVENTS_KEPT = timedelta(days=1)
+END_THREAD_EVENTS = "DELETE FROM thread_events WHERE site_id = $1 AND created_at < $2"
+FORGET_VOTE_RANGES = """
+UPDATE votes SET range_hash = NULL
+ WHERE site_id = $1 AND range_hash IS NOT NULL AND created_at < $2"""
+
 
 def affected(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
@@ -67,7 +76,8 @@ class Cleanup:
         """One round over every site; what it cleared, or None when another process is at it."""
         now = self.clock()
         done = {"comment_addresses": 0, "rating_addresses": 0, "rate_windows": 0,
-                "address_bans": 0, "webhook_deliveries": 0}
+                "address_bans": 0, "webhook_deliveries": 0, "thread_events": 0, "vote_ranges": 0,
+                "digests": 0}
         async with self.pool.acquire() as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", CLEANUP_LOCK):
                 return None
@@ -84,6 +94,12 @@ class Cleanup:
                         END_RATE_WINDOWS, site_id, now - LONGEST_RATE_WINDOW))
                     done["address_bans"] += affected(await conn.execute(
                         END_ADDRESS_BANS, site_id, now))
+                    done["thread_events"] += affected(await conn.execute(
+                        END_THREAD_EVENTS, site_id, now - THREAD_EVENTS_KEPT))
+                    done["vote_ranges"] += affected(await conn.execute(
+                        FORGET_VOTE_RANGES, site_id, now - self.retention))
+                # Moderators' digests that are due go out with the same round (moderation.mail).
+                done["digests"] = await mail.queue_digests(conn)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", CLEANUP_LOCK)
         if any(done.values()):

@@ -8,15 +8,17 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
 
+from moderation.config import Config
 from moderation.db.pool import Connection
 from moderation.errors import DATABASE_DOWN
 from moderation.judging.pipeline import judge_batch
 from moderation.judging.site_views import SiteViews
+from moderation.mail import store as mail
 from moderation.observability import Metrics
 from moderation.queue import jobs as queue
 from moderation.queue import kinds
@@ -116,6 +118,9 @@ class Worker:
         judged = {job["job_id"]: judgement
                   for (job, _), judgement in zip(judged_jobs, judgements)}
         for kind, jobs in group_by_kind(claimed).items():
+            if kind in DELIVER:
+                self.metrics.jobs.labels("done").inc(await DELIVER[kind](conn, jobs, self.config))
+                continue
             done, applied = await kinds.KINDS[kind].apply_rules(
                 conn, jobs, {job["job_id"]: judged[job["job_id"]] for job in jobs
                              if job["job_id"] in judged})
@@ -123,6 +128,12 @@ class Worker:
             # these done.
             self.metrics.jobs.labels("done").inc(done)
             self.metrics.observe_judgements(applied)
+
+
+# Kinds of jobs that are work to do rather than items to judge: (claimed jobs, configuration) ->
+# jobs finished. Each finishes or fails its own jobs (moderation.mail.store.deliver).
+Deliver = Callable[[Connection, list[asyncpg.Record], Config], Awaitable[int]]
+DELIVER: dict[str, Deliver] = {"email": mail.deliver}
 
 
 def group_by_kind(jobs: list[asyncpg.Record]) -> dict[str, list[asyncpg.Record]]:

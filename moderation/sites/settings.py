@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from moderation.appeals.reasons import DEFAULT_REASONS, RejectionReason
@@ -61,6 +61,32 @@ class RateLimits(BaseModel):
 UNLIMITED = RateLimit()
 
 
+class VoteFlood(BaseModel):
+    """The vote-flood rule (moderation.votes.store): past `max_votes` votes on one comment from
+    one address range (an IPv4 /24, an IPv6 /48) within `window_s`, new votes are held, not
+    counted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    max_votes: int = Field(default=10, ge=1, le=100_000)
+    window_s: int = Field(default=600, ge=1, le=7 * 86_400)
+
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Digest(BaseModel):
+    """Moderators' digest email (moderation.mail): held and reported items, at most every
+    `every_hours`, only when something waits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    emails: list[Annotated[str, StringConstraints(pattern=EMAIL, max_length=254)]] = Field(
+        default_factory=list, max_length=20)
+    every_hours: int = Field(default=24, ge=1, le=24 * 7)
+
+
 class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,10 +94,14 @@ class SiteSettings(BaseModel):
     first_n: int = Field(default=1, ge=1, le=1000)
     report_threshold: int = Field(default=3, ge=1, le=1000)
     edit_window_s: int = Field(default=900, ge=0, le=7 * 24 * 3600)
+    # Threads close by themselves this many days after their first comment; None: never.
+    auto_close_days: int | None = Field(default=None, ge=1, le=3650)
     # The longest lifetime (exp - iat) of an SSO token the site accepts (docs/sso.md).
     sso_max_lifetime_s: int = Field(default=3600, ge=60, le=30 * 86_400)
     allowed_origins: list[str] = Field(default_factory=list, max_length=100)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    vote_flood: VoteFlood = Field(default_factory=VoteFlood)
+    digest: Digest = Field(default_factory=Digest)
     # Per rule, only the parameters the site changed; defaults come from the rule itself.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # What moderators pick from when rejecting, and what the reader is told (moderation.appeals).

@@ -83,3 +83,14 @@ class ClientAddresses:
             if not self.is_trusted(address):
                 break
         return person_address(address)
+
+
+def address_range(client: str) -> str | None:
+    """The network a client address belongs to, for rules about bursts from one network (the
+    vote-flood rule): an IPv4 /24, an IPv6 /48. None for an unknown client."""
+    try:
+        network = ipaddress.ip_network(client, strict=False)
+    except ValueError:
+        return None
+    prefix = 24 if network.version == 4 else 48
+    return str(network.supernet(new_prefix=prefix))

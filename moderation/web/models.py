@@ -38,6 +38,10 @@ class CommentIn(Strict):
         default=None, description="honeypot: a hidden form field that people leave empty")
     elapsed_ms: Annotated[int, Field(ge=0, le=10**9)] | None = Field(
         default=None, description="how long the comment form was open before sending")
+    notify: Literal["replies"] | None = Field(
+        default=None, description="email me replies (needs commenter.email, or the SSO token's "
+                                  "email, and email on this service); the address is confirmed "
+                                  "by a link first")
 
 
 class CommentEdit(Strict):
@@ -57,6 +61,11 @@ class CommentAuthor(BaseModel):
     verified: bool
 
 
+class VoteCounts(BaseModel):
+    up: int
+    down: int
+
+
 class CommentOut(BaseModel):
     id: str
     thread: str
@@ -65,6 +74,11 @@ class CommentOut(BaseModel):
     body: str
     created_at: datetime
     edited_at: datetime | None
+    votes: VoteCounts = Field(description="counted up and down votes")
+    featured: bool = Field(description="featured by the site's moderators (Editors' picks)")
+    removed: bool = Field(
+        description="true for a top-level comment no longer published, listed only so that its "
+                    "approved replies stay readable: its name and body are empty")
 
 
 class StatementOfReasons(BaseModel):
@@ -105,6 +119,11 @@ class CommentWithReplies(CommentOut):
 class ThreadPage(BaseModel):
     thread: str
     total: int = Field(description="approved comments in the thread, replies included")
+    closed: bool = Field(description="closed threads take no new comments or votes (409)")
+    edit_window_s: int = Field(description="how long after posting a comment can be edited")
+    featured: list[CommentOut] = Field(
+        description="on the first page (no cursor), the featured comments, newest pick first")
+    email_replies: bool = Field(description="whether comments may ask for reply emails (notify)")
     items: list[CommentWithReplies]
     next_cursor: str | None
     replies_truncated: bool = Field(

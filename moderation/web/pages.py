@@ -72,13 +72,28 @@ class EmbedQuery(BaseModel):
 @endpoint("GET", "/embed.js", "The comment and rating widget: one script tag under an article", "meta",
           query=EmbedQuery, content_type="text/javascript")
 async def embed_js(request: web.Request) -> web.Response:
-    asset = embed_script()
+    return serve_script(request, embed_script())
+
+
+def serve_script(request: web.Request, asset: Asset) -> web.Response:
+    """A script for publishers' pages: a year in caches when asked for with its version."""
     versioned = request.query.get("v") == asset.version
     cache_control = (f"public, max-age={YEAR_S}, immutable" if versioned
                      else f"public, max-age={UNVERSIONED_S}")
     # Any site may load the script, also from pages that require cross-origin resource policy.
     return serve(request, asset, "text/javascript", cache_control,
                  {"Cross-Origin-Resource-Policy": "cross-origin"})
+
+
+@functools.cache
+def count_script() -> Asset:
+    return make_asset((STATIC / "count.js").read_bytes())
+
+
+@endpoint("GET", "/count.js", "Comment counts for article lists: fills [data-moderation-count]",
+          "meta", query=EmbedQuery, content_type="text/javascript")
+async def count_js(request: web.Request) -> web.Response:
+    return serve_script(request, count_script())
 
 
 @endpoint("GET", "/demo", "The demo article with the widget under it", "meta", content_type="text/html")

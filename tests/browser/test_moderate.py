@@ -248,3 +248,18 @@ async def test_highlights_follow_the_servers_spans_in_code_points(page, make_cli
     await page.reload()
     await expect(items(page)).to_have_count(2)
     await expect(page.locator("#items mark")).to_have_count(0)
+
+
+async def test_the_waiting_count_follows_the_queue_live(page, make_client, pool, site):
+    client = await make_client(workers=0)
+    token, _ = await setup_site(pool, site, premoderation="all")
+    await post(client, site, "First comment waiting for a look", name="One")
+    await decide_all(pool)
+    await open_queue(page, client, site, token)
+    waiting = page.locator("#waiting")
+    await expect(waiting).to_have_text("1 waiting")
+    # Another comment is held while the page is open: the count follows without a reload or
+    # a poll (the poll waits 10 s; the stream tells at once).
+    await post(client, site, "Second comment waiting for a look", name="Two")
+    await decide_all(pool)
+    await expect(waiting).to_have_text("2 waiting", timeout=5000)

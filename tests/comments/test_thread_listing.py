@@ -71,8 +71,8 @@ async def test_cursor_of_one_order_is_refused_by_the_other(make_client, pool, si
 
 async def test_unknown_thread_is_an_empty_page(client, site):
     page = await (await client.get(f"/v1/sites/{site}/threads/nothing-yet/comments")).json()
-    assert page == {"thread": "nothing-yet", "total": 0, "items": [], "next_cursor": None,
-                    "replies_truncated": False}
+    assert page == {"thread": "nothing-yet", "total": 0, "closed": False, "edit_window_s": 900,
+                    "featured": [], "email_replies": False, "items": [], "next_cursor": None, "replies_truncated": False}
 
 
 async def test_pending_and_rejected_comments_are_not_listed(make_client, pool, site):

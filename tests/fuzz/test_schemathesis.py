@@ -90,7 +90,9 @@ def fuzz(schema, target: Target) -> Run:
     comment. Failures are collected per operation so one run reports all of them."""
     run = Run()
     with requests.Session() as session:
-        operations = [result.ok() for result in schema.get_all_operations()]
+        # Event streams never end, so a request cannot read them whole: tests/live tests them.
+        operations = [op for op in (result.ok() for result in schema.get_all_operations())
+                      if "text/event-stream" not in str(op.definition.raw.get("responses"))]
         for operation in operations:
             for mode in (POSITIVE, NEGATIVE):
                 fuzz_operation(run, session, target, operation, mode, EXAMPLES[mode])

@@ -54,3 +54,18 @@ async def test_serve_runs_the_cleanup_on_its_clock(make_client, pool, site):
 
 async def _forgotten(pool, site) -> bool:
     return await hashes(pool, site) == (0, 0)
+
+
+async def test_thread_events_are_kept_a_day_and_vote_ranges_the_retention(pool, site):
+    comment_id = await pool.fetchval(
+        "INSERT INTO comments (site_id, thread, commenter, author_name, body, status) "
+        "VALUES ($1, 't', 'c', 'C', 'Body.', 'approved') RETURNING comment_id", site)
+    await pool.execute("INSERT INTO votes (site_id, comment_id, voter, value, counted, range_hash) "
+                       "VALUES ($1, $2, 'v', 1, true, 'r')", site, comment_id)
+    await pool.execute("INSERT INTO thread_events (site_id, thread, type, data) "
+                       "VALUES ($1, 't', 'votes', '{}')", site)
+    await Cleanup(pool, 30, lambda: utcnow() + timedelta(hours=23)).run_once()
+    assert await pool.fetchval("SELECT count(*) FROM thread_events WHERE site_id = $1", site) == 1
+    done = await Cleanup(pool, 30, lambda: utcnow() + timedelta(days=31)).run_once()
+    assert done["thread_events"] == 1 and done["vote_ranges"] == 1
+    assert await pool.fetchval("SELECT range_hash FROM votes WHERE site_id = $1", site) is None

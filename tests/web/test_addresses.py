@@ -84,3 +84,11 @@ def test_the_replaced_setting_stops_the_process_rather_than_being_ignored(monkey
     monkeypatch.setenv("TRUST_FORWARDED_FOR", "true")
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         load_config()
+
+
+def test_address_range_is_the_network_of_a_burst():
+    from moderation.web.addresses import address_range
+
+    assert address_range("192.0.2.77") == "192.0.2.0/24"
+    assert address_range("2001:db8:1:2::/64") == "2001:db8:1::/48"
+    assert address_range("unknown") is None

@@ -37,6 +37,15 @@
       tooMany: "You're posting quickly. Please try again in {s} seconds; your text is still here.",
       invalid: "{field}: {msg}", failed: "Sorry, that didn't work ({msg}). Your text is still here.",
       verified: "Verified", edited: "edited",
+      closed: "Comments on this article are closed.",
+      best: "Best", voteUp: "Vote up ({n})", voteDown: "Vote down ({n})", voteFailed: "Sorry, your vote could not be counted. Please try again.", voteTooMany: "Too many votes right now. Please try again in {s} seconds.",
+      removed: "Comment removed", picks: "Editors' picks", pick: "Editors' pick",
+      edit: "Edit", del: "Delete", editLabel: "Edit your comment", save: "Save changes",
+      deleteConfirm: "Delete your comment? This cannot be undone.", deleteYes: "Delete comment",
+      deleted: "Your comment was deleted.", editClosed: "The time for editing this comment has passed.",
+      deleteFailed: "Sorry, your comment could not be deleted. Please try again.",
+      newComments_one: "Show 1 new comment", newComments_other: "Show {n} new comments",
+      email: "Email (never shown)", notify: "Email me replies", checkInbox: "We sent you an email: confirm it to get replies by email.",
       notPublished: "Not published: {reason}", appeal: "Appeal this decision",
       byFilters: "Our automatic filters decided this.", byModerator: "A moderator decided this.",
       canAppeal: "If you think this is a mistake, you can appeal once, with a note: another moderator will look at it.",
@@ -69,6 +78,15 @@
       tooMany: "Sie schreiben gerade sehr schnell. Bitte versuchen Sie es in {s} Sekunden erneut; Ihr Text bleibt erhalten.",
       invalid: "{field}: {msg}", failed: "Das hat leider nicht geklappt ({msg}). Ihr Text bleibt erhalten.",
       verified: "Verifiziert", edited: "bearbeitet",
+      closed: "Die Kommentare zu diesem Artikel sind geschlossen.",
+      best: "Beste", voteUp: "Positiv bewerten ({n})", voteDown: "Negativ bewerten ({n})", voteFailed: "Ihre Stimme konnte leider nicht gezählt werden. Bitte versuchen Sie es erneut.", voteTooMany: "Gerade zu viele Stimmen. Bitte versuchen Sie es in {s} Sekunden erneut.",
+      removed: "Kommentar entfernt", picks: "Empfehlungen der Redaktion", pick: "Empfehlung der Redaktion",
+      edit: "Bearbeiten", del: "Löschen", editLabel: "Ihren Kommentar bearbeiten", save: "Änderungen speichern",
+      deleteConfirm: "Ihren Kommentar löschen? Das lässt sich nicht rückgängig machen.", deleteYes: "Kommentar löschen",
+      deleted: "Ihr Kommentar wurde gelöscht.", editClosed: "Die Zeit zum Bearbeiten dieses Kommentars ist abgelaufen.",
+      deleteFailed: "Ihr Kommentar konnte leider nicht gelöscht werden. Bitte versuchen Sie es erneut.",
+      newComments_one: "1 neuen Kommentar anzeigen", newComments_other: "{n} neue Kommentare anzeigen",
+      email: "E-Mail (wird nicht angezeigt)", notify: "Antworten per E-Mail", checkInbox: "Wir haben Ihnen eine E-Mail geschickt: Bestätigen Sie sie, um Antworten per E-Mail zu erhalten.",
       notPublished: "Nicht veröffentlicht: {reason}", appeal: "Einspruch einlegen",
       byFilters: "Das haben unsere automatischen Filter entschieden.", byModerator: "Das hat ein Moderator entschieden.",
       canAppeal: "Wenn Sie das für einen Fehler halten, können Sie einmal Einspruch mit einer Begründung einlegen: Ein anderer Moderator prüft ihn.",
@@ -132,7 +150,16 @@
     ".m-rejected .m-status{color:#b00020}",
     ".m-rejected .m-appeal .m-status{color:#1a5fb4}",
     ".m-actions{display:flex;gap:.8em;font-size:.92em}",
-    ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}"
+    ".m-slot form{margin:.4em 0 .6em;padding:.6em;border:1px solid #e3e3e3;border-radius:6px}",
+    ".m-closed .m-reply,.m-closed .m-vote{display:none}",
+    "button.m-vote{background:#fff;color:#1d1d1f;border-color:#c8c8c8;padding:.1em .6em;font-size:.92em}",
+    "button.m-vote[aria-pressed=true]{background:#eef3fb;color:#1a5fb4;border-color:#1a5fb4}",
+    ".m-vote-status{color:#b00020;font-weight:600}",
+    ".m-closed-note{font-weight:600;color:#595959}",
+    ".m-email{display:none}.m-email-on .m-email{display:block}",
+    ".m-check{display:flex;gap:.4em;align-items:center;font-weight:400}.m-check input{width:auto;display:inline-block}",
+    ".m-picks{border:1px solid #e3e3e3;border-left:4px solid #1a5fb4;border-radius:8px;padding:0 1em;margin:1em 0}",
+    ".m-pick{background:#1a5fb4;color:#fff}"
   ].join("\n");
 
   var uid = 0;
@@ -163,6 +190,30 @@
     (children || []).forEach(function (child) { if (child) node.appendChild(child); });
     return node;
   }
+
+  // A comment's text with its http(s) addresses as links: built from text nodes and <a> elements,
+  // never parsed as HTML, so every other character stays text.
+  var URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  var TRAILING = /[.,;:!?'")\]}]+$/;
+  function linkify(text) {
+    var fragment = document.createDocumentFragment(), last = 0, match;
+    URL_IN_TEXT.lastIndex = 0;
+    while ((match = URL_IN_TEXT.exec(text)) !== null) {
+      var address = match[0], trailing = address.match(TRAILING);
+      // A closing bracket that the address opened belongs to it (Wikipedia-style links).
+      if (trailing && trailing[0].charAt(0) === ")" && address.indexOf("(") >= 0) trailing = trailing[0].length > 1 ? [trailing[0].slice(1)] : null;
+      if (trailing) address = address.slice(0, -trailing[0].length);
+      var url = null;
+      try { url = new URL(address); } catch (e) { url = null; }
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
+      fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      fragment.appendChild(el("a", { href: url.href, rel: "nofollow ugc noopener", target: "_blank", text: address }));
+      last = match.index + address.length;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+  NS.linkify = linkify;
 
   function api(method, path, body, headers) {
     var options = { method: method, headers: headers || {}, credentials: "omit", cache: "no-cache" };
@@ -196,7 +247,7 @@
     this.strings = STRINGS[this.lang];
     this.sso = data.ssoToken || null;
     this.parts = (data.parts || "rating comments").split(/\s+/);
-    this.sort = data.sort === "oldest" ? "oldest" : "newest";
+    this.sort = data.sort === "oldest" || data.sort === "best" ? data.sort : "newest";
     this.pageSize = Math.min(100, Math.max(1, parseInt(data.pageSize, 10) || 20));
     this.title = data.threadTitle || document.title || null;
     this.shown = {};  // comment id -> its <li>, so a page and the reader's own copy never duplicate
@@ -341,23 +392,148 @@
   W.buildComments = function () {
     var self = this;
     this.ownKey = "own:" + BASE + ":" + this.site + ":" + this.thread;
+    this.tokenKey = "edit:" + BASE + ":" + this.site;
     this.count = el("h2", { class: "m-count", text: this.tn("comments", 0) });
-    this.sortButtons = ["newest", "oldest"].map(function (sort) {
+    this.sortButtons = ["newest", "oldest", "best"].map(function (sort) {
       return el("button", { type: "button", class: "m-ghost", "aria-pressed": String(sort === self.sort), text: self.t(sort),
         onclick: function () { self.setSort(sort); } });
     });
     this.list = el("ol", { class: "m-list", "aria-label": this.t("listLabel") });
+    this.picksList = el("ol", { class: "m-list", "aria-label": this.t("picks") });
+    this.picks = el("section", { class: "m-picks", hidden: true }, [el("h3", { text: this.t("picks") }), this.picksList]);
     this.listStatus = el("p", { class: "m-meta" });
     this.more = el("button", { type: "button", class: "m-ghost", hidden: true, text: this.t("loadMore"),
       onclick: function () { self.loadPage(false); } });
     this.box.appendChild(this.count);
-    this.box.appendChild(el("h3", { text: this.t("addComment") }));
-    this.box.appendChild(this.buildForm(null));
+    this.formHeading = el("h3", { text: this.t("addComment") });
+    this.form = this.buildForm(null);
+    this.closedNote = el("p", { class: "m-closed-note", role: "status", tabindex: "-1", hidden: true, text: this.t("closed") });
+    this.box.appendChild(this.formHeading);
+    this.box.appendChild(this.form);
+    this.box.appendChild(this.closedNote);
     this.box.appendChild(el("div", { class: "m-bar2", role: "group", "aria-label": this.t("sortBy") }, this.sortButtons));
+    this.fresh = {};  // ids of comments published since the page was read, not shown yet
+    this.newButton = el("button", { type: "button", class: "m-ghost m-new", hidden: true,
+      onclick: function () { self.showFresh(); } });
+    this.box.appendChild(el("div", { "aria-live": "polite" }, [this.newButton]));
+    this.box.appendChild(this.picks);
     this.box.appendChild(this.list);
     this.box.appendChild(this.listStatus);
     this.box.appendChild(this.more);
-    this.loadPage(true).then(function () { self.resumeOwn(); });
+    this.loadPage(true).then(function () { self.resumeOwn(); self.listen(); });
+    document.addEventListener("visibilitychange", function () { self.listen(); });
+  };
+  // A closed thread takes no comments, replies or votes: the forms go and a note says why.
+  W.setClosed = function (closed) {
+    this.closed = !!closed;
+    this.box.classList.toggle("m-closed", this.closed);
+    this.formHeading.hidden = this.form.hidden = this.closed;
+    this.closedNote.hidden = !this.closed;
+    if (this.closed) [].slice.call(this.list.querySelectorAll(".m-slot")).forEach(function (slot) { slot.textContent = ""; });
+  };
+  // The first page's featured comments, above the others; they stay in their own place below too.
+  W.showPicks = function (featured) {
+    var self = this;
+    this.picksList.textContent = "";
+    featured.forEach(function (comment) {
+      var before = self.shown[comment.id], li = self.renderComment(comment, false);
+      if (before) self.shown[comment.id] = before; else delete self.shown[comment.id];
+      self.picksList.appendChild(li);
+    });
+    this.picks.hidden = !featured.length;
+  };
+  /* ---- live: the thread's events while the page is visible; new comments wait behind a button ---- */
+  W.listen = function () {
+    var self = this;
+    if (!window.EventSource) return;
+    if (document.visibilityState === "hidden") {
+      if (this.source) { this.source.close(); this.source = null; }
+      return;
+    }
+    if (this.source) return;
+    var query = [];
+    if (this.author) query.push("author=" + encodeURIComponent(this.author));
+    if (this.lastEventId) query.push("last_event_id=" + encodeURIComponent(this.lastEventId));
+    var url = BASE + this.path("threads/" + encodeURIComponent(this.thread) + "/events") + (query.length ? "?" + query.join("&") : "");
+    var source = this.source = new EventSource(url);
+    function on(type, handle) {
+      source.addEventListener(type, function (ev) {
+        if (Number(ev.lastEventId) > Number(self.lastEventId || 0)) self.lastEventId = ev.lastEventId;
+        var data = null;
+        try { data = JSON.parse(ev.data); } catch (e) { return; }
+        handle(data);
+      });
+    }
+    on("comment.published", function (data) {
+      var own = self.ownList().some(function (o) { return o.id === data.id; });
+      if (self.shown[data.id] || own) return;  // the reader's own appears by itself
+      self.fresh[data.id] = true;
+      var n = Object.keys(self.fresh).length;
+      self.newButton.textContent = self.tn("newComments", n);
+      self.newButton.hidden = false;
+    });
+    on("comment.edited", function (data) {
+      var li = self.shown[data.id];
+      if (!li || li.classList.contains("m-own-li")) return;
+      api("GET", self.path("comments/" + encodeURIComponent(data.id))).then(function (res) {
+        if (res.status !== 200 || !res.data) return;
+        var body = li.querySelector(".m-body");
+        body.textContent = "";
+        body.appendChild(linkify(res.data.body));
+      });
+    });
+    on("comment.removed", function (data) {
+      delete self.fresh[data.id];
+      self.markRemoved(data.id);
+    });
+    on("rating", function (data) {  // every rating box of this author on the page, also apart
+      (NS.widgets || []).forEach(function (w) {
+        if (w.ratingBox && w.site === self.site && w.author === data.author && !w.rating) w.loadRating();
+      });
+    });
+    on("votes", function (data) {
+      var comment = self.comments && self.comments[data.id];
+      if (comment && comment.showCounts) comment.showCounts(data.votes);
+    });
+  };
+  // Removed elsewhere: its words go, in place, so nothing moves; a comment the reader is busy
+  // with (a form or a message open under it, or focus in it) is left until the next load.
+  W.markRemoved = function (id) {
+    var li = this.shown[id];
+    if (!li || li.classList.contains("m-own-li") || li.hasAttribute("data-gone") || li.querySelector(".m-removed")) return;
+    var article = li.querySelector("article"), slot = article.querySelector(".m-slot");
+    if ((slot && slot.childNodes.length) || article.contains(this.root.activeElement)) return;
+    li.setAttribute("data-gone", "");
+    var body = article.querySelector(".m-body"), actions = article.querySelector(".m-actions");
+    body.textContent = this.t("removed");
+    body.classList.add("m-meta");
+    if (actions) actions.hidden = true;
+    this.setCount(Math.max(0, this.total - 1));
+  };
+  // The reader deleted it: it goes, or leaves a placeholder over its replies.
+  W.removeShown = function (id) {
+    var li = this.shown[id];
+    if (!li || li.querySelector(".m-removed")) return;
+    if (!li.hasAttribute("data-gone") && !li.classList.contains("m-own-li")) this.setCount(Math.max(0, this.total - 1));
+    var replies = li.querySelector(".m-replies");
+    delete this.shown[id];
+    if (replies && replies.children.length) {
+      var gone = this.renderComment({ id: id, removed: true }, false);
+      gone.replaceChild(replies, gone.querySelector(".m-replies"));
+      li.replaceWith(gone);
+    } else {
+      li.remove();
+    }
+  };
+  // The new comments join the page only when the reader asks: nothing moves under their eyes.
+  W.showFresh = function () {
+    var self = this;
+    this.fresh = {};
+    this.newButton.hidden = true;
+    this.loadPage(true).then(function () {
+      var first = self.list.querySelector("article");
+      if (first) first.focus();
+    });
   };
   W.setCount = function (total) {
     this.total = total;
@@ -384,6 +560,11 @@
         [].slice.call(self.list.children).forEach(function (li) { if (!li.classList.contains("m-own-li")) li.remove(); });
       }
       self.setCount(res.data.total);
+      self.setClosed(res.data.closed);
+      if (typeof res.data.edit_window_s === "number") self.editWindow = res.data.edit_window_s;
+      // Reply emails only where the service sends email (SMTP_URL): otherwise no box at all.
+      self.box.classList.toggle("m-email-on", !!res.data.email_replies);
+      if (reset) self.showPicks(res.data.featured || []);
       var first = null;
       res.data.items.forEach(function (item) {
         if (self.shown[item.id]) return;
@@ -452,27 +633,87 @@
   };
   W.renderComment = function (comment, own) {
     var self = this, nameId = nextId("n");
+    if (comment.removed) {  // listed only so that its replies stay readable
+      var gone = el("li", {}, [el("article", { class: "m-c m-removed", tabindex: "-1", "data-id": comment.id }, [
+        el("p", { class: "m-meta", id: nameId, text: this.t("removed") })]), el("ol", { class: "m-replies" })]);
+      gone.firstChild.setAttribute("aria-labelledby", nameId);
+      this.shown[comment.id] = gone;
+      return gone;
+    }
     var time = new Date(comment.created_at);
     var when = isNaN(time) ? "" : time.toLocaleString(this.lang, { dateStyle: "medium", timeStyle: "short" });
     var head = el("p", { class: "m-head" }, [
       el("span", { class: "m-name", id: nameId, text: comment.author.name }),
       comment.author.verified ? el("span", { class: "m-badge", text: this.t("verified") }) : null,
+      comment.featured ? el("span", { class: "m-badge m-pick", text: this.t("pick") }) : null,
       el("time", { class: "m-meta", datetime: comment.created_at, text: when }),
       comment.edited_at ? el("span", { class: "m-meta", text: "(" + this.t("edited") + ")" }) : null]);
     var slot = el("div", { class: "m-slot" });
-    var actions = own ? null : el("p", { class: "m-actions" }, [
-      el("button", { type: "button", class: "m-link", "aria-expanded": "false", text: this.t("reply"),
+    var token = this.editable(comment), li = null;
+    var mine = token ? [
+      el("button", { type: "button", class: "m-link m-edit", "aria-expanded": "false", text: this.t("edit"), "aria-describedby": nameId,
+        onclick: function () { self.toggleEdit(this, slot, comment, token, li, own); } }),
+      el("button", { type: "button", class: "m-link m-delete", "aria-expanded": "false", text: this.t("del"), "aria-describedby": nameId,
+        onclick: function () { self.toggleDelete(this, slot, comment, token, li, own); } })] : [];
+    if (!own) (this.comments = this.comments || {})[comment.id] = comment;
+    var actions = own ? (token ? el("p", { class: "m-actions" }, mine) : null) : el("p", { class: "m-actions" }, this.voteButtons(comment).concat([
+      el("button", { type: "button", class: "m-link m-reply", "aria-expanded": "false", text: this.t("reply"),
         "aria-describedby": nameId, onclick: function () { self.toggleReply(this, slot, comment); } }),
       el("button", { type: "button", class: "m-link m-report", "aria-expanded": "false", text: this.t("report"),
-        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })]);
+        "aria-describedby": nameId, onclick: function () { self.toggleReport(this, slot, comment); } })], mine));
     var article = el("article", { class: "m-c" + (own ? " m-own" : ""), "aria-labelledby": nameId, tabindex: "-1", "data-id": comment.id }, [
-      head, el("p", { class: "m-body", text: comment.body }),
+      head, el("p", { class: "m-body" }, [linkify(comment.body)]),
       own ? el("p", { class: "m-status", role: "status", text: this.t("awaiting") }) : null,
       own ? el("p", { class: "m-meta m-note", text: this.t("awaitingNote") }) : null,
       actions, slot]);
-    var li = el("li", { class: own ? "m-own-li" : null }, [article, el("ol", { class: "m-replies" })]);
+    li = el("li", { class: own ? "m-own-li" : null }, [article, el("ol", { class: "m-replies" })]);
     this.shown[comment.id] = li;
     return li;
+  };
+
+  /* ---- votes: one per reader, remembered in this browser; pressing the same again withdraws ---- */
+  W.voteKey = function (id) { return "vote:" + BASE + ":" + this.site + ":" + id; };
+  W.voteButtons = function (comment) {
+    var self = this, counts = comment.votes || { up: 0, down: 0 }, mine = store(this.voteKey(comment.id)) || 0;
+    var up = el("button", { type: "button", class: "m-vote m-up", onclick: function () { self.vote(comment, mine === 1 ? 0 : 1); } });
+    var down = el("button", { type: "button", class: "m-vote m-down", onclick: function () { self.vote(comment, mine === -1 ? 0 : -1); } });
+    var status = el("span", { class: "m-vote-status", role: "status" });
+    function paint(next, value) {
+      counts = next;
+      mine = value;
+      up.textContent = "▲ " + counts.up;
+      down.textContent = "▼ " + counts.down;
+      up.setAttribute("aria-label", self.t("voteUp", { n: counts.up }));
+      down.setAttribute("aria-label", self.t("voteDown", { n: counts.down }));
+      up.setAttribute("aria-pressed", String(mine === 1));
+      down.setAttribute("aria-pressed", String(mine === -1));
+    }
+    paint(counts, mine);
+    comment.paintVotes = paint;
+    comment.showCounts = function (next) { paint(next, mine); };
+    comment.voteStatus = status;
+    return [up, down, status];
+  };
+  W.vote = function (comment, value) {
+    var self = this;
+    if (comment.voting) return;
+    comment.voting = true;
+    comment.voteStatus.textContent = "";
+    return this.ssoToken().then(function (token) {
+      var body = { value: value };
+      if (token) body.sso_token = token;
+      return api("POST", self.path("comments/" + encodeURIComponent(comment.id) + "/votes"), body);
+    }).then(function (res) {
+      if (res.status === 200 && res.data) {
+        store(self.voteKey(comment.id), value || null);
+        comment.paintVotes(res.data, value);
+      } else if (res.status === 409 && errorOf(res).code === "thread_closed") {
+        self.setClosed(true);
+      } else {
+        comment.voteStatus.textContent = res.status === 429 ? self.t("voteTooMany", { s: retryAfter(res) }) : self.t("voteFailed");
+      }
+    }, function () { comment.voteStatus.textContent = self.t("voteFailed"); })
+      .then(function () { comment.voting = false; });
   };
 
   /* ---- forms ---- */
@@ -483,18 +724,25 @@
     name.value = store("name") || "";
     var body = el("textarea", { id: bodyId, name: "body", required: true, maxlength: "50000" });
     var website = el("input", { id: siteId, name: "website", tabindex: "-1", autocomplete: "off" });
+    var emailId = nextId("email"), notifyId = nextId("notify");
+    var email = el("input", { id: emailId, name: "email", type: "email", autocomplete: "email", maxlength: "254" });
+    email.value = store("email") || "";
+    var notify = el("input", { id: notifyId, name: "notify", type: "checkbox" });
     var error = el("p", { class: "m-error", role: "alert" });
     var submit = el("button", { type: "submit", text: this.t(parent ? "postReply" : "post") });
     var form = el("form", { class: "m-form", "aria-label": parent ? this.t("replyTo", { name: parent.author.name }) : this.t("addComment") }, [
       el("div", { hidden: !!this.sso }, [el("label", { for: nameId, text: this.t("name") }), name]),
       el("label", { for: bodyId, text: parent ? this.t("replyTo", { name: parent.author.name }) : this.t("comment") }), body,
+      el("div", { class: "m-email" }, [
+        el("div", { hidden: !!this.sso }, [el("label", { for: emailId, text: this.t("email") }), email]),
+        el("label", { class: "m-check", for: notifyId }, [notify, document.createTextNode(this.t("notify"))])]),
       el("div", { class: "m-hp", "aria-hidden": "true" }, [el("label", { for: siteId, text: this.t("website") }), website]),
       error, el("p", { class: "m-bar2" }, [submit])]);
-    var fields = { body: body, "commenter.name": name, commenter: name };
+    var fields = { body: body, "commenter.name": name, commenter: name, "commenter.email": email };
     var attempt = { key: null, text: null };
     function clearErrors() {
       error.textContent = "";
-      [name, body].forEach(function (field) {
+      [name, body, email].forEach(function (field) {
         field.removeAttribute("aria-invalid");
         field.removeAttribute("aria-describedby");
         var old = field.parentNode.querySelector(".m-ferr[data-for='" + field.id + "']");
@@ -522,6 +770,10 @@
         var payload = { body: text, elapsed_ms: Date.now() - opened };
         if (website.value) payload.website = website.value;
         if (token) payload.sso_token = token; else payload.commenter = { name: author };
+        if (notify.checked && self.box.classList.contains("m-email-on")) {
+          payload.notify = "replies";
+          if (!token) payload.commenter.email = email.value.trim();
+        }
         if (parent) payload.parent_id = parent.id;
         // The page's address without query and fragment: those carry readers' campaign ids,
         // sessions and tokens, which are no business of the comment service.
@@ -531,20 +783,31 @@
       }).then(function (res) {
         if (res.status === 202) {
           if (author) store("name", author);
+          var asked = notify.checked && self.box.classList.contains("m-email-on");
+          if (asked && email.value.trim()) store("email", email.value.trim());
+          notify.checked = false;
           body.value = "";
           attempt = { key: null, text: null };
+          self.keepToken(res.data.id, res.data.edit_token, res.data.created_at);
           self.showOwn({ id: res.data.id, edit_token: res.data.edit_token, body: text, name: author,
             parent_id: parent ? parent.id : null, created_at: res.data.created_at }, true);
+          if (asked) {
+            self.shown[res.data.id].querySelector("article").appendChild(el("p", { class: "m-meta m-inbox", text: self.t("checkInbox") }));
+            self.say(self.t("awaiting") + " " + self.t("checkInbox"));
+          }
           if (parent) form.remove();
           return;
         }
         var problem = errorOf(res);
-        if (res.status === 429) {
+        if (res.status === 409 && problem.code === "thread_closed") {
+          self.setClosed(true);
+          if (parent) form.remove(); else self.closedNote.focus();
+        } else if (res.status === 429) {
           error.textContent = self.t("tooMany", { s: retryAfter(res) });
         } else if (res.status === 422 && problem.details && problem.details.length) {
           problem.details.forEach(function (detail) {
             var field = fields[detail.field];
-            var label = field === body ? self.t("comment") : field === name ? self.t("name") : detail.field;
+            var label = field === body ? self.t("comment") : field === name ? self.t("name") : field === email ? self.t("email") : detail.field;
             var message = self.t("invalid", { field: label, msg: detail.message });
             if (field) fieldError(field, message); else error.textContent = message;
           });
@@ -575,7 +838,7 @@
     (this.sso || form.querySelector("input").value ? form.querySelector("textarea") : form.querySelector("input")).focus();
   };
   W.closeOthers = function (button) {
-    [].slice.call(button.parentNode.querySelectorAll("button")).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
+    [].slice.call(button.parentNode.querySelectorAll("button[aria-expanded]")).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
   };
   W.toggleReport = function (button, slot, comment) {
     var self = this, open = slot.querySelector(".m-report-form");
@@ -614,6 +877,106 @@
     slot.appendChild(form);
     button.setAttribute("aria-expanded", "true");
     select.focus();
+  };
+
+  /* ---- editing and deleting your own comment within the site's edit window (its edit token is kept here) ---- */
+  W.tokens = function () { return store(this.tokenKey) || {}; };
+  W.keepToken = function (id, token, createdAt) {
+    var all = this.tokens(), keepFor = (this.editWindow || 7 * 86400) * 1000;
+    Object.keys(all).forEach(function (key) { if (Date.now() > Date.parse(all[key].created_at) + keepFor) delete all[key]; });
+    if (token) all[id] = { token: token, created_at: createdAt };
+    else delete all[id];
+    store(this.tokenKey, all);
+  };
+  W.editable = function (comment) {
+    if (comment.removed || this.editWindow === undefined || !this.tokenKey) return null;
+    var kept = this.tokens()[comment.id];
+    return kept && Date.now() < Date.parse(kept.created_at) + this.editWindow * 1000 ? kept.token : null;
+  };
+  W.toggleEdit = function (button, slot, comment, token, li, own) {
+    var self = this, open = slot.querySelector(".m-edit-form");
+    slot.textContent = "";
+    this.closeOthers(button);
+    if (open) return;
+    var bodyId = nextId("edit"), error = el("p", { class: "m-error", role: "alert" });
+    var body = el("textarea", { id: bodyId, name: "body", required: true, maxlength: "50000" });
+    body.value = comment.body;
+    var save = el("button", { type: "submit", text: this.t("save") });
+    var form = el("form", { class: "m-edit-form", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (form.busy) return;
+      form.busy = true;
+      save.setAttribute("aria-disabled", "true");
+      error.textContent = "";
+      var text = body.value;
+      api("PATCH", self.path("comments/" + encodeURIComponent(comment.id)), { body: text }, { "X-Edit-Token": token }).then(function (res) {
+        if (res.status === 202) {
+          // Checked again by the rules: the reader sees it awaiting moderation until then.
+          var again = { id: comment.id, edit_token: token, body: text, name: comment.author.name,
+            parent_id: comment.parent_id, created_at: comment.created_at };
+          store(self.ownKey, self.ownList().filter(function (o) { return o.id !== comment.id; }).concat([again]).slice(-20));
+          delete self.shown[comment.id];
+          var pending = self.renderComment({ id: again.id, author: comment.author, body: text, created_at: again.created_at,
+            parent_id: again.parent_id }, true);
+          pending.replaceChild(li.querySelector(".m-replies"), pending.querySelector(".m-replies"));
+          li.replaceWith(pending);
+          if (!own) self.setCount(self.total - 1);
+          pending.querySelector("article").focus();
+          self.say(self.t("awaiting"));
+          self.watch(again, pending);
+          return;
+        }
+        var problem = errorOf(res);
+        if (res.status === 403 && problem.code === "edit_window_closed") {
+          error.textContent = self.t("editClosed");
+          self.keepToken(comment.id, null);
+        } else if (res.status === 422 && problem.details && problem.details.length) {
+          error.textContent = self.t("invalid", { field: self.t("comment"), msg: problem.details[0].message });
+        } else {
+          error.textContent = self.t("failed", { msg: problem.message });
+        }
+      }, function () { error.textContent = self.t("unreachable"); }).then(function () {
+        form.busy = false;
+        save.removeAttribute("aria-disabled");
+      });
+    } }, [el("label", { for: bodyId, text: this.t("editLabel") }), body, error,
+      el("p", { class: "m-bar2" }, [save, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
+        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
+    slot.appendChild(form);
+    button.setAttribute("aria-expanded", "true");
+    body.focus();
+  };
+  W.toggleDelete = function (button, slot, comment, token, li, own) {
+    var self = this, open = slot.querySelector(".m-delete-form");
+    slot.textContent = "";
+    this.closeOthers(button);
+    if (open) return;
+    var status = el("p", { class: "m-error", role: "alert" });
+    var yes = el("button", { type: "submit", text: this.t("deleteYes") });
+    var form = el("form", { class: "m-delete-form", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (form.busy) return;
+      form.busy = true;
+      yes.setAttribute("aria-disabled", "true");
+      api("DELETE", self.path("comments/" + encodeURIComponent(comment.id)), null, { "X-Edit-Token": token }).then(function (res) {
+        return res.status === 200 || res.status === 404;  // 404: already gone
+      }, function () { return false; }).then(function (ok) {
+        form.busy = false;
+        yes.removeAttribute("aria-disabled");
+        if (!ok) { status.textContent = self.t("deleteFailed"); return; }
+        self.keepToken(comment.id, null);
+        self.forgetOwn(comment.id);
+        self.removeShown(comment.id);
+        self.say(self.t("deleted"));
+        self.count.setAttribute("tabindex", "-1");
+        self.count.focus();
+      });
+    } }, [el("p", { text: this.t("deleteConfirm") }), status,
+      el("p", { class: "m-bar2" }, [yes, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
+        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
+    slot.appendChild(form);
+    button.setAttribute("aria-expanded", "true");
+    yes.focus();
   };
 
   /* ---- the reader's own comments: awaiting moderation, then published or kindly rejected ---- */
@@ -728,7 +1091,9 @@
   function mount(host) {
     if (host.getAttribute("data-moderation-mounted") !== null || !host.dataset.site) return null;
     host.setAttribute("data-moderation-mounted", "");
-    return new Widget(host);
+    var widget = new Widget(host);
+    (NS.widgets = NS.widgets || []).push(widget);
+    return widget;
   }
   NS.mount = mount;
   NS.mountAll = function () { [].slice.call(document.querySelectorAll(SELECTOR)).forEach(mount); };

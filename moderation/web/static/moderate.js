@@ -67,6 +67,7 @@
     sessionStorage.removeItem(SESSION_KEY);
     state.session = null;
     clearInterval(state.poll);
+    if (state.listening) state.listening.abort();
     state.items = [];
     state.checked.clear();
     $("items").replaceChildren();
@@ -84,6 +85,53 @@
     reload();
     clearInterval(state.poll);
     state.poll = setInterval(countWaiting, POLL_MS);
+    listenWaiting();
+  }
+
+  // The waiting count as the server tells it (GET …/queue/events, Server-Sent Events read with
+  // fetch, which can send the token): while the stream lasts the poll rests.
+  async function listenWaiting() {
+    const session = state.session;
+    if (!session || state.listening) return;
+    state.listening = new AbortController();
+    try {
+      const response = await fetch("/v1/sites/" + encodeURIComponent(session.site) + "/queue/events", {
+        headers: { "Authorization": "Bearer " + session.token, "Accept": "text/event-stream" },
+        cache: "no-store", credentials: "omit", signal: state.listening.signal });
+      if (!response.ok || !response.body) throw new Error("status " + response.status);
+      clearInterval(state.poll);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+          if (/^event: waiting$/m.test(block) && data) showWaiting(JSON.parse(data));
+        }
+      }
+    } catch (err) {
+      // Gone or never there: the poll counts until the stream is back.
+    } finally {
+      state.listening = null;
+      if (state.session === session) {
+        clearInterval(state.poll);
+        state.poll = setInterval(countWaiting, POLL_MS);
+        setTimeout(listenWaiting, POLL_MS);
+      }
+    }
+  }
+
+  function showWaiting(counts) {
+    const total = (counts.comment || 0) + (counts.rating || 0) + (counts.appeal || 0);
+    const waiting = $("waiting");
+    waiting.hidden = false;
+    waiting.textContent = total + " waiting" + (counts.appeal ? " (" + counts.appeal + (counts.appeal === 1 ? " appeal)" : " appeals)") : "");
+    waiting.classList.remove("offline");
   }
 
   // ---- the queue
@@ -161,11 +209,7 @@
     if (!state.session) return;
     try {
       const counts = await api("GET", "/queue/waiting");
-      const total = counts.comment + counts.rating + counts.appeal;
-      const waiting = $("waiting");
-      waiting.hidden = false;
-      waiting.textContent = total + " waiting" + (counts.appeal ? " (" + counts.appeal + (counts.appeal === 1 ? " appeal)" : " appeals)") : "");
-      waiting.classList.remove("offline");
+      showWaiting(counts);
       if (!state.items.length && filters().status === "held" && counts[filters().kind] > 0) reload();
     } catch (err) {
       if (err.status === 401) return signOutBecause(err);

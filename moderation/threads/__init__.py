@@ -1,0 +1,1 @@
+"""Threads: one article's comments as a whole, its title and address, closed or open."""

@@ -23,6 +23,12 @@ def read(path: Path) -> Iterator[Record]:
     try:
         # Batches are read in a worker thread, not always the same one.
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # A hostile file's views or triggers could compute for ever: only plain tables are read.
+        db.execute("PRAGMA trusted_schema = OFF")
+        tables = {name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('threads', 'comments')")}
+        if tables != {"threads", "comments"}:
+            raise sqlite3.DatabaseError("no 'threads' and 'comments' tables")
         db.execute("SELECT id, uri, title FROM threads LIMIT 1").fetchall()
     except sqlite3.DatabaseError as exc:
         raise NotIssoDatabase(f"not an Isso database ({exc})") from None

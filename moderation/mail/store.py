@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 
 import asyncpg
+from yarl import URL
 
 from moderation.comments import store as comments
 from moderation.comments.store import NewComment
@@ -72,6 +73,7 @@ DELETE FROM reply_subscriptions s USING address a
 # What an outbox row's email needs, read when it is sent.
 SELECT_MAIL = """
 SELECT o.kind, o.recipient, o.sent_at, s.name AS site_name, a.status AS address_status,
+       s.settings -> 'allowed_origins' AS allowed_origins,
        r.status AS reply_status, r.author_name AS replier, r.body AS reply_body, r.thread,
        r.comment_id AS reply_id, p.body AS parent_body, t.title AS thread_title,
        t.url AS thread_url
@@ -167,12 +169,24 @@ def compose(row, site_id: str, config: Config, signer: Signer):
         if row["address_status"] != "confirmed" or row["reply_status"] != "approved":
             return None
         token = signer.email_token("unsubscribe", site_id, to)
+        # The first commenter names a thread's URL: it is linked only on the site's own origins.
         thread_link = (f"{row['thread_url']}#comment-{row['reply_id']}"
-                       if row["thread_url"] else None)
+                       if on_site(row["thread_url"], row["allowed_origins"]) else None)
         return messages.reply_notice(sender, site_name, to, row["replier"], row["reply_body"],
                                      row["parent_body"] or "", row["thread_title"], thread_link,
                                      messages.link(base, site_id, "unsubscribe", token))
     return None  # digests are composed with their counts (deliver_one)
+
+
+def on_site(url: str | None, allowed_origins: list[str] | None) -> bool:
+    """Whether a URL is on one of the site's allowed origins."""
+    if not url or not allowed_origins:
+        return False
+    try:
+        origin = str(URL(url).origin())
+    except ValueError:
+        return False
+    return origin in {o.rstrip("/") for o in allowed_origins}
 
 
 async def deliver(conn, jobs: list[asyncpg.Record], config: Config) -> int:

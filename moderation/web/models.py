@@ -22,8 +22,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
+# Names and titles go into e-mail headers and page titles: no line breaks or other controls.
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+
+
 class CommenterIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80,
+                                           pattern=NO_CONTROLS)]
     email: Email | None = None
 
 
@@ -33,7 +38,7 @@ class CommentIn(Strict):
     parent_id: ItemId | None = None
     sso_token: Annotated[str, StringConstraints(max_length=4096)] | None = None
     thread_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
-    thread_title: Annotated[str, StringConstraints(max_length=300)] | None = None
+    thread_title: Annotated[str, StringConstraints(max_length=300, pattern=NO_CONTROLS)] | None = None
     website: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None, description="honeypot: a hidden form field that people leave empty")
     elapsed_ms: Annotated[int, Field(ge=0, le=10**9)] | None = Field(

@@ -60,7 +60,28 @@ class AllowedHosts:
         return any(address in network for network in self.networks)
 
 
+# IPv6 ranges that carry an IPv4 address (NAT64, 6to4, IPv4-compatible): the IPv4 one decides.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64 or address in _V4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _SIX_TO_FOUR:
+        return ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF)
+    return None
+
+
 def public(address: Address) -> bool:
+    inner = embedded_ipv4(address)
+    if inner is not None and not public(inner):
+        return False
     return address.is_global and not address.is_multicast
 
 

@@ -12,8 +12,9 @@ async def test_counts_fill_an_article_list_with_one_request_per_100_threads(page
                                                                             app_client, new_site,
                                                                             pool):
     site = await new_site(origins=[host.origin])
-    for n in range(2):
-        await post_comment(app_client, site, thread="thread-3", text=f"Comment number {n} on it.")
+    # Two different texts: near-copies from one reader are the duplicate rule's to reject.
+    for text in ("A thoughtful piece on the harbour plans.", "I disagree about the ferry times."):
+        await post_comment(app_client, site, thread="thread-3", text=text)
     await post_comment(app_client, site, thread="thread-140")
     await drain(pool)
     items = "".join(f'<li>Article {n} <span data-moderation-count="thread-{n}"></span></li>'

@@ -154,3 +154,14 @@ async def test_the_door_follows_the_sites_length_rule(client, pool, site):
     await pool.execute("UPDATE sites SET settings = $2 WHERE site_id = $1",
                        site, {**raw, "rules": {"length": {"enabled": False}}})
     await post_comment(client, site, text="z" * 20_000)  # the site turned the rule off
+
+
+async def test_a_name_or_title_with_a_line_break_is_refused(client, pool, site):
+    """They end up in e-mail subjects and page titles: a line break there is never a name."""
+    url = f"/v1/sites/{site}/threads/breaks/comments"
+    for bad in ({"commenter": {"name": "Ann\r\nBcc: all@example.com"}},
+                {"thread_title": "Budget\nvote"}):
+        response = await client.post(url, json={**comment_body("A fine comment."), **bad})
+        assert response.status == 422
+        assert (await response.json())["error"]["code"] == "validation_failed"
+    assert await pool.fetchval("SELECT count(*) FROM comments WHERE site_id = $1", site) == 0

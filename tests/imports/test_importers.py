@@ -322,3 +322,33 @@ def write_big_export(path: Path, source: str, comments: int) -> None:
                                       "user": {"name": f"R{n % 100}", "id": f"u{n % 100}"},
                                       "locator": {"url": "https://x.example/a"},
                                       "time": "2024-01-01T00:00:00Z"}) + "\n")
+
+
+def test_an_isso_file_whose_tables_are_views_is_refused_before_any_query(tmp_path):
+    path = tmp_path / "hostile.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE VIEW threads AS SELECT 1 AS id, '/a' AS uri, 'A' AS title")
+        db.execute("""CREATE VIEW comments AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL
+                      SELECT i + 1 FROM n) SELECT i AS id, 1 AS tid, NULL AS parent,
+                      0.0 AS created, 1 AS mode, 'x' AS text, 'a' AS author, NULL AS email
+                      FROM n""")
+    with pytest.raises(NotIssoDatabase, match="tables"):
+        list(READERS["isso"](path))
+
+
+def test_a_gzip_bomb_is_refused_once_it_unpacks_past_its_share(tmp_path, monkeypatch):
+    from moderation.imports import records
+    monkeypatch.setattr(records, "MIN_UNPACK_LIMIT", 1 << 20)
+    path = tmp_path / "bomb.jsonl.gz"
+    path.write_bytes(gzip.compress(b"{" + b" " * (8 << 20) + b"}\n"))
+    with pytest.raises(records.TooLargeUnpacked, match="refused"):
+        list(READERS["remark42"](path))
+
+
+def test_a_line_too_long_for_a_comment_is_skipped_without_holding_it(tmp_path, monkeypatch):
+    from moderation.imports import records
+    monkeypatch.setattr(records, "MAX_LINE_BYTES", 1024)
+    path = tmp_path / "backup.jsonl"
+    path.write_bytes(b"x" * 5000 + b"\n" + b"\n")
+    with path.open("rb") as stream:
+        assert list(records.lines(stream)) == [(1, b"{too long}")]

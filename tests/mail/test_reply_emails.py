@@ -16,9 +16,10 @@ from tests.factories import site_settings
 ADA = "ada@example.com"
 
 
-async def setup(make_client, pool, site, inbox, **config):
+async def setup(make_client, pool, site, inbox, origins=("https://news.example",), **config):
     await sites.save_settings(pool, site, site_settings(
-        rules={"flood": {"enabled": False}, "duplicate": {"enabled": False}}))
+        rules={"flood": {"enabled": False}, "duplicate": {"enabled": False}},
+        allowed_origins=list(origins)))
     return await make_client(smtp_url=inbox.url, mail_from="comments@news.example", **config)
 
 
@@ -191,3 +192,17 @@ async def test_moderators_get_a_digest_of_held_and_reported_items(make_client, p
     await cleanup.run_once()  # within every_hours: no second digest
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE site_id = $1 AND kind = 'digest'",
                                site) == 1
+
+
+async def test_a_thread_url_off_the_sites_origins_is_not_linked(make_client, pool, site, inbox):
+    """The first commenter names the thread's URL: the site's e-mails never link elsewhere."""
+    client = await setup(make_client, pool, site, inbox, origins=("https://paper.example",))
+    ada = await post(client, site, "Dialogue is the right call.", "Ada", "192.0.2.1",
+                     commenter={"email": "Ada@Example.com"}, notify="replies")
+    [confirmation] = await wait_for(lambda: _messages(inbox, ADA))
+    assert (await client.post(local(link_in(confirmation, "confirm")))).status == 200
+    await post(client, site, "Talks need partners who show up.", "Bob", "198.51.100.2",
+               parent_id=ada["id"])
+    [notice] = await wait_for(lambda: _messages(inbox, ADA, subject="replied"))
+    body = notice.get_body(("plain",)).get_content()
+    assert "Talks need partners who show up." in body and "news.example/t" not in body

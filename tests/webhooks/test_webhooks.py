@@ -280,7 +280,10 @@ async def test_private_addresses_and_plain_http_are_refused(api, make_client, si
     token = await sites.create_token(pool, site, "admin", "ada")
     url = f"/v1/sites/{site}/webhooks"
     refused = ["http://hooks.example.com/in", "https://10.1.2.3/in", "https://[::1]/in",
-               "https://169.254.169.254/latest", "https://127.0.0.1/in", "ftp://example.com/"]
+               "https://169.254.169.254/latest", "https://127.0.0.1/in", "ftp://example.com/",
+               # IPv6 forms that carry a private IPv4 address: NAT64, 6to4, IPv4-compatible
+               "https://[64:ff9b::a9fe:a9fe]/latest", "https://[2002:7f00:1::1]/in",
+               "https://[::127.0.0.1]/in"]
     strict = await make_client(workers=0)  # no WEBHOOK_ALLOWED_HOSTS
     for target in refused:
         response = await strict.post(url, headers=bearer(token),

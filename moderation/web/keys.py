@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # moderation.comments.accepting itself needs the keys below
 CONFIG = web.AppKey("config", Config)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 DATABASE_URL = web.AppKey("database_url", str)
+# PostgreSQL itself, for LISTEN, migrations and advisory locks (DATABASE_DIRECT_URL, else DATABASE_URL).
+DIRECT_DATABASE_URL = web.AppKey("direct_database_url", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 WORKER_POOL = web.AppKey("worker_pool", asyncpg.Pool)  # only while workers run inside `serve`
 SIGNER = web.AppKey("signer", Signer)

@@ -17,6 +17,7 @@ from moderation.comments import handlers as comment_handlers
 from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
 from moderation.db import pool as database
+from moderation.db.replica import PublicReads
 from moderation.identity.signing import Signer
 from moderation.imports import handlers as import_handlers  # noqa: F401
 from moderation.judging.dry_run import DryRuns
@@ -48,6 +49,7 @@ from moderation.web.keys import (
     LISTENER,
     NOTIFIER,
     POOL,
+    PUBLIC_READS,
     SIGNER,
     SITES,
     WORKER_POOL,
@@ -70,10 +72,21 @@ async def database_ctx(app: web.Application):
     app[DIRECT_DATABASE_URL] = database.direct_url(config, url)
     await database.migrate_database(app[DIRECT_DATABASE_URL], config)
     app[POOL] = await database.create_pool(url, config, "serve")
+    replica = (await database.create_pool(config.database_replica_url, config, "replica")
+               if config.database_replica_url else None)
+    reads = app[PUBLIC_READS] = PublicReads(
+        app[POOL], replica, max_lag_s=config.replica_max_lag_s, check_s=config.replica_check_s,
+        registry=app[METRICS].registry)
+    watch = asyncio.create_task(reads.watch(), name="replica-check") if replica else None
     app[SITES] = SiteDirectory(app[POOL], config.site_cache_s)
     if config.demo_site:
         await ensure_demo_site(app[POOL], demo_origins(config))
     yield
+    if watch is not None:
+        watch.cancel()
+        await asyncio.gather(watch, return_exceptions=True)
+    if replica is not None:
+        await replica.close()
     await app[POOL].close()
 
 

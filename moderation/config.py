@@ -25,6 +25,13 @@ class Config(BaseSettings):
     database_pool_mode: Literal["session", "transaction"] = Field(default="session", description=(
         "transaction: DATABASE_URL is a transaction pooler (PgBouncer pool_mode=transaction), "
         "so no prepared statement is kept between statements; needs DATABASE_DIRECT_URL"))
+    database_replica_url: str | None = Field(default=None, description=(
+        "a streaming replica of DATABASE_URL: public reads (thread pages, counts, ratings) go "
+        "to it while it is within REPLICA_MAX_LAG_S"))
+    replica_max_lag_s: float = Field(default=5.0, gt=0, le=3600, description=(
+        "a replica further behind than this gets no reads until it catches up"))
+    replica_check_s: float = Field(default=1.0, gt=0, le=600, description=(
+        "how often the replica's lag is measured"))
     data_dir: Path = Field(default=Path(".data"), description="embedded PostgreSQL data and local secret")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -144,7 +151,7 @@ class Config(BaseSettings):
                              "for LISTEN and migrations)")
         return mode
 
-    @field_validator("database_url", "database_direct_url")
+    @field_validator("database_url", "database_direct_url", "database_replica_url")
     @classmethod
     def postgres_url(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(("postgres://", "postgresql://")):

@@ -99,6 +99,8 @@ async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
     if role == "worker":  # each rule worker holds one connection for its batch, and no more
         max_size = max(1, config.workers)
         min_size = min(min_size, max_size)
+    elif role == "replica":  # opened on first use: a replica that is down does not stop a start
+        min_size = 0
     elif role == "cleanup":  # moderation.queue.cleanup beside the workers of `worker`
         min_size, max_size = 0, 1
     # Behind a transaction pooler a named prepared statement would be looked for on another

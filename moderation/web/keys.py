@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.config import Config
+from moderation.db.replica import PublicReads
 from moderation.identity.signing import Signer
 from moderation.judging.dry_run import DryRuns
 from moderation.queue.worker import JobListener, Notifier, Worker
@@ -34,3 +35,6 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 WORKERS = web.AppKey("workers", list[Worker])
 LISTENER = web.AppKey("listener", JobListener)
 ACCEPTER: web.AppKey[CommentAccepter] = web.AppKey("accepter")
+
+# Where public reads go: the read replica while it keeps up, else the primary.
+PUBLIC_READS = web.AppKey("public_reads", PublicReads)

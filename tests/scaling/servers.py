@@ -164,3 +164,73 @@ def binaries() -> str:
         warnings.simplefilter("ignore")
         import pgserver
     return str(Path(pgserver.__file__).parent / "pginstall" / "bin")
+
+
+def run_program(name: str, args: list[str], user: str | None, timeout: float = 60) -> None:
+    """One of the embedded server's programs, as `user` (PostgreSQL refuses to run as root)."""
+    subprocess.run([str(Path(binaries()) / name), *args], check=True, capture_output=True,
+                   user=user, timeout=timeout)
+
+
+class StreamingPair:
+    """A primary and its streaming replica (pg_basebackup -R), each on a free 127.0.0.1 port,
+    in a folder of their own; run by the embedded server's programs."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="pg-pair-"))
+        self.primary_port = free_port()
+        self.replica_port = free_port()
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            binaries()  # imports pgserver quietly
+            from pgserver.utils import ensure_user_exists
+
+            self.user = "pgserver"
+            entry = ensure_user_exists(self.user)
+            assert entry is not None
+            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+
+    def url(self, port: int) -> str:
+        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    @property
+    def primary_url(self) -> str:
+        return self.url(self.primary_port)
+
+    @property
+    def replica_url(self) -> str:
+        return self.url(self.replica_port)
+
+    def pg_ctl(self, name: str, *args: str) -> None:
+        run_program("pg_ctl", ["-D", str(self.dir / name), "-w", *args], self.user)
+
+    def start_pair(self) -> None:
+        primary = self.dir / "primary"
+        run_program("initdb", ["-D", str(primary), "-U", "postgres", "--auth=trust",
+                               "--encoding=utf8", "--no-sync"], self.user)
+        with (primary / "postgresql.conf").open("a") as conf:
+            # The test's data is thrown away: no fsync; two nodes on one small machine.
+            conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.primary_port}\n"
+                       "unix_socket_directories = ''\nfsync = off\nshared_buffers = 32MB\n"
+                       "max_connections = 40\n")
+        self.pg_ctl("primary", "-l", str(self.dir / "primary.log"), "start")
+        replica = self.dir / "replica"
+        run_program("pg_basebackup", ["-h", "127.0.0.1", "-p", str(self.primary_port),
+                                      "-U", "postgres", "-D", str(replica), "-R",
+                                      "-X", "stream", "--no-sync"], self.user)
+        with (replica / "postgresql.conf").open("a") as conf:
+            conf.write(f"\nport = {self.replica_port}\n")
+        self.start_replica()
+
+    def start_replica(self) -> None:
+        self.pg_ctl("replica", "-l", str(self.dir / "replica.log"), "start")
+
+    def kill_replica(self) -> None:
+        """Stops the replica at once, as a crash would."""
+        self.pg_ctl("replica", "-m", "immediate", "stop")
+
+    def stop(self) -> None:
+        for name in ("replica", "primary"):
+            if (self.dir / name / "postmaster.pid").exists():
+                self.pg_ctl(name, "-m", "immediate", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)

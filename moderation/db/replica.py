@@ -63,6 +63,8 @@ class PublicReads:
                 result = await read(self.replica, *args)
             except DATABASE_DOWN as exc:
                 self.fall_back(f"a read failed on it ({exc.__class__.__name__}: {exc})")
+            except asyncpg.SerializationError:
+                pass  # cancelled by a conflict with replay: that read alone goes to the primary
             else:
                 self.reads.labels("replica").inc()
                 return result

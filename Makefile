@@ -27,7 +27,7 @@ run: install
 	$(VENV)/bin/moderation serve
 
 # What the tests need from Debian, where it is missing: Chromium for the browser tests (Playwright
-# drives it, never downloads a browser), and, if it can be had, docker-compose so the suite
+# drives it, never downloads a browser), PgBouncer for the transaction pooling test, and, if it can be had, docker-compose so the suite
 # validates docker-compose.yml where no Compose plugin is (without it that one check is skipped;
 # no Docker engine is installed or needed for it).
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
@@ -36,6 +36,9 @@ system:
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] || \
 		{ echo "Chromium is missing: run 'sudo make system' once"; exit 1; }; \
 		apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; }
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { [ "$$(id -u)" = 0 ] || \
+		{ echo "PgBouncer is missing: run 'sudo make system' once"; exit 1; }; \
+		apt-get update -qq && $(APT_INSTALL) --no-install-recommends pgbouncer >/dev/null; }
 	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || \
 		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		  $(APT_INSTALL) --no-install-recommends docker-compose >/dev/null; } || \

@@ -17,6 +17,7 @@ from moderation.comments import handlers as comment_handlers
 from moderation.comments.accepting import accepter_ctx
 from moderation.config import Config
 from moderation.db import pool as database
+from moderation.db.replica import PublicReads
 from moderation.identity.signing import Signer
 from moderation.imports import handlers as import_handlers  # noqa: F401
 from moderation.judging.dry_run import DryRuns
@@ -43,10 +44,12 @@ from moderation.web.keys import (
     CLOCK,
     CONFIG,
     DATABASE_URL,
+    DIRECT_DATABASE_URL,
     DRY_RUNS,
     LISTENER,
     NOTIFIER,
     POOL,
+    PUBLIC_READS,
     SIGNER,
     SITES,
     WORKER_POOL,
@@ -66,12 +69,24 @@ async def database_ctx(app: web.Application):
     config = app[CONFIG]
     url = app.get(DATABASE_URL) or database.database_url(config)
     app[DATABASE_URL] = url
-    await database.migrate_database(url, config)
+    app[DIRECT_DATABASE_URL] = database.direct_url(config, url)
+    await database.migrate_database(app[DIRECT_DATABASE_URL], config)
     app[POOL] = await database.create_pool(url, config, "serve")
+    replica = (await database.create_pool(config.database_replica_url, config, "replica")
+               if config.database_replica_url else None)
+    reads = app[PUBLIC_READS] = PublicReads(
+        app[POOL], replica, max_lag_s=config.replica_max_lag_s, check_s=config.replica_check_s,
+        registry=app[METRICS].registry)
+    watch = asyncio.create_task(reads.watch(), name="replica-check") if replica else None
     app[SITES] = SiteDirectory(app[POOL], config.site_cache_s)
     if config.demo_site:
         await ensure_demo_site(app[POOL], demo_origins(config))
     yield
+    if watch is not None:
+        watch.cancel()
+        await asyncio.gather(watch, return_exceptions=True)
+    if replica is not None:
+        await replica.close()
     await app[POOL].close()
 
 
@@ -81,7 +96,8 @@ async def worker_database_ctx(app: web.Application):
     config = app[CONFIG]
     url = app.get(DATABASE_URL) or database.database_url(config)
     app[DATABASE_URL] = url
-    await database.migrate_database(url, config)
+    app[DIRECT_DATABASE_URL] = database.direct_url(config, url)
+    await database.migrate_database(app[DIRECT_DATABASE_URL], config)
     app[POOL] = await database.create_pool(url, config, "cleanup")
     yield
     await app[POOL].close()
@@ -102,12 +118,16 @@ async def workers_ctx(app: web.Application):
                for i in range(config.workers)] if pool is not None else []
     app[WORKERS] = workers
     app[NOTIFIER] = Notifier(app[POOL], workers)
-    cleanup = Cleanup(app[POOL], config.address_retention_days, app[CLOCK])
+    # The cleanup's advisory lock belongs to a session: past a transaction pooler, on PostgreSQL.
+    direct_pool: asyncpg.Pool | None = None
+    if database.through_pooler(config, app[DATABASE_URL]):
+        direct_pool = await database.create_pool(app[DIRECT_DATABASE_URL], config, "cleanup")
+    cleanup = Cleanup(direct_pool or app[POOL], config.address_retention_days, app[CLOCK])
     tasks = [asyncio.create_task(app[NOTIFIER].run(), name="notifier"),
              asyncio.create_task(cleanup.run(config.cleanup_interval_s), name="cleanup")]
     worker_tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
     if workers:
-        app[LISTENER] = JobListener(app[DATABASE_URL], config, workers, app[NOTIFIER].sender)
+        app[LISTENER] = JobListener(app[DIRECT_DATABASE_URL], config, workers, app[NOTIFIER].sender)
         tasks.append(asyncio.create_task(app[LISTENER].run(), name="job-listener"))
     yield
     for worker in workers:
@@ -116,8 +136,9 @@ async def workers_ctx(app: web.Application):
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    if pool is not None:
-        await pool.close()
+    for opened in (pool, direct_pool):
+        if opened is not None:
+            await opened.close()
 
 
 # The widget's calls, most frequent first: every article view reads its author's rating and the

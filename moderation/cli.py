@@ -67,7 +67,8 @@ def cmd_worker(config: Config, args) -> int:
 
 
 def cmd_migrate(config: Config, args) -> int:
-    applied = asyncio.run(database.migrate_database(database.database_url(config), config))
+    applied = asyncio.run(database.migrate_database(
+        database.direct_url(config, database.database_url(config)), config))
     for m in applied:
         print(f"applied {m.version:04d}_{m.name}")
     if not applied:

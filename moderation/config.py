@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from moderation.web.addresses import parse_networks
@@ -19,6 +19,19 @@ class Config(BaseSettings):
 
     database_url: str | None = Field(default=None, description=(
         "PostgreSQL URL; unset means the embedded server with its data in DATA_DIR"))
+    database_direct_url: str | None = Field(default=None, description=(
+        "PostgreSQL itself when DATABASE_URL is a pooler (PgBouncer): LISTEN, migrations and "
+        "the cleanup's lock need a session of their own; unset: DATABASE_URL"))
+    database_pool_mode: Literal["session", "transaction"] = Field(default="session", description=(
+        "transaction: DATABASE_URL is a transaction pooler (PgBouncer pool_mode=transaction), "
+        "so no prepared statement is kept between statements; needs DATABASE_DIRECT_URL"))
+    database_replica_url: str | None = Field(default=None, description=(
+        "a streaming replica of DATABASE_URL: public reads (thread pages, counts, ratings) go "
+        "to it while it is within REPLICA_MAX_LAG_S"))
+    replica_max_lag_s: float = Field(default=5.0, gt=0, le=3600, description=(
+        "a replica further behind than this gets no reads until it catches up"))
+    replica_check_s: float = Field(default=1.0, gt=0, le=600, description=(
+        "how often the replica's lag is measured"))
     data_dir: Path = Field(default=Path(".data"), description="embedded PostgreSQL data and local secret")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -130,7 +143,15 @@ class Config(BaseSettings):
         AllowedHosts.parse(text)
         return text
 
-    @field_validator("database_url")
+    @field_validator("database_pool_mode")
+    @classmethod
+    def pooler_needs_direct_url(cls, mode: str, info: ValidationInfo) -> str:
+        if mode == "transaction" and not info.data.get("database_direct_url"):
+            raise ValueError("transaction pooling needs DATABASE_DIRECT_URL (PostgreSQL itself, "
+                             "for LISTEN and migrations)")
+        return mode
+
+    @field_validator("database_url", "database_direct_url", "database_replica_url")
     @classmethod
     def postgres_url(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(("postgres://", "postgresql://")):

@@ -27,7 +27,7 @@ from moderation.web.http import (
     parse_query,
     slug_param,
 )
-from moderation.web.keys import ACCEPTER, CLOCK, CONFIG, NOTIFIER, POOL, SIGNER
+from moderation.web.keys import ACCEPTER, CLOCK, CONFIG, NOTIFIER, POOL, PUBLIC_READS, SIGNER
 from moderation.web.models import (
     CommentAccepted,
     CommentEdit,
@@ -172,10 +172,12 @@ def own_edit_token(request: web.Request, site_id: str, comment_id: int) -> bool:
 async def get_comment(request: web.Request) -> web.Response:
     site = await find_site(request)
     comment_id = item_id(request)
-    row = await comments.fetch(request.app[POOL], site.site_id, comment_id)
+    own = own_edit_token(request, site.site_id, comment_id)
+    # Your own comment is read on the primary: a replica may not have it yet.
+    row = (await comments.fetch(request.app[POOL], site.site_id, comment_id) if own else
+           await request.app[PUBLIC_READS].run(comments.fetch, site.site_id, comment_id))
     if row is None or row["status"] == "deleted":
         raise not_found("comment")
-    own = own_edit_token(request, site.site_id, comment_id)
     if row["status"] != "approved" and not own:
         raise not_found("comment")
     # Only the author learns why their comment was removed, and what became of their appeal.
@@ -258,8 +260,9 @@ async def render_thread_page(request: web.Request) -> bytes:
     query = parse_query(request, ThreadQuery)
     after = decode_cursor(request, query.cursor, query.sort) if query.cursor else None
     config = request.app[CONFIG]
-    found = await comments.page(request.app[POOL], site.site_id, thread, query.sort, query.limit,
-                                config.replies_per_comment, config.page_max_replies, after)
+    found = await request.app[PUBLIC_READS].run(
+        comments.page, site.site_id, thread, query.sort, query.limit,
+        config.replies_per_comment, config.page_max_replies, after)
     tops = [row for row in found.rows if not row["is_reply"] and not row["is_featured"]]
     replies: dict[int, list] = {row["comment_id"]: [] for row in tops}
     for row in found.rows:
@@ -315,8 +318,8 @@ async def render_replies_page(request: web.Request) -> bytes:
     listing = replies_listing(root_id)
     after = decode_cursor(request, query.cursor, listing) if query.cursor else None
     # One more than asked tells whether another page exists, so no cursor leads to an empty one.
-    rows = await comments.replies(request.app[POOL], site.site_id, root_id, query.limit + 1,
-                                  after)
+    rows = await request.app[PUBLIC_READS].run(comments.replies, site.site_id, root_id,
+                                               query.limit + 1, after)
     if rows is None:
         raise not_found("comment")
     shown = rows[:query.limit]
@@ -332,5 +335,5 @@ async def render_replies_page(request: web.Request) -> bytes:
 async def thread_counts(request: web.Request) -> web.Response:
     site = await find_site(request)
     query = parse_query(request, CountsQuery, lists=("thread",))
-    return json_response({"counts": await comments.counts(request.app[POOL], site.site_id,
-                                                          query.thread)})
+    return json_response({"counts": await request.app[PUBLIC_READS].run(
+        comments.counts, site.site_id, query.thread)})

@@ -51,6 +51,16 @@ def database_url(config) -> str:
     return config.database_url or embedded_url(config.data_dir)
 
 
+def direct_url(config, url: str) -> str:
+    """PostgreSQL itself, for what needs a session: LISTEN, migrations, advisory locks."""
+    return config.database_direct_url or url
+
+
+def through_pooler(config, url: str) -> bool:
+    """Whether `url` is a transaction pooler, where a server connection serves one transaction."""
+    return config.database_pool_mode == "transaction" and url != direct_url(config, url)
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=lambda v: orjson.dumps(v).decode(),
                               decoder=orjson.loads, schema="pg_catalog")
@@ -89,8 +99,13 @@ async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
     if role == "worker":  # each rule worker holds one connection for its batch, and no more
         max_size = max(1, config.workers)
         min_size = min(min_size, max_size)
+    elif role == "replica":  # opened on first use: a replica that is down does not stop a start
+        min_size = 0
     elif role == "cleanup":  # moderation.queue.cleanup beside the workers of `worker`
         min_size, max_size = 0, 1
+    # Behind a transaction pooler a named prepared statement would be looked for on another
+    # server connection: asyncpg then parses each statement anew in the same round trip.
+    cache_size = 0 if through_pooler(config, url) else 100
     # What asyncpg.create_pool does, with our pool class.
     pool = TimedPool(
         url, acquire_timeout=config.db_timeout_s, min_size=min_size, max_size=max_size,
@@ -98,13 +113,15 @@ async def create_pool(url: str, config, role: str) -> asyncpg.Pool:
         connection_class=asyncpg.Connection, record_class=asyncpg.Record,
         timeout=config.db_timeout_s, command_timeout=max(config.db_timeout_s, 30),
         init=init_connection, reset=keep_session, server_settings=session_settings(role),
+        statement_cache_size=cache_size,
         max_cached_statement_lifetime=WORKER_STATEMENT_LIFETIME_S if role == "worker" else 300)
     return await pool
 
 
 async def connect(url: str, config, role: str = "cli") -> asyncpg.Connection:
     conn = await asyncpg.connect(url, timeout=config.db_timeout_s,
-                                 server_settings=session_settings(role))
+                                 server_settings=session_settings(role),
+                                 statement_cache_size=0 if through_pooler(config, url) else 100)
     await init_connection(conn)
     return conn
 

@@ -15,7 +15,7 @@ from moderation.live import hub as live
 from moderation.observability import METRICS
 from moderation.review import desk
 from moderation.web.http import client_address, find_site, parse_query, slug_param
-from moderation.web.keys import CONFIG, DATABASE_URL, POOL, SIGNER
+from moderation.web.keys import CONFIG, DIRECT_DATABASE_URL, POOL, SIGNER
 from moderation.web.models import Slug
 from moderation.web.registry import endpoint
 
@@ -119,7 +119,7 @@ async def queue_events(request: web.Request) -> web.StreamResponse:
 
 async def live_ctx(app: web.Application):
     """The process's LISTEN connection for thread events; open streams end on shutdown."""
-    config, url = app[CONFIG], app[DATABASE_URL]
+    config, url = app[CONFIG], app[DIRECT_DATABASE_URL]  # LISTEN needs a session of its own
     pool = app[POOL]
     events = app[THREAD_EVENTS] = live.ThreadEvents(lambda: database.connect(url, config, "live"),
                                                     lambda site_id: desk.waiting(pool, site_id))

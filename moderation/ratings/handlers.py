@@ -22,7 +22,7 @@ from moderation.ratings import store as ratings
 from moderation.web import rate_limits
 from moderation.web.etags import cacheable
 from moderation.web.http import client_address, find_site, json_response, parse_body, parse_query, slug_param
-from moderation.web.keys import CLOCK, NOTIFIER, POOL, SIGNER
+from moderation.web.keys import CLOCK, NOTIFIER, POOL, PUBLIC_READS, SIGNER
 from moderation.web.models import (
     AggregateRatingLd,
     AuthorRating,
@@ -102,7 +102,8 @@ async def post_rating(request: web.Request) -> web.Response:
 async def author_rating(request: web.Request) -> web.Response:
     author = author_slug(request)
     reads = reads_of(request)
-    found = await ratings.read_one(request.app[POOL], request.match_info["site"], author)
+    found = await request.app[PUBLIC_READS].run(ratings.read_one, request.match_info["site"],
+                                                author)
     if found is None:
         raise not_found("site")
     aggregate, prior_mean = found
@@ -116,8 +117,8 @@ async def author_rating(request: web.Request) -> web.Response:
 async def author_ratings(request: web.Request) -> web.Response:
     site = await find_site(request)
     query = parse_query(request, RatingsQuery, lists=("author",))
-    aggregates, prior_mean = await ratings.read_many(request.app[POOL], site.site_id,
-                                                     query.author)
+    aggregates, prior_mean = await request.app[PUBLIC_READS].run(ratings.read_many, site.site_id,
+                                                                 query.author)
     reads = reads_of(request)
     body = orjson.dumps({"ratings": {
         author: ratings.summary(author, aggregate, prior_mean, reads.prior_weight)
@@ -132,7 +133,8 @@ async def author_ratings(request: web.Request) -> web.Response:
 async def author_rating_jsonld(request: web.Request) -> web.Response:
     author = author_slug(request)
     query = parse_query(request, JsonLdQuery)
-    found = await ratings.read_one(request.app[POOL], request.match_info["site"], author)
+    found = await request.app[PUBLIC_READS].run(ratings.read_one, request.match_info["site"],
+                                                author)
     if found is None:
         raise not_found("site")
     aggregate, _ = found

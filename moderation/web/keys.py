@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.config import Config
+from moderation.db.replica import PublicReads
 from moderation.identity.signing import Signer
 from moderation.judging.dry_run import DryRuns
 from moderation.queue.worker import JobListener, Notifier, Worker
@@ -22,6 +23,8 @@ if TYPE_CHECKING:  # moderation.comments.accepting itself needs the keys below
 CONFIG = web.AppKey("config", Config)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 DATABASE_URL = web.AppKey("database_url", str)
+# PostgreSQL itself, for LISTEN, migrations and advisory locks (DATABASE_DIRECT_URL, else DATABASE_URL).
+DIRECT_DATABASE_URL = web.AppKey("direct_database_url", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 WORKER_POOL = web.AppKey("worker_pool", asyncpg.Pool)  # only while workers run inside `serve`
 SIGNER = web.AppKey("signer", Signer)
@@ -32,3 +35,6 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 WORKERS = web.AppKey("workers", list[Worker])
 LISTENER = web.AppKey("listener", JobListener)
 ACCEPTER: web.AppKey[CommentAccepter] = web.AppKey("accepter")
+
+# Where public reads go: the read replica while it keeps up, else the primary.
+PUBLIC_READS = web.AppKey("public_reads", PublicReads)

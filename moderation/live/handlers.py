@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from aiohttp import web
@@ -60,7 +61,10 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
         raise ApiError(429, "too_many_streams",
                        f"at most {most} open event streams per client address",
                        headers={"Retry-After": str(HEARTBEAT_S)})
-    missed = await live.since(request.app[POOL], site.site_id, keys, last_id) if last_id else []
+    pool = request.app[POOL]
+
+    async def missed() -> list[tuple[int, bytes]]:
+        return await live.since(pool, site.site_id, keys, last_id) if last_id else []
     headers = {"Vary": "Origin"}
     origin = request.headers.get("Origin")
     if origin is not None and site.allows_origin(origin):
@@ -71,9 +75,10 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
 
 
 async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live.Key, ...],
-                 first: list[tuple[int, bytes]], address: bytes = b"") -> web.StreamResponse:
-    """Sends `first`, then the keys' events as they come, until the client goes or is dropped.
-    `address` (a client's address hash) counts toward SSE_PER_ADDRESS."""
+                 read_first: Callable[[], Awaitable[list[tuple[int, bytes]]]],
+                 address: bytes = b"") -> web.StreamResponse:
+    """Sends what `read_first` reads, then the keys' events as they come, until the client goes
+    or is dropped. `address` (a client's address hash) counts toward SSE_PER_ADDRESS."""
     response = web.StreamResponse(headers={**headers, "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     response.content_type = "text/event-stream"
@@ -83,12 +88,15 @@ async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live
 
     def end_stream() -> None:
         handler.cancel()
-    # Subscribed before the first events are sent, so none falls between the two.
+    # Subscribed (and counted toward the address's streams) before anything is awaited: no
+    # event falls between the catch-up read and the subscription, and no burst of requests
+    # passes the per-address check together.
     subscriber = events.subscribe(keys, end_stream, address)
-    # Events heard live while the missed ones were read are sent once. (Ids are not a clock:
-    # two transactions may commit out of id order, so nothing else is skipped.)
-    sent = {event_id for event_id, _ in first}
     try:
+        first = await read_first()
+        # Events heard live while the missed ones were read are sent once. (Ids are not a clock:
+        # two transactions may commit out of id order, so nothing else is skipped.)
+        sent = {event_id for event_id, _ in first}
         await response.prepare(request)
         await response.write(b"retry: %d\n\n" % RETRY_MS)
         for _, encoded in first:
@@ -113,8 +121,11 @@ async def stream(request: web.Request, headers: dict[str, str], keys: tuple[live
           "moderator", errors=(401, 404, 503), content_type="text/event-stream")
 async def queue_events(request: web.Request) -> web.StreamResponse:
     site = await find_site(request)
-    now = await request.app[THREAD_EVENTS].waiting(site.site_id)
-    return await stream(request, {}, ((site.site_id, live.QUEUE),), [now])
+    events = request.app[THREAD_EVENTS]
+
+    async def now() -> list[tuple[int, bytes]]:
+        return [await events.waiting(site.site_id)]
+    return await stream(request, {}, ((site.site_id, live.QUEUE),), now)
 
 
 async def live_ctx(app: web.Application):

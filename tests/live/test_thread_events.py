@@ -205,6 +205,19 @@ async def test_one_address_holds_a_bounded_number_of_streams(make_client, pool, 
         stream.close()
 
 
+async def test_a_burst_of_resuming_streams_from_one_address_stays_within_its_bound(
+        make_client, pool, site):
+    """Resuming reads the database before streaming: the slot is taken before that wait, so
+    requests arriving together cannot all pass the check."""
+    client = await make_client(workers=0, sse_per_address=2)
+    url = f"/v1/sites/{site}/threads/t/events"
+    mine = {"X-Forwarded-For": "192.0.2.20", "Last-Event-ID": "1"}
+    answers = await asyncio.gather(*(client.get(url, headers=mine) for _ in range(8)))
+    assert sorted(a.status for a in answers) == [200, 200] + [429] * 6
+    for answer in answers:
+        answer.close()
+
+
 async def _reopened(client, url, headers) -> bool:
     response = await client.get(url, headers=headers)
     response.close()

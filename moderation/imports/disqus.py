@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from moderation.imports.records import (
@@ -27,6 +28,23 @@ from moderation.imports.text import html_to_text
 
 def local(tag: str) -> str:
     return tag.rpartition("}")[2]
+
+
+def children_at(stream: IO[bytes], level: int) -> Iterator[Element]:
+    """Each child of the elements at `level` (1: the root) as it ends, one at a time; its parent
+    is emptied once the caller is done with it, so memory holds one record, not the file."""
+    depth = 0
+    parent: Element | None = None
+    for event, element in iterparse(stream, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth == level:
+                parent = element
+            continue
+        depth -= 1
+        if depth == level and parent is not None:
+            yield element
+            parent.clear()
 
 
 def dsq_id(element: Element | None) -> str | None:
@@ -65,25 +83,13 @@ def moment(text: str) -> datetime | None:
 def read(path: Path) -> Iterator[Record]:
     threads: dict[str, tuple[str, datetime | None]] = {}
     with open_maybe_gzipped(path) as stream:
-        depth = 0
-        root: Element | None = None
         try:
-            for event, element in iterparse(stream, events=("start", "end")):
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        root = element
-                    continue
-                depth -= 1
-                if depth != 1:
-                    continue
+            for element in children_at(stream, 1):
                 kind = local(element.tag)
                 if kind == "thread":
                     yield from thread_record(element, threads)
                 elif kind == "post":
                     yield post_record(element, threads)
-                assert root is not None
-                root.clear()  # this element is read: bounded memory
         except ParseError as exc:
             yield Skipped(f"line {exc.position[0]}", f"the XML stops being well-formed: {exc}")
 

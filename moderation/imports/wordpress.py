@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError, iterparse
+from xml.etree.ElementTree import Element, ParseError
 
-from moderation.imports.disqus import children, local, text_of
+from moderation.imports.disqus import children, children_at, local, text_of
 from moderation.imports.records import (
     Comment,
     Record,
@@ -41,20 +41,10 @@ def gmt(text: str) -> datetime | None:
 
 def read(path: Path) -> Iterator[Record]:
     with open_maybe_gzipped(path) as stream:
-        depth = 0
-        channel: Element | None = None
         try:
-            for event, element in iterparse(stream, events=("start", "end")):
-                if event == "start":
-                    depth += 1
-                    if depth == 2:
-                        channel = element
-                    continue
-                depth -= 1
-                if depth == 2 and local(element.tag) == "item":
+            for element in children_at(stream, 2):  # the <item>s of <channel>
+                if local(element.tag) == "item":
                     yield from item_records(element)
-                    assert channel is not None
-                    channel.clear()  # this item is read: bounded memory
         except ParseError as exc:
             yield Skipped(f"line {exc.position[0]}", f"the XML stops being well-formed: {exc}")
 

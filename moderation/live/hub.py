@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import orjson
 
+from moderation.db.listen import listen_forever
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "moderation_thread_events"
@@ -83,7 +85,6 @@ class ThreadEvents:
         self._serial = 0  # ids of waiting-count events, increasing within this process
         self.connected = asyncio.Event()
         self.dropped = 0  # subscribers dropped for not reading, for /metrics
-        self._lost = asyncio.Event()
 
     def count(self) -> int:
         return len({id(s) for group in self.subscribers.values() for s in group})
@@ -160,33 +161,9 @@ class ThreadEvents:
     async def run(self) -> None:
         """Listens until cancelled; reconnects when the database comes back. Events NOTIFYed while
         it was away reach the clients when they resume with Last-Event-ID."""
-        delay = 0.1
-        while True:
-            try:
-                conn = await self.connect()
-            except Exception as exc:  # down or starting: retry, never die
-                log.warning("thread events cannot connect (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay = 0.1
-            self._lost.clear()
-            conn.add_termination_listener(lambda _conn: self._lost.set())
-            try:
-                await conn.add_listener(CHANNEL, self.on_notify)
-                await conn.add_listener(QUEUE_CHANNEL, self.on_queue_notify)
-                self.connected.set()
-                await self._lost.wait()
-                log.warning("thread events lost the database connection; reconnecting")
-            except Exception as exc:
-                log.warning("thread events failed (%s); reconnecting", exc)
-            finally:
-                self.connected.clear()
-                if not conn.is_closed():
-                    try:
-                        await conn.close(timeout=1)
-                    except Exception:
-                        conn.terminate()
+        await listen_forever(self.connect, {CHANNEL: self.on_notify,
+                                            QUEUE_CHANNEL: self.on_queue_notify},
+                             self.connected, "thread events")
 
 
 async def since(conn, site_id: str, threads: list[str], last_id: int) -> list[tuple[int, bytes]]:

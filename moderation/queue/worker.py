@@ -14,6 +14,7 @@ from datetime import datetime
 import asyncpg
 
 from moderation.config import Config
+from moderation.db.listen import listen_forever
 from moderation.db.pool import Connection
 from moderation.errors import DATABASE_DOWN
 from moderation.judging.pipeline import judge_batch
@@ -167,7 +168,6 @@ class JobListener:
         # The Notifier of this same process, if any: it has woken these workers itself already.
         self.own_sender = own_sender
         self.connected = asyncio.Event()
-        self._lost = asyncio.Event()
 
     def wake_all(self) -> None:
         for worker in self.workers:
@@ -180,33 +180,9 @@ class JobListener:
     async def run(self) -> None:
         from moderation.db.pool import connect
 
-        delay = 0.1
-        while True:
-            try:
-                conn = await connect(self.url, self.config, "listener")
-            except Exception as exc:  # down, starting up, or a broken handshake: retry, never die
-                log.warning("job listener cannot connect (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay = 0.1
-            self._lost.clear()
-            conn.add_termination_listener(lambda _conn: self._lost.set())
-            try:
-                await conn.add_listener(queue.CHANNEL, self.on_notify)
-                self.connected.set()
-                self.wake_all()  # whatever arrived while we were not listening
-                await self._lost.wait()
-                log.warning("job listener lost its connection; reconnecting")
-            except Exception as exc:
-                log.warning("job listener failed (%s); reconnecting", exc)
-            finally:
-                self.connected.clear()
-                if not conn.is_closed():
-                    try:
-                        await conn.close(timeout=1)
-                    except Exception:
-                        conn.terminate()
+        await listen_forever(lambda: connect(self.url, self.config, "listener"),
+                             {queue.CHANNEL: self.on_notify}, self.connected, "job listener",
+                             on_connected=self.wake_all)  # whatever arrived while away
 
 
 class Notifier:

@@ -11,6 +11,7 @@ import asyncpg
 
 from moderation.db.pool import Connection
 from moderation.judging.pipeline import Judgement
+from moderation.queue.kinds.comment import COMMENT
 
 # What the author is told of their appeal, for its status in the queue's words.
 OUTCOME = {"held": "open", "approved": "reinstated", "rejected": "upheld"}
@@ -74,11 +75,8 @@ class AppealKind:
         return await conn.fetch(REPORTS_OF, site_id, ids)
 
     def queue_fields(self, row: asyncpg.Record, reports: list[asyncpg.Record]) -> dict[str, Any]:
-        return {"thread": row["thread"],
-                "parent_id": str(row["parent_id"]) if row["parent_id"] else None,
-                "author_name": row["author_name"], "body": row["body"],
-                "reports": [{"reason": r["reason"], "note": r["note"], "created_at": r["created_at"]}
-                            for r in reports if r["comment_id"] == row["id"]],
+        # What a moderator sees of the appealed comment is what they see of any comment.
+        return {**COMMENT.queue_fields(row, reports),
                 "appeal": {"comment_id": str(row["comment_id"]), "note": row["note"],
                            "rejected_by": row["rejected_by"],
                            "comment_status": row["comment_status"],

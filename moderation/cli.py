@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
+
+import asyncpg
 
 from moderation import observability
 from moderation.config import Config, ConfigError, load_config
@@ -31,6 +35,19 @@ async def with_connection(config: Config, action):
         return await action(conn)
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def migrated_pool(config: Config, name: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the migrated database for a long command (import, export), named `name` in
+    pg_stat_activity."""
+    url = database.database_url(config)
+    await database.migrate_database(url, config)
+    pool = await database.create_pool(url, config, name)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 def run_long(config: Config, main) -> None:
@@ -183,17 +200,12 @@ def cmd_import(config: Config, args) -> int:
         return 2
 
     async def action():
-        url = database.database_url(config)
-        await database.migrate_database(url, config)
-        pool = await database.create_pool(url, config, "import")
-        try:
+        async with migrated_pool(config, "import") as pool:
             if await sites.fetch_site(pool, args.site) is None:
                 return None
             if args.source == "native":
                 return await import_native(pool, args.site, path)
             return await run_import(pool, args.site, args.source, path, moderate=args.moderate)
-        finally:
-            await pool.close()
     try:
         summary = asyncio.run(action())
     except ValueError as exc:  # the file is not of that format at all
@@ -223,17 +235,12 @@ def cmd_export(config: Config, args) -> int:
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
 
     async def action(out) -> bool:
-        url = database.database_url(config)
-        await database.migrate_database(url, config)
-        pool = await database.create_pool(url, config, "export")
-        try:
+        async with migrated_pool(config, "export") as pool:
             if await sites.fetch_site(pool, args.site) is None:
                 return False
             async for line in export_lines(pool, args.site, since):
                 out.write(line)
             return True
-        finally:
-            await pool.close()
     if args.output:
         with open(args.output, "wb") as out:
             found = asyncio.run(action(out))

@@ -68,6 +68,14 @@ INSERT INTO jobs (site_id, kind, item_id, item_version)
 SELECT site_id, 'comment', comment_id, version FROM c"""
 
 
+async def decide(client, site: str, item_id: str, action: str, token: str, kind: str = "comment",
+                 **fields):
+    """A moderator's decision on a queue item through the API; the response."""
+    return await client.post(f"/v1/sites/{site}/queue/{kind}/{item_id}/decision",
+                             json={"action": action, **fields},
+                             headers={"Authorization": f"Bearer {token}"})
+
+
 async def queue_comments(pool, site: str, bodies: list[str]) -> None:
     """Comments waiting for the rules in thread 'bulk', by one commenter, without the API."""
     await pool.execute(QUEUED_COMMENTS, site, bodies)

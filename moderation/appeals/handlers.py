@@ -11,8 +11,7 @@ from moderation.appeals import store as appeals
 from moderation.errors import ApiError
 from moderation.identity.sso import verify_sso_token
 from moderation.queue.kinds.appeal import OUTCOME
-from moderation.web import rate_limits
-from moderation.web.http import client_address, find_site, item_id, json_response, parse_body
+from moderation.web.http import count_public_write, find_site, item_id, json_response, parse_body
 from moderation.web.keys import CLOCK, POOL, SIGNER
 from moderation.web.registry import endpoint
 
@@ -50,9 +49,7 @@ async def appeal_comment(request: web.Request) -> web.Response:
     elif not signer.check_edit_token(site.site_id, "comment", comment_id,
                                      request.headers["X-Edit-Token"]):
         raise ApiError(403, "invalid_edit_token", "this edit token is not for this comment")
-    await rate_limits.hit(request.app[POOL], site.site_id, "appeal",
-                          site.settings.rate_limits.appeal,
-                          signer.ip_hash(client_address(request)))
+    await count_public_write(request, site, "appeal")
     note = body.note.strip()
     if not note:
         raise ApiError(422, "validation_failed", "the request has invalid fields",

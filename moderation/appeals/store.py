@@ -16,9 +16,8 @@ from moderation.appeals.reasons import RejectionReason, policy_of_rules, stateme
 from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.errors import ApiError, not_found
 from moderation.queue.kinds.appeal import APPEAL, OUTCOME
-from moderation.review import learned_spam
+from moderation.review import audit, learned_spam
 from moderation.review import store as review
-from moderation.review.audit import MODERATED
 
 # Who rejected the comment last and why: the rules (policy from their verdicts) or a moderator
 # (the reason they picked).
@@ -80,11 +79,6 @@ INSERT INTO appeals (site_id, comment_id, commenter, note, rejected_by) VALUES (
 ON CONFLICT (site_id, comment_id) DO NOTHING
 RETURNING appeal_id, status, created_at"""
 
-AUDIT_APPEAL = """
-INSERT INTO audit (site_id, kind, item_id, commenter, actor, action, from_status, to_status,
-                   reason, reason_code)
-VALUES ($1, 'appeal', $2, $3, $4, $5, $6, $7, $8, $9)"""
-
 
 async def file_appeal(conn: Connection, site_id: str, comment_id: int, note: str,
                       commenter: str | None = None) -> asyncpg.Record:
@@ -104,8 +98,9 @@ async def file_appeal(conn: Connection, site_id: str, comment_id: int, note: str
         raise ApiError(409, "already_appealed", "this comment has been appealed already; "
                        "each comment can be appealed once")
     # The note stays with the appeal (erased with the comment), not in the audit.
-    await conn.execute(AUDIT_APPEAL, site_id, appeal["appeal_id"], comment["commenter"],
-                       "commenter", "appeal", None, "held", "", rejection.reason_code)
+    await audit.record(conn, site_id, "appeal", appeal["appeal_id"], actor="commenter",
+                       action="appeal", from_status=None, to_status="held", reason="",
+                       reason_code=rejection.reason_code, commenter=comment["commenter"])
     return appeal
 
 
@@ -140,10 +135,10 @@ async def decide(conn: Connection, site_id: str, appeal_id: int, action: str, re
                             moderator)
     else:
         body = await conn.fetchval(COMMENT_BODY, site_id, comment_id)
-        if not await conn.fetchval(MODERATED, site_id, "comment", comment_id):
+        if not await conn.fetchval(audit.MODERATED, site_id, "comment", comment_id):
             await learned_spam.train(conn, site_id, body, is_spam=True)
-        await conn.execute(review.AUDIT_DECISION, site_id, "comment", comment_id, moderator,
-                           "uphold", "rejected", "rejected", reason, None)
+        await audit.record(conn, site_id, "comment", comment_id, actor=moderator, action="uphold",
+                           from_status="rejected", to_status="rejected", reason=reason)
     return outcome
 
 

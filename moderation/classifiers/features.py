@@ -16,6 +16,7 @@ import re
 from moderation.classifiers.lexicon import addresses_someone, lexicon_features
 from moderation.text.letters import caps_ratio
 from moderation.text.links import find_links, is_reference
+from moderation.text.memo import remember_last_text
 from moderation.text.normalize import fold, normalize
 
 MAX_WORD = 30
@@ -80,21 +81,6 @@ def without_links(text: str) -> str:
     return _LINK.sub(" ", fold(text))
 
 
-_last_features: tuple[str, list[str]] = ("", [])
-
-
-def features(text: str) -> list[str]:
-    """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes. The
-    last text's are remembered (keyed by the text object): scoring and explaining both ask."""
-    global _last_features
-    memo = _last_features  # one read: another thread may replace it meanwhile
-    if memo[0] is text:
-        return memo[1]
-    found = _features(text)
-    _last_features = (text, found)
-    return found
-
-
 def _word_features(word: str) -> tuple[str, ...]:
     """A word's own features: the word, and its 4-letter pieces when it is long. Words of
     ordinary length repeat from comment to comment and are remembered; junk is not."""
@@ -114,6 +100,7 @@ def _pieces(word: str) -> tuple[str, ...]:
 
 
 def _features(text: str) -> list[str]:
+    """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes."""
     linkless = without_links(text)
     words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
              for w in normalize(linkless, remember=linkless is text).split() if len(w) <= MAX_WORD]
@@ -127,6 +114,10 @@ def _features(text: str) -> list[str]:
         if len(found) >= MAX_FEATURES:
             break
     return list(dict.fromkeys(found))[:MAX_FEATURES]
+
+
+# Scoring a comment and explaining its score both ask for its features.
+features = remember_last_text(_features)
 
 
 def words_of_feature(feature: str) -> list[str]:

@@ -4,10 +4,11 @@ the first page of its thread lists it first (moderation.comments.store.PAGE_TEMP
 from __future__ import annotations
 
 from moderation.errors import ApiError, not_found
+from moderation.review.audit import INSERT_AUDIT
 
 # Featuring needs a published comment; unfeaturing works in any state but deleted. Each change
 # leaves an audit row naming the moderator.
-SET_FEATURED = """
+SET_FEATURED = f"""
 WITH target AS (
     SELECT comment_id, status FROM comments
      WHERE site_id = $1 AND comment_id = $2 AND status <> 'deleted' FOR UPDATE
@@ -18,7 +19,7 @@ WITH target AS (
        AND (c.featured_at IS NULL) = $3
     RETURNING c.comment_id, c.status
 ), audit AS (
-    INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status, reason)
+    {INSERT_AUDIT}
     SELECT $1, 'comment', comment_id, $4, CASE WHEN $3 THEN 'feature' ELSE 'unfeature' END,
            status, status, '' FROM changed
 )

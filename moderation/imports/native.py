@@ -21,6 +21,7 @@ import orjson
 from moderation.imports.records import Skipped, lines, open_maybe_gzipped
 from moderation.imports.runner import Progress, Summary
 from moderation.imports.store import BULK
+from moderation.review.audit import insert_audit
 
 FORMAT = "moderation"
 VERSION = 1
@@ -159,12 +160,11 @@ WITH stored AS (
     SELECT $1, 'rating', rating_id, version FROM stored WHERE status = 'pending'
 )
 SELECT count(*) FROM stored""",
-    "decision": """
-INSERT INTO audit (site_id, audit_id, kind, item_id, commenter, actor, action, from_status,
-                   to_status, reason, created_at)
+    # The audit as it was: each row keeps its id and time.
+    "decision": insert_audit("commenter", "audit_id", "created_at") + """
 OVERRIDING SYSTEM VALUE
-SELECT $1, (x->>'id')::bigint, x->>'kind', (x->>'item_id')::bigint, x->>'commenter',
-       x->>'actor', x->>'action', x->>'from_status', x->>'to_status', x->>'reason',
+SELECT $1, x->>'kind', (x->>'item_id')::bigint, x->>'actor', x->>'action', x->>'from_status',
+       x->>'to_status', x->>'reason', x->>'commenter', (x->>'id')::bigint,
        (x->>'created_at')::timestamptz
   FROM (SELECT line::jsonb AS x FROM unnest($2::text[]) line) r
 ON CONFLICT (site_id, audit_id) DO NOTHING""",

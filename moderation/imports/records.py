@@ -108,20 +108,17 @@ class _BoundedGzip(gzip.GzipFile):
         self.limit, self.unpacked = limit, 0
 
     def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
+        return self.counted(super().read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self.counted(super().readline(size))
+
+    def counted(self, data: bytes) -> bytes:
         self.unpacked += len(data)
         if self.unpacked > self.limit:
             raise TooLargeUnpacked(f"the file unpacks to more than {self.limit:,} bytes "
                                    f"({MAX_UNPACK_RATIO} times its size): refused")
         return data
-
-    def readline(self, size: int | None = -1) -> bytes:
-        line = super().readline(size)
-        self.unpacked += len(line)
-        if self.unpacked > self.limit:
-            raise TooLargeUnpacked(f"the file unpacks to more than {self.limit:,} bytes "
-                                   f"({MAX_UNPACK_RATIO} times its size): refused")
-        return line
 
 
 def open_maybe_gzipped(path: Path) -> BinaryIO:

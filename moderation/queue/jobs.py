@@ -7,17 +7,13 @@ job was claimed again can no longer finish or fail it, so each decision is appli
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import asyncpg
 
 from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.judging import site_views
 from moderation.rules.base import Item
-
-if TYPE_CHECKING:
-    from moderation.queue.kinds.base import ItemKind
 
 CHANNEL = "moderation_jobs"
 
@@ -93,20 +89,12 @@ SELECT j.site_id, j.job_id, j.kind, j.item_id, j.item_version, j.attempts, j.cti
   ) i ON true
   LEFT JOIN site_versions v ON v.site_id = j.site_id"""
 
-# One kind's part of the claim's item read.
+# One kind's part of the claim's item read (moderation.queue.kinds.CLAIM joins them).
 ITEM_READ = """
-      SELECT {columns}
-        FROM {table} x
-       WHERE j.kind = '{kind}' AND x.site_id = j.site_id AND x.{id} = j.item_id
+      SELECT {kind.claim_columns}
+        FROM {kind.table} x
+       WHERE j.kind = '{kind.name}' AND x.site_id = j.site_id AND x.{kind.id_column} = j.item_id
          AND x.version = j.item_version AND x.status IS NOT DISTINCT FROM 'pending'"""
-
-
-def claim_statement(kinds: Iterable[ItemKind]) -> str:
-    """CLAIM reading the items of these kinds (moderation.queue.kinds.CLAIM)."""
-    reads = [ITEM_READ.format(columns=k.claim_columns, table=k.table, kind=k.name, id=k.id_column)
-             for k in kinds]
-    return CLAIM_TEMPLATE.replace("{item_reads}", "\n      UNION ALL".join(reads))
-
 
 
 # Removes the jobs this worker still holds (same attempt); returns those it removed, with their

@@ -19,9 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from moderation.errors import ApiError, not_found
 from moderation.identity.sso import resolve_rater
 from moderation.ratings import store as ratings
-from moderation.web import rate_limits
 from moderation.web.etags import cacheable
-from moderation.web.http import client_address, find_site, json_response, parse_body, parse_query, slug_param
+from moderation.web.http import (
+    count_public_write,
+    find_site,
+    json_response,
+    parse_body,
+    parse_query,
+    slug_param,
+)
 from moderation.web.keys import CLOCK, NOTIFIER, POOL, PUBLIC_READS, SIGNER
 from moderation.web.models import (
     AggregateRatingLd,
@@ -84,11 +90,8 @@ async def post_rating(request: web.Request) -> web.Response:
     site = await find_site(request)
     author = author_slug(request)
     body = await parse_body(request, RatingIn)
-    signer = request.app[SIGNER]
-    ip_hash = signer.ip_hash(client_address(request))
-    await rate_limits.hit(request.app[POOL], site.site_id, "rating",
-                          site.settings.rate_limits.rating, ip_hash)
-    rater = resolve_rater(signer, site, body.rater.fingerprint if body.rater else None,
+    ip_hash = await count_public_write(request, site, "rating")
+    rater = resolve_rater(request.app[SIGNER], site, body.rater.fingerprint if body.rater else None,
                           body.sso_token, ip_hash, request.app[CLOCK]())
     rating_id, _ = await ratings.accept(request.app[POOL], ratings.NewRating(
         site.site_id, author, rater.key, body.score, ip_hash, rater.verified, rater.name,

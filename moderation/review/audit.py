@@ -1,5 +1,6 @@
 """The record of decisions: the one INSERT of audit rows and of the rules' verdicts that every
-statement writing them starts from, and recording decisions taken in Python."""
+statement writing them starts from, and recording decisions taken in Python (a moderator's, a
+commenter's appeal, a ban, an erasure)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,28 @@ from moderation.db.pool import Connection
 if TYPE_CHECKING:
     from moderation.judging.pipeline import Judgement
 
-# Followed by the VALUES or SELECT of (site, kind, item, actor, action, from, to, reason).
-INSERT_AUDIT = """INSERT INTO audit (site_id, kind, item_id, actor, action, from_status, to_status,
-                   reason)"""
-# The same with the site's rejection reason a moderator picked (moderation.appeals.reasons).
-INSERT_AUDIT_WITH_REASON_CODE = INSERT_AUDIT[:-1] + ", reason_code)"
+AUDIT_COLUMNS = ("site_id", "kind", "item_id", "actor", "action", "from_status", "to_status",
+                 "reason")
+
+
+def insert_audit(*more_columns: str) -> str:
+    """The INSERT of audit rows, followed by the VALUES or SELECT of (site, kind, item, actor,
+    action, from, to, reason) and then of `more_columns`."""
+    return f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS + more_columns)})"
+
+
+INSERT_AUDIT = insert_audit()
 
 # Followed by the SELECT of (site, kind, item, version, rule, action, score, reason, details);
 # a verdict already stored for that version is kept.
 INSERT_VERDICTS = """INSERT INTO verdicts (site_id, kind, item_id, item_version, rule, action,
                       score, reason, details)"""
+
+# One decision taken in Python: the site's rejection reason a moderator picked
+# (moderation.appeals.reasons) and the person it concerns are kept where there are any.
+RECORD = f"""
+{insert_audit("reason_code", "commenter")}
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"""
 
 # Whether a moderator has decided this item before.
 MODERATED = """
@@ -57,3 +70,11 @@ async def record_decisions(conn: Connection, decided: Sequence[Judgement], actor
         [j.item.site_id for j in decided], [j.item.kind for j in decided],
         [j.item.item_id for j in decided], [j.status for j in decided], actor,
         [j.reason for j in decided])
+
+
+async def record(conn: Connection, site_id: str, kind: str, item_id: int | None, *, actor: str,
+                 action: str, from_status: str | None, to_status: str, reason: str,
+                 reason_code: str | None = None, commenter: str | None = None) -> None:
+    """One audit row: about an item, or (kind 'commenter', no item) about a person."""
+    await conn.execute(RECORD, site_id, kind, item_id, actor, action, from_status, to_status,
+                       reason, reason_code, commenter)

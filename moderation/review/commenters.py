@@ -6,20 +6,25 @@ from datetime import datetime
 
 from moderation.db.pool import Connection
 from moderation.errors import not_found
+from moderation.queue.kinds import KINDS
 from moderation.queue.kinds.appeal import OUTCOME
+from moderation.queue.kinds.base import union_all
 from moderation.ratings import store as ratings
-from moderation.review import learned_spam
+from moderation.review import audit, learned_spam
 from moderation.rules.commenter import is_trusted
 
 SELECT_COMMENTER = """
 SELECT commenter, name, email, verified, banned_until, ban_reason, created_at FROM commenters
  WHERE site_id = $1 AND commenter = $2"""
 
-COUNTS = """
-SELECT 'comment' AS kind, status, count(*) AS n FROM comments
- WHERE site_id = $1 AND commenter = $2 GROUP BY status
-UNION ALL
-SELECT 'rating', status, count(*) FROM ratings WHERE site_id = $1 AND rater = $2 GROUP BY status"""
+# The kinds a person's profile counts, and the kinds that keep the address an item came from.
+PROFILED = [kind for kind in KINDS.values() if kind.in_profile]
+ADDRESSED = [kind for kind in KINDS.values() if kind.address_column]
+
+# The person's items of each kind their profile counts, per status.
+COUNTS = union_all("""
+SELECT '{kind.name}' AS kind, status, count(*) AS n FROM {kind.table}
+ WHERE site_id = $1 AND {kind.person_column} = $2 GROUP BY status""", PROFILED)
 
 RECENT_COMMENTS = """
 SELECT comment_id, thread, body, status, created_at FROM comments
@@ -33,16 +38,15 @@ ON CONFLICT (site_id, commenter) DO UPDATE
    SET banned_until = EXCLUDED.banned_until, ban_reason = EXCLUDED.ban_reason
 RETURNING banned_until"""
 
-# The addresses an anonymous person last wrote from (their newest comments and ratings whose
-# address hash has not expired yet) are banned with them, until the same time.
+# The addresses an anonymous person last wrote from (their newest items of each kind with an
+# address, whose address hash has not expired yet) are banned with them, until the same time.
 BAN_ADDRESSES = """
 INSERT INTO address_bans (site_id, address_hash, commenter, banned_until, reason)
-SELECT DISTINCT $1, ip_hash, $2, $3::timestamptz, $4 FROM (
-    (SELECT ip_hash FROM comments WHERE site_id = $1 AND commenter = $2 AND ip_hash IS NOT NULL
-      ORDER BY created_at DESC LIMIT $5)
-    UNION ALL
-    (SELECT ip_hash FROM ratings WHERE site_id = $1 AND rater = $2 AND ip_hash IS NOT NULL
-      ORDER BY created_at DESC LIMIT $5)) recent
+SELECT DISTINCT $1, ip_hash, $2, $3::timestamptz, $4 FROM (""" + union_all("""
+    (SELECT {kind.address_column} AS ip_hash FROM {kind.table}
+      WHERE site_id = $1 AND {kind.person_column} = $2 AND {kind.address_column} IS NOT NULL
+      ORDER BY created_at DESC LIMIT $5)""", ADDRESSED) + """
+) recent
 ON CONFLICT (site_id, address_hash, commenter) DO UPDATE
    SET banned_until = EXCLUDED.banned_until, reason = EXCLUDED.reason"""
 RECENT_ADDRESSES = 3
@@ -51,10 +55,6 @@ FORGET_ADDRESS_BANS = "DELETE FROM address_bans WHERE site_id = $1 AND commenter
 UNBAN = """
 UPDATE commenters SET banned_until = NULL, ban_reason = NULL WHERE site_id = $1 AND commenter = $2
 RETURNING commenter"""
-
-AUDIT_PERSON = """
-INSERT INTO audit (site_id, kind, commenter, actor, action, to_status, reason)
-VALUES ($1, 'commenter', $2, $3, $4, $5, $6)"""
 
 EXPORT_COMMENTS = """
 SELECT comment_id, thread, parent_id, author_name, body, status, created_at, edited_at
@@ -95,18 +95,16 @@ SELECT DISTINCT ON (a.item_id) c.body, a.to_status FROM comments c
               AND a.actor LIKE 'moderator:%'
  WHERE c.site_id = $1 AND c.commenter = $2
  ORDER BY a.item_id, a.audit_id DESC"""
-RATINGS_OF = "SELECT rating_id FROM ratings WHERE site_id = $1 AND rater = $2"
-# The audit keeps who decided what and when about the person's items, not why: a moderator's
-# reason may quote the text, and the rules' reasons name its words.
+# The audit keeps who decided what and when about the person and their items of every kind, not
+# why: a moderator's reason may quote the text, and the rules' reasons name its words. Run
+# before the items are erased (their appeals go with their comments, ON DELETE CASCADE).
 SCRUB_AUDIT_REASONS = """
 UPDATE audit SET reason = ''
  WHERE site_id = $1 AND reason <> ''
-   AND ((kind = 'comment' AND item_id = ANY($2::bigint[]))
-        OR (kind = 'rating' AND item_id = ANY($3::bigint[]))
-        OR (kind = 'commenter' AND commenter = $4)
-        OR (kind = 'appeal' AND item_id = ANY($5::bigint[])))"""
-# Their appeals go with their comments (ON DELETE CASCADE); the audit's reasons about them first.
-APPEALS_OF = "SELECT appeal_id FROM appeals WHERE site_id = $1 AND commenter = $2"
+   AND ((kind = 'commenter' AND commenter = $2)""" + "".join(f"""
+        OR (kind = '{kind.name}' AND item_id IN (
+            SELECT {kind.id_column} FROM {kind.table}
+             WHERE site_id = $1 AND {kind.person_column} = $2))""" for kind in KINDS.values()) + ")"
 EXPORT_APPEALS = """
 SELECT comment_id, note, status, created_at, decided_at FROM appeals
  WHERE site_id = $1 AND commenter = $2 ORDER BY created_at"""
@@ -119,7 +117,7 @@ async def profile(conn: Connection, site_id: str, commenter: str, trust_after: i
     counts = await conn.fetch(COUNTS, site_id, commenter)
     if row is None and not counts:
         raise not_found("commenter")
-    by_kind: dict[str, dict[str, int]] = {"comment": {}, "rating": {}}
+    by_kind: dict[str, dict[str, int]] = {kind.name: {} for kind in PROFILED}
     for c in counts:
         by_kind[c["kind"]][c["status"]] = c["n"]
     comments = by_kind["comment"]
@@ -153,14 +151,16 @@ async def ban(conn: Connection, site_id: str, commenter: str, until: datetime | 
     if commenter.startswith("anon:"):
         await conn.execute(BAN_ADDRESSES, site_id, commenter, banned_until, reason,
                            RECENT_ADDRESSES)
-    await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "ban", "banned", reason)
+    await audit.record(conn, site_id, "commenter", None, actor=moderator, action="ban",
+                       from_status=None, to_status="banned", reason=reason, commenter=commenter)
 
 
 async def unban(conn: Connection, site_id: str, commenter: str, moderator: str) -> bool:
     found = await conn.fetchval(UNBAN, site_id, commenter)
     await conn.execute(FORGET_ADDRESS_BANS, site_id, commenter)
     if found:
-        await conn.execute(AUDIT_PERSON, site_id, commenter, moderator, "unban", "unbanned", "")
+        await audit.record(conn, site_id, "commenter", None, actor=moderator, action="unban",
+                           from_status=None, to_status="unbanned", reason="", commenter=commenter)
     return bool(found)
 
 
@@ -200,13 +200,10 @@ async def erase(conn: Connection, site_id: str, commenter: str, actor: str) -> d
             if trained["to_status"] in ("approved", "rejected"):
                 await learned_spam.untrain(conn, site_id, trained["body"],
                                            is_spam=trained["to_status"] == "rejected")
-        rating_ids = [r["rating_id"] for r in await conn.fetch(RATINGS_OF, site_id, commenter)]
-        appeal_ids = [r["appeal_id"] for r in await conn.fetch(APPEALS_OF, site_id, commenter)]
+        await conn.execute(SCRUB_AUDIT_REASONS, site_id, commenter)
         await conn.execute(DETACH_REPLIES, site_id, commenter)
         comments = await conn.fetch(ERASE_COMMENTS, site_id, commenter)
         await conn.execute(ERASE_VERDICTS, site_id, [c["comment_id"] for c in comments])
-        await conn.execute(SCRUB_AUDIT_REASONS, site_id, [c["comment_id"] for c in comments],
-                           rating_ids, commenter, appeal_ids)
         await conn.execute(FORGET_IN_AUDIT, site_id, commenter)
         rated = await ratings.erase_rater(conn, site_id, commenter)
         await conn.execute(ERASE_REPORTS, site_id, commenter)
@@ -215,6 +212,7 @@ async def erase(conn: Connection, site_id: str, commenter: str, actor: str) -> d
         if not comments and not rated and found.endswith(" 0"):
             raise not_found("commenter")
         # The audit keeps that an erasure happened, not whose: the key itself is personal data.
-        await conn.execute(AUDIT_PERSON, site_id, None, actor, "erase", "erased",
-                           f"erased {len(comments)} comments and {rated} ratings")
+        await audit.record(conn, site_id, "commenter", None, actor=actor, action="erase",
+                           from_status=None, to_status="erased",
+                           reason=f"erased {len(comments)} comments and {rated} ratings")
     return {"comments": len(comments), "ratings": rated}

@@ -12,7 +12,8 @@ import asyncpg
 from moderation.appeals.reasons import policy_of_rules
 from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.queue.kinds import KINDS
-from moderation.review.store import PEOPLE_SUMMARIES, VERDICTS_OF
+from moderation.queue.kinds.base import union_all
+from moderation.review.store import FLAGGED_AND_MODERATED, PEOPLE_SUMMARIES, VERDICTS_OF
 from moderation.rules.commenter import is_trusted
 
 RECENT_OUTCOMES = 5
@@ -104,9 +105,9 @@ def suggested_reason(item: dict) -> str:
 
 
 # Every kind's held items, counted by its review index.
-WAITING = "\nUNION ALL\n".join(
-    f"SELECT '{kind.name}' AS kind, count(*) AS n FROM {kind.table} "
-    "WHERE site_id = $1 AND status = 'held'" for kind in KINDS.values())
+WAITING = union_all("""
+SELECT '{kind.name}' AS kind, count(*) AS n FROM {kind.table} WHERE site_id = $1 AND status = 'held'""",
+                    KINDS.values())
 
 
 async def waiting(conn: ConnectionOrPool, site_id: str) -> dict[str, int]:
@@ -142,17 +143,8 @@ async def find_people(conn: ConnectionOrPool, site_id: str, text: str, limit: in
 
 # Per rule and day: how often it held or rejected (or weighed in on a held or rejected item)
 # and how often moderators then approved the item anyway.
-RULE_ACTIVITY = """
-WITH flagged AS (
-    SELECT v.kind, v.item_id, v.rule, date_trunc('day', v.created_at) AS day FROM verdicts v
-     WHERE v.site_id = $1 AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))
-       AND v.created_at > now() - make_interval(days => $2)
-), moderated AS (
-    SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit
-     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND kind IN ('comment', 'rating')
-       AND created_at > now() - make_interval(days => $2)
-     ORDER BY kind, item_id, audit_id DESC
-)
+RULE_ACTIVITY = FLAGGED_AND_MODERATED.format(
+    flagged="date_trunc('day', v.created_at) AS day") + """
 SELECT f.rule, f.day, count(*) AS fired,
        count(*) FILTER (WHERE m.to_status = 'approved') AS overturned
   FROM flagged f LEFT JOIN moderated m ON m.kind = f.kind AND m.item_id = f.item_id

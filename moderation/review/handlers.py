@@ -20,8 +20,7 @@ from moderation.review import commenters, desk
 from moderation.review import store as review
 from moderation.rules import rules_for
 from moderation.rules.commenter import trusted_after
-from moderation.web import rate_limits
-from moderation.web.http import client_address, find_site, item_id, json_response, parse_body, parse_query
+from moderation.web.http import count_public_write, find_site, item_id, json_response, parse_body, parse_query
 from moderation.web.keys import CLOCK, POOL, SIGNER
 from moderation.web.middlewares import TOKEN
 from moderation.web.registry import endpoint
@@ -413,13 +412,10 @@ async def report_comment(request: web.Request) -> web.Response:
     site = await find_site(request)
     target = item_id(request)
     body = await parse_body(request, ReportIn)
-    signer = request.app[SIGNER]
-    ip_hash = signer.ip_hash(client_address(request))
-    await rate_limits.hit(request.app[POOL], site.site_id, "report",
-                          site.settings.rate_limits.report, ip_hash)
+    ip_hash = await count_public_write(request, site, "report")
     # An anonymous reader is their IP: a fingerprint of their own choosing would let one person
     # count as many and unpublish any comment alone.
-    reporter = resolve_rater(signer, site, None, body.sso_token, ip_hash, request.app[CLOCK]())
+    reporter = resolve_rater(request.app[SIGNER], site, None, body.sso_token, ip_hash, request.app[CLOCK]())
     async with request.app[POOL].acquire() as conn:
         await reports.report(conn, site.site_id, target, reporter.key, body.reason, body.note,
                              site.settings.report_threshold)

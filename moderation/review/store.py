@@ -15,8 +15,8 @@ import asyncpg
 
 from moderation.db.pool import Connection
 from moderation.errors import ApiError, not_found
-from moderation.queue.kinds import KINDS, ItemKind
-from moderation.review.audit import INSERT_AUDIT_WITH_REASON_CODE
+from moderation.queue.kinds import JUDGED, KINDS, ItemKind
+from moderation.review import audit
 from moderation.rules.commenter import is_trusted
 
 # Filters shared by every kind: a rule that held or rejected the current version, and claims.
@@ -92,21 +92,23 @@ SELECT moderator, expires_at FROM claims
 
 RELEASE_CLAIM = "DELETE FROM claims WHERE site_id = $1 AND kind = $2 AND item_id = $3"
 
-AUDIT_DECISION = f"""
-{INSERT_AUDIT_WITH_REASON_CODE}
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
-
-RULE_STATS = """
+# The verdicts of the last $2 days that held, rejected or scored their item (`flagged`, with the
+# columns {flagged}), and the latest moderator decision on each item of a kind the rules judge
+# (`moderated`): what rule precision and rule activity count.
+FLAGGED_AND_MODERATED = """
 WITH flagged AS (
-    SELECT v.kind, v.item_id, v.rule, v.action FROM verdicts v
+    SELECT v.kind, v.item_id, v.rule, {flagged} FROM verdicts v
      WHERE v.site_id = $1 AND (v.action <> 'allow' OR (v.details ? 'points' AND v.score > 0))
        AND v.created_at > now() - make_interval(days => $2)
 ), moderated AS (
     SELECT DISTINCT ON (kind, item_id) kind, item_id, to_status FROM audit
-     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND kind IN ('comment', 'rating')
+     WHERE site_id = $1 AND actor LIKE 'moderator:%' AND kind IN (""" + ", ".join(
+    f"'{kind.name}'" for kind in JUDGED) + """)
        AND created_at > now() - make_interval(days => $2)
      ORDER BY kind, item_id, audit_id DESC
-)
+)"""
+
+RULE_STATS = FLAGGED_AND_MODERATED.format(flagged="v.action") + """
 SELECT f.rule, f.action, count(*) AS flagged, count(m.item_id) AS reviewed,
        count(*) FILTER (WHERE m.to_status = 'approved') AS overturned
   FROM flagged f LEFT JOIN moderated m ON m.kind = f.kind AND m.item_id = f.item_id
@@ -206,8 +208,9 @@ async def decide(conn: Connection, site_id: str, kind: str, item_id: int, action
         raise ApiError(409, "stale_decision", "this item changed since you saw it",
                        [{"status": row["status"], "revision": row["revision"]}])
     status = await item_kind.apply_moderator(conn, site_id, item_id, row, target)
-    await conn.execute(AUDIT_DECISION, site_id, kind, item_id, moderator, action, row["status"],
-                       status, reason, reason_code)
+    await audit.record(conn, site_id, kind, item_id, actor=moderator, action=action,
+                       from_status=row["status"], to_status=status, reason=reason,
+                       reason_code=reason_code)
     await conn.execute(RELEASE_CLAIM, site_id, kind, item_id)
     if ban:
         from moderation.review import commenters

@@ -3,8 +3,8 @@
 from typing import Literal
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict
-from moderation.text.spans import all_quoted, entry_phrases
-from moderation.text.wordlists import matched_entries
+from moderation.text.spans import entry_phrases
+from moderation.text.wordlists import said_entries
 
 NAME = "banned_words"
 
@@ -14,11 +14,8 @@ class BannedWordsParams(RuleParams):
 
 
 def check(ctx: RuleContext, params: BannedWordsParams) -> Verdict:
-    body = ctx.item.body
-    matched = matched_entries(ctx.site.wordlists, "banned", body)
-    # A word quoted to be discussed ('Begriffe wie "Kanake"', "the word 'X' was on the sign") is
-    # not said to anyone: not rejected for it. The quotes are looked for only after a match.
-    matched = [entry for entry in matched if not all_quoted(body, entry_phrases([entry]))]
+    # Words quoted to be discussed ("the word 'X' was on the sign") are not rejected.
+    matched = said_entries(ctx.site.wordlists, "banned", ctx.item.body)
     if not matched:
         return Verdict(NAME, "allow")
     return Verdict(NAME, params.action, 1.0, "banned: " + ", ".join(matched[:5]),

@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import Field
 
 from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, evidence
-from moderation.text.spans import all_quoted, entry_phrases
-from moderation.text.wordlists import matched_entries
+from moderation.text.spans import entry_phrases
+from moderation.text.wordlists import said_entries
 
 NAME = "suspect_words"
 
@@ -24,10 +24,8 @@ class SuspectWordsParams(RuleParams):
 
 
 def check(ctx: RuleContext, params: SuspectWordsParams) -> Verdict:
-    body = ctx.item.body
-    matched = matched_entries(ctx.site.wordlists, "suspect", body)
     # Words quoted to be discussed ("is 'Lügenpresse' the word of the year?") do not count.
-    matched = [entry for entry in matched if not all_quoted(body, entry_phrases([entry]))]
+    matched = said_entries(ctx.site.wordlists, "suspect", ctx.item.body)
     if not matched:
         return Verdict(NAME, "allow")
     reason = "suspect: " + ", ".join(matched[:5])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from moderation.text.memo import remember_last_text
 from moderation.text.normalize import fold
 
 SHORTENERS = frozenset((
@@ -93,22 +94,8 @@ def plain_domain(value: str) -> str:
 
 
 
-_last_links: tuple[str, list[tuple[str, str]]] = ("", [])
-
-
-def find_links(text: str) -> list[tuple[str, str]]:
-    """(link as written after folding, host) for every link in the text, in order. The last
-    text's are remembered (keyed by the text object): the links rule and the model both ask."""
-    global _last_links
-    memo = _last_links  # one read: another thread may replace it meanwhile
-    if memo[0] is text:
-        return memo[1]
-    links = _find_links(text)
-    _last_links = (text, links)
-    return links
-
-
 def _find_links(text: str) -> list[tuple[str, str]]:
+    """(link as written after folding, host) for every link in the text, in order."""
     folded = fold(text)
     if "[" in folded or "(" in folded or "{" in folded:
         folded = _HIDDEN_DOT.sub(".", folded)
@@ -129,6 +116,10 @@ def _find_links(text: str) -> list[tuple[str, str]]:
             if link is not None:
                 links.append(link)
     return links
+
+
+# The links rule and the model both ask for the same comment's links.
+find_links = remember_last_text(_find_links)
 
 
 def _link(match: re.Match[str]) -> tuple[str, str] | None:

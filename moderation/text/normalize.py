@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from moderation.text.memo import remember_last_text
+
 # Letters of other scripts (and Latin letters NFKD does not decompose) that pass for Latin ones.
 # Only look-alikes: this is for matching, so a Russian word turning into Latin garbage is harmless.
 _CONFUSABLES = {
@@ -120,22 +122,8 @@ _REPEAT = re.compile(r"([^\W\d_])\1\1+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-_last_fold: tuple[str, str] = ("", "")
-
-
-def fold(text: str) -> str:
-    """Case, accents, compatibility forms, confusables and invisible characters folded away.
-    The last text's fold is remembered (keyed by the text object): several rules fold it."""
-    global _last_fold
-    memo = _last_fold  # one read: another thread may replace it meanwhile
-    if memo[0] is text:
-        return memo[1]
-    folded = _fold(text)
-    _last_fold = (text, folded)
-    return folded
-
-
 def _fold(text: str) -> str:
+    """Case, accents, compatibility forms, confusables and invisible characters folded away."""
     if text.isascii():
         return text.encode().translate(_ASCII_FOLD, _ASCII_CONTROLS).decode()
     text = unicodedata.normalize("NFKD", text)
@@ -145,6 +133,10 @@ def _fold(text: str) -> str:
     else:
         text = _ACCENT_MARKS.sub("", text)
     return text.casefold()
+
+
+# Several rules fold the same comment's text.
+fold = remember_last_text(_fold)
 
 
 def _join_spaced(match: re.Match[str]) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ahocorasick_rs import AhoCorasick, MatchKind
 
 from moderation.text.normalize import normalize, word_forms
+from moderation.text.spans import all_quoted, entry_phrases
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -92,7 +93,10 @@ class WordListCache:
         return len(self._lists)
 
 
-def matched_entries(wordlists, name: str, text: str) -> list[str]:
-    """The entries of the site's list `name` found in text; none when the site has no such list."""
+def said_entries(wordlists, name: str, text: str) -> list[str]:
+    """The entries of the site's list `name` the text says; none when the site has no such list.
+    An entry quoted to be discussed ('Begriffe wie "Kanake"', "is 'Lügenpresse' the word of the
+    year?") is not said to anyone; quotes are looked for only after a match."""
     wordlist = wordlists.get(name)
-    return wordlist.find(text) if wordlist is not None else []
+    matched = wordlist.find(text) if wordlist is not None else []
+    return [entry for entry in matched if not all_quoted(text, entry_phrases([entry]))]

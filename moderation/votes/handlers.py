@@ -10,9 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from moderation.identity.sso import resolve_rater
 from moderation.threads.store import auto_close_cutoff
 from moderation.votes import store as votes
-from moderation.web import rate_limits
 from moderation.web.addresses import address_range
-from moderation.web.http import client_address, find_site, item_id, json_response, parse_body
+from moderation.web.http import (
+    client_address,
+    count_public_write,
+    find_site,
+    item_id,
+    json_response,
+    parse_body,
+)
 from moderation.web.keys import CLOCK, POOL, SIGNER
 from moderation.web.models import VoteCounts
 from moderation.web.registry import endpoint
@@ -37,12 +43,10 @@ async def vote_comment(request: web.Request) -> web.Response:
     target = item_id(request)
     body = await parse_body(request, VoteIn)
     signer = app[SIGNER]
-    address = client_address(request)
-    ip_hash = signer.ip_hash(address)
-    await rate_limits.hit(app[POOL], site.site_id, "vote", site.settings.rate_limits.vote, ip_hash)
+    ip_hash = await count_public_write(request, site, "vote")
     # One vote per reader: their account when signed in, else their address (as for reports).
     voter = resolve_rater(signer, site, None, body.sso_token, ip_hash, app[CLOCK]())
-    network = address_range(address)
+    network = address_range(client_address(request))
     counts = await votes.vote(
         app[POOL], site.site_id, target, voter.key, body.value,
         signer.ip_hash(network) if network else None, site.settings.vote_flood,

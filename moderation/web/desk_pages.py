@@ -1,6 +1,8 @@
 """The newsroom's desk pages, /moderate (moderators) and /admin (admins), and their scripts and
 stylesheets: static files, no build step.
 
+Both pages are one frame, desk.html (head, bar, sign-in, confirmation dialog), whose `{slot}`s
+each page's file fills: `<!-- slot -->` and what follows it, up to the next one.
 The pages hold a moderator's or admin's token, so they run under a strict CSP (no inline script,
 only this origin) and are never framed. A page names its files as `%name.js%` and `%name.css%`;
 they are served versioned by content hash (`?v=<hash>`), and those answers are cached for a year.
@@ -23,6 +25,9 @@ DESK_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 PAGE_HEADERS = {"Content-Security-Policy": DESK_CSP, "Referrer-Policy": "no-referrer",
                 "X-Frame-Options": "DENY"}
 ASSET_NAME = re.compile(r"%([a-z]+\.(?:js|css))%")
+PART = re.compile(r"^<!-- (\w+) -->\n", re.MULTILINE)
+# A slot alone on its line takes whole lines (none when the part is empty); any other, the text.
+SLOT = re.compile(r"^\{(\w+)\}\n|\{(\w+)\}", re.MULTILINE)
 
 
 @functools.cache
@@ -30,9 +35,26 @@ def static_file(name: str) -> Asset:
     return make_asset((STATIC / name).read_bytes())
 
 
+def framed(frame: str, page: str) -> str:
+    """The frame with its slots filled by the page's parts; every slot needs a part, and every
+    part a slot."""
+    pieces = PART.split(page)[1:]
+    parts = {name: text.strip("\n") for name, text in zip(pieces[::2], pieces[1::2], strict=True)}
+    slots = {m[1] or m[2] for m in SLOT.finditer(frame)}
+    if slots != parts.keys():
+        raise ValueError(f"desk page parts {sorted(parts)} do not fill the slots {sorted(slots)}")
+
+    def fill(slot: re.Match[str]) -> str:
+        if slot[1] is None:
+            return parts[slot[2]]
+        return parts[slot[1]] + "\n" if parts[slot[1]] else ""
+
+    return SLOT.sub(fill, frame)
+
+
 @functools.cache
 def desk_page(name: str) -> Asset:
-    html = (STATIC / name).read_text("utf-8")
+    html = framed((STATIC / "desk.html").read_text("utf-8"), (STATIC / name).read_text("utf-8"))
     html = ASSET_NAME.sub(lambda m: f"/{m[1]}?v={static_file(m[1]).version}", html)
     return make_asset(html.encode())
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from moderation.errors import ApiError, not_found, validation_details
 from moderation.sites.store import Site
-from moderation.web.keys import CLIENTS, CONFIG, SITES
+from moderation.web import rate_limits
+from moderation.web.keys import CLIENTS, CONFIG, POOL, SIGNER, SITES
 from moderation.web.models import SLUG_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
@@ -141,6 +142,15 @@ def bearer_token(request: web.Request) -> str | None:
 def client_address(request: web.Request) -> str:
     """The client as one person (moderation.web.addresses): past TRUSTED_PROXIES, IPv6 as /64."""
     return request.app[CLIENTS].client(request.remote, request.headers.getall("X-Forwarded-For", ()))
+
+
+async def count_public_write(request: web.Request, site: Site, action: str) -> bytes:
+    """Counts one public write (`action`: "rating", "report", "vote", "appeal") from the client
+    against the site's rate limit for it, 429 past it; returns the client's address hash."""
+    ip_hash = request.app[SIGNER].ip_hash(client_address(request))
+    await rate_limits.hit(request.app[POOL], site.site_id, action,
+                          site.settings.rate_limits.of(action), ip_hash)
+    return ip_hash
 
 
 SLUG = re.compile(SLUG_PATTERN)

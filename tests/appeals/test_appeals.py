@@ -4,7 +4,7 @@ decides, the reader sees the outcome, the audit and the spam model follow."""
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from tests.factories import SSO_SECRET, sso_token
+from tests.factories import SSO_SECRET, decide, sso_token
 from tests.helpers import bearer
 from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
@@ -52,11 +52,9 @@ async def test_reject_with_a_reason_reinstated_on_appeal_by_another_moderator(ma
     max_ = await sites.create_token(pool, site, "moderator", "max")
     held = await post(client, site, HELD_TEXT, thread="pub")
     await decide_all(pool)
-    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
-    unknown = await client.post(url, json={"action": "reject", "reason_code": "rudeness"},
-                                headers=bearer(mona))
+    unknown = await decide(client, site, held["id"], "reject", mona, reason_code="rudeness")
     assert unknown.status == 422 and "off_topic" in (await unknown.json())["error"]["details"][0]["message"]
-    await client.post(url, json={"action": "reject", "reason_code": "off_topic"}, headers=bearer(mona))
+    await decide(client, site, held["id"], "reject", mona, reason_code="off_topic")
     assert await spam_totals(pool, site) == (1, 0)
     decision = (await own(client, site, held))["decision"]
     assert (decision["reason_code"], decision["automated"]) == ("off_topic", False)
@@ -87,19 +85,17 @@ async def test_reject_with_a_reason_reinstated_on_appeal_by_another_moderator(ma
     waiting = await (await client.get(f"/v1/sites/{site}/queue/waiting", headers=bearer(max_))).json()
     assert waiting["appeal"] == 1
 
-    decide = f"/v1/sites/{site}/queue/appeal/{appeal_id}/decision"
-    wrong = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                              json={"action": "reinstate"}, headers=bearer(max_))
+    wrong = await decide(client, site, held["id"], "reinstate", max_)
     assert wrong.status == 422
-    own_case = await client.post(decide, json={"action": "reinstate"}, headers=bearer(mona))
+    own_case = await decide(client, site, appeal_id, "reinstate", mona, kind="appeal")
     assert own_case.status == 403 and (await own_case.json())["error"]["code"] == "another_moderator"
-    done = await client.post(decide, json={"action": "reinstate", "revision": item["revision"]},
-                             headers=bearer(max_))
+    done = await decide(client, site, appeal_id, "reinstate", max_, kind="appeal",
+                        revision=item["revision"])
     assert done.status == 200, await done.text()
     assert (await done.json())["status"] == "approved"  # the appeal granted
-    repeat = await client.post(decide, json={"action": "reinstate"}, headers=bearer(max_))
+    repeat = await decide(client, site, appeal_id, "reinstate", max_, kind="appeal")
     assert (await repeat.json())["changed"] is False
-    late = await client.post(decide, json={"action": "uphold"}, headers=bearer(max_))
+    late = await decide(client, site, appeal_id, "uphold", max_, kind="appeal")
     assert late.status == 409
 
     seen = await own(client, site, held)
@@ -130,9 +126,8 @@ async def test_upholding_a_rules_rejection_teaches_the_model(make_client, pool, 
     # Only one person holds a token here: they may decide even their own rejections' appeals.
     await pool.execute("UPDATE tokens SET revoked_at = now() WHERE site_id = $1 AND label = 'ada'",
                        site)
-    done = await client.post(f"/v1/sites/{site}/queue/appeal/{appeal_id}/decision",
-                             json={"action": "uphold", "reason": "still an ad"},
-                             headers=bearer(mona))
+    done = await decide(client, site, appeal_id, "uphold", mona, kind="appeal",
+                        reason="still an ad")
     assert (await done.json())["status"] == "rejected"  # the appeal refused: upheld
     assert await spam_totals(pool, site) == (1, 0)
     seen = await own(client, site, bot)
@@ -168,8 +163,7 @@ async def test_a_verified_reader_appeals_with_their_account(make_client, pool, s
         "body": HELD_TEXT, "sso_token": sso_token(site, sub="ray")})
     comment = await posted.json()
     await decide_all(pool)
-    await client.post(f"/v1/sites/{site}/queue/comment/{comment['id']}/decision",
-                      json={"action": "reject", "reason_code": "abuse"}, headers=bearer(mona))
+    await decide(client, site, comment["id"], "reject", mona, reason_code="abuse")
     url = f"/v1/sites/{site}/comments/{comment['id']}/appeal"
     someone_else = await client.post(url, json={"note": "mine!", "sso_token": sso_token(site, sub="eve")})
     assert someone_else.status == 404
@@ -186,13 +180,12 @@ async def test_an_appeal_is_exported_and_erased_with_its_author(make_client, poo
     mona, admin = await setup_site(pool, site)
     held = await post(client, site, HELD_TEXT)
     await decide_all(pool)
-    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                      json={"action": "reject", "reason_code": "abuse"}, headers=bearer(mona))
+    await decide(client, site, held["id"], "reject", mona, reason_code="abuse")
     await appeal(client, site, held, note="My own words, my own note.")
     [item] = await queue(client, site, mona, "kind=appeal")
-    await client.post(f"/v1/sites/{site}/queue/appeal/{item['id']}/decision",
-                      json={"action": "uphold", "reason": "quotes the insult again"},
-                      headers=bearer(await sites.create_token(pool, site, "moderator", "max")))
+    max_ = await sites.create_token(pool, site, "moderator", "max")
+    await decide(client, site, item["id"], "uphold", max_, kind="appeal",
+                 reason="quotes the insult again")
     person = item["commenter"]["id"]
     exported = await (await client.get(f"/v1/sites/{site}/commenters/{person}/export",
                                        headers=bearer(admin))).json()

@@ -9,6 +9,7 @@ import re
 from playwright.async_api import expect
 
 from moderation.sites import store as sites
+from tests.factories import decide
 from tests.helpers import bearer
 from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
@@ -187,10 +188,8 @@ async def test_rules_at_work_audit_filters_and_the_embed_snippet(page, make_clie
     mona, admin = await setup_site(pool, site)
     held = [await post(client, site, HELD_TEXT + f" {n}", name=f"R{n}") for n in range(3)]
     await decide_all(pool)
-    await client.post(f"/v1/sites/{site}/queue/comment/{held[0]['id']}/decision",
-                      json={"action": "approve"}, headers=bearer(mona))
-    await client.post(f"/v1/sites/{site}/queue/comment/{held[1]['id']}/decision",
-                      json={"action": "reject", "reason_code": "abuse"}, headers=bearer(mona))
+    await decide(client, site, held[0]["id"], "approve", mona)
+    await decide(client, site, held[1]["id"], "reject", mona, reason_code="abuse")
     await open_admin(page, client, site, admin)
     await page.get_by_role("tab", name="Rules at work").click()
     suspect = page.locator(".rule-activity[data-rule=suspect_words]")
@@ -222,9 +221,8 @@ async def test_markup_in_people_and_the_audit_stays_text(page, make_client, pool
     name = '<img src=x onerror="alert(1)">Eve'
     posted = await post(client, site, HELD_TEXT + ' <script>alert(2)</script>', name=name)
     await decide_all(pool)
-    await client.post(f"/v1/sites/{site}/queue/comment/{posted['id']}/decision",
-                      json={"action": "reject", "reason": "<b onmouseover=alert(3)>rude</b>"},
-                      headers=bearer(mona))
+    await decide(client, site, posted["id"], "reject", mona,
+                 reason="<b onmouseover=alert(3)>rude</b>")
     await open_admin(page, client, site, admin)
     await page.get_by_role("tab", name="People").click()
     await page.get_by_label("Name, email or id").fill("<img")

@@ -7,7 +7,7 @@ import re
 from playwright.async_api import expect
 
 from tests.conftest import wait_for
-from tests.factories import make_token
+from tests.factories import decide, make_token
 from tests.helpers import bearer
 from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
@@ -161,8 +161,7 @@ async def one_held_item_and_a_second_moderator(page, make_client, pool, site):
 
 async def test_stale_decision_shows_the_current_state_and_refreshes(page, make_client, pool, site):
     client, held, other = await one_held_item_and_a_second_moderator(page, make_client, pool, site)
-    decided = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                                json={"action": "reject"}, headers=bearer(other))
+    decided = await decide(client, site, held["id"], "reject", other)
     assert decided.status == 200
     await items(page).nth(0).get_by_role("button", name="Approve").click()
     await expect(page.get_by_role("alert").filter(has_text="Someone else")).to_contain_text(

@@ -12,6 +12,7 @@ from moderation.sites.demo import ensure_demo_site
 from tests.browser.conftest import tune_site
 from tests.browser.test_demo import THREAD, comments_widget
 from tests.conftest import wait_for
+from tests.factories import decide
 
 
 async def other_readers_comment(app_client, pool, text: str, parent_id: str | None = None,
@@ -108,9 +109,7 @@ async def test_links_are_clickable_and_nothing_else_is_markup(page, demo_server,
     # The rules may hold a comment this full of markup: a moderator publishes it.
     comment = await other_readers_comment(app_client, pool, text, published=False)
     token = await sites.create_token(pool, "demo", "moderator", f"links-{tag}")
-    decision = await app_client.post(f"/v1/sites/demo/queue/comment/{comment['id']}/decision",
-                                     json={"action": "approve"},
-                                     headers={"Authorization": f"Bearer {token}"})
+    decision = await decide(app_client, "demo", comment["id"], "approve", token)
     assert decision.status == 200, await decision.text()
     await page.goto(f"{demo_server}/demo")
     body = comments_widget(page).locator("article", has_text=tag).locator(".m-body")

@@ -4,7 +4,7 @@ approved replies readable under a "comment removed" placeholder; the total count
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from tests.factories import drain, post_comment, site_settings
+from tests.factories import decide, drain, post_comment, site_settings
 
 
 async def discussion(client, pool, site, thread: str) -> tuple[dict, list[dict]]:
@@ -60,9 +60,7 @@ async def test_rejected_and_reported_comments_keep_their_replies(make_client, po
     token = await sites.create_token(pool, site, "moderator", "mona")
     rejected, _ = await discussion(client, pool, site, "mixed")
     reported, _ = await discussion(client, pool, site, "mixed")
-    decision = await client.post(f"/v1/sites/{site}/queue/comment/{rejected['id']}/decision",
-                                 json={"action": "reject"},
-                                 headers={"Authorization": f"Bearer {token}"})
+    decision = await decide(client, site, rejected["id"], "reject", token)
     assert decision.status == 200, await decision.text()
     report = await client.post(f"/v1/sites/{site}/comments/{reported['id']}/reports",
                                json={"reason": "abuse"})

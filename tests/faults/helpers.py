@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -200,6 +201,22 @@ async def item_states(conn, site: str) -> list[asyncpg.Record]:
 async def decided_count(conn, site: str) -> int:
     return await conn.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 "
                                "AND status NOT IN ('pending', 'deleted')", site)
+
+
+@contextlib.asynccontextmanager
+async def frozen(url: str, statement: str, *args) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Holds the locks `statement` takes in an open transaction, so whoever needs them waits,
+    until the function yielded lets go, or the block ends."""
+    locker = await asyncpg.connect(url)
+    freeze = locker.transaction()
+    await freeze.start()
+    await locker.execute(statement, *args)
+    try:
+        yield freeze.rollback
+    finally:
+        if locker.is_in_transaction():
+            await freeze.rollback()
+        await locker.close()
 
 
 async def lock_waiters(conn) -> int:

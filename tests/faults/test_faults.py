@@ -28,6 +28,7 @@ from tests.faults.helpers import (
     assert_each_decided_once_or_still_queued,
     decided_count,
     diagnose,
+    frozen,
     item_states,
     listeners,
     lock_waiters,
@@ -89,12 +90,8 @@ async def test_worker_killed_mid_batch_loses_nothing_and_decides_each_once(pg, c
         "SELECT comment_id FROM comments WHERE site_id = $1 ORDER BY comment_id", SITE)]
     # Row locks on the second half: the worker decides the first half, then freezes inside the
     # transaction of its next batch (jobs already deleted in it, decisions not yet written).
-    locker = await asyncpg.connect(pg.url)
-    freeze = locker.transaction()
-    await freeze.start()
-    await locker.execute("SELECT 1 FROM comments WHERE site_id = $1 AND comment_id >= $2 FOR UPDATE",
-                         SITE, ids[1000])
-    try:
+    async with frozen(pg.url, "SELECT 1 FROM comments WHERE site_id = $1 AND comment_id >= $2 "
+                      "FOR UPDATE", SITE, ids[1000]):
         first = await procs("worker", pg.url, tmp_path / "worker1.log", workers=1, batch_size=20,
                             lease_s=2, poll_interval_s=0.5)
         await wait_until(lambda: lock_waiters(conn), timeout=60,
@@ -106,9 +103,6 @@ async def test_worker_killed_mid_batch_loses_nothing_and_decides_each_once(pg, c
         assert await first.wait(10) == -signal.SIGKILL
         assert 0 < decided_at_kill < 2000, decided_at_kill
         assert leased > 0  # the dead worker held a batch under lease
-    finally:
-        await freeze.rollback()
-        await locker.close()
 
     started = time.monotonic()
     await procs("worker", pg.url, tmp_path / "worker2.log", workers=1, batch_size=20, lease_s=2,
@@ -281,45 +275,41 @@ async def test_sigterm_to_serve_finishes_requests_and_jobs_in_flight(pg, conn, p
     await seed_backlog(conn, SITE, 200)
     # LOCK ... IN SHARE MODE blocks both the INSERT that accepts a comment and the UPDATE that
     # applies a batch's decisions: requests and batches stay in flight until the test lets go.
-    locker = await asyncpg.connect(pg.url)
-    freeze = locker.transaction()
-    await freeze.start()
-    await locker.execute("LOCK TABLE comments IN SHARE MODE")
     posts: list[asyncio.Task] = []
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30),
                                     connector=aiohttp.TCPConnector(limit=0))
     try:
-        api = await procs("serve", pg.url, tmp_path / "serve.log", workers=2, batch_size=20,
-                          pool_max_size=30, poll_interval_s=0.5)
-        await api.wait_http_ready()
-        await wait_until(lambda: lock_waiters_at_least(conn, 2), timeout=30,
-                         what="both workers to be frozen mid-batch")
+        async with frozen(pg.url, "LOCK TABLE comments IN SHARE MODE") as let_go:
+            api = await procs("serve", pg.url, tmp_path / "serve.log", workers=2, batch_size=20,
+                              pool_max_size=30, poll_interval_s=0.5)
+            await api.wait_http_ready()
+            await wait_until(lambda: lock_waiters_at_least(conn, 2), timeout=30,
+                             what="both workers to be frozen mid-batch")
 
-        async def post(i: int):
-            async with session.post(post_url(api), json={
-                    "body": f"in flight at shutdown {i}", "commenter": {"name": f"R{i}"}}) as response:
-                return response.status, await response.json(content_type=None)
-        posts = [asyncio.create_task(post(i)) for i in range(8)]
-        # Concurrent comments are stored in batches, so fewer than 8 statements wait for the
-        # lock: the API's own gauge says when all 8 are waiting to be stored.
-        await wait_until(lambda: accepting_at_least(session, api, 8), timeout=30,
-                         what="8 requests to be in flight")
-        await wait_until(lambda: lock_waiters_at_least(conn, 3), timeout=30,
-                         what="a batch of comments to wait for the lock")
+            async def post(i: int):
+                async with session.post(post_url(api), json={
+                        "body": f"in flight at shutdown {i}", "commenter": {"name": f"R{i}"}}) as response:
+                    return response.status, await response.json(content_type=None)
+            posts = [asyncio.create_task(post(i)) for i in range(8)]
+            # Concurrent comments are stored in batches, so fewer than 8 statements wait for the
+            # lock: the API's own gauge says when all 8 are waiting to be stored.
+            await wait_until(lambda: accepting_at_least(session, api, 8), timeout=30,
+                             what="8 requests to be in flight")
+            await wait_until(lambda: lock_waiters_at_least(conn, 3), timeout=30,
+                             what="a batch of comments to wait for the lock")
 
-        api.signal(signal.SIGTERM)
-        await wait_until(api.port_closed, timeout=10, what="serve to stop listening")
-        assert api.running  # still finishing what it started
-        assert not any(p.done() for p in posts)
-        released = time.monotonic()
-        await freeze.rollback()
+            api.signal(signal.SIGTERM)
+            await wait_until(api.port_closed, timeout=10, what="serve to stop listening")
+            assert api.running  # still finishing what it started
+            assert not any(p.done() for p in posts)
+            released = time.monotonic()
+            await let_go()
 
-        answers = await asyncio.gather(*posts)  # any connection reset raises here
-        assert [status for status, _ in answers] == [202] * 8, answers
-        assert await api.wait(15) == 0, api.log()
-        exited_in = time.monotonic() - released
+            answers = await asyncio.gather(*posts)  # any connection reset raises here
+            assert [status for status, _ in answers] == [202] * 8, answers
+            assert await api.wait(15) == 0, api.log()
+            exited_in = time.monotonic() - released
     finally:
-        await locker.close()  # ends the freeze if the test failed before letting go
         for p in posts:
             p.cancel()
         await session.close()
@@ -347,11 +337,7 @@ async def accepting_at_least(session, api: Process, n: int) -> bool:
 
 async def test_sigterm_to_worker_finishes_its_batch_then_exits(pg, conn, procs, tmp_path):
     await seed_backlog(conn, SITE, 100)
-    locker = await asyncpg.connect(pg.url)
-    freeze = locker.transaction()
-    await freeze.start()
-    await locker.execute("LOCK TABLE comments IN SHARE MODE")
-    try:
+    async with frozen(pg.url, "LOCK TABLE comments IN SHARE MODE"):
         worker = await procs("worker", pg.url, tmp_path / "worker.log", workers=1, batch_size=20,
                              poll_interval_s=0.5)
         await wait_until(lambda: lock_waiters(conn), timeout=60,
@@ -359,9 +345,6 @@ async def test_sigterm_to_worker_finishes_its_batch_then_exits(pg, conn, procs, 
         worker.signal(signal.SIGTERM)
         with pytest.raises(asyncio.TimeoutError):
             await worker.wait(0.5)  # it does not drop the batch it holds
-    finally:
-        await freeze.rollback()
-        await locker.close()
     released = time.monotonic()
     assert await worker.wait(15) == 0, worker.log()
     exited_in = time.monotonic() - released

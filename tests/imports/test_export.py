@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from moderation.sites import store as sites
-from tests.factories import drain, post_comment
+from tests.factories import decide, drain, post_comment
 from tests.imports.test_importers import FIXTURES, thread_counts
 from tests.test_cli import run_cli
 from tests.web.test_auth_and_cors import bearer
@@ -31,9 +31,7 @@ async def busy_site(api, pool, database_url, site) -> None:
                                json={"score": score, "rater": {"fingerprint": f"f{score}x" * 4}})
                 ).status == 202
     await drain(pool)
-    assert (await api.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                           json={"action": "reject", "reason": "off topic"},
-                           headers=bearer(token))).status == 200
+    assert (await decide(api, site, held["id"], "reject", token, reason="off topic")).status == 200
     assert (await api.delete(f"/v1/sites/{site}/comments/{gone['id']}",
                              headers={"X-Edit-Token": gone["edit_token"]})).status in (200, 204)
     assert (await api.put(f"/v1/sites/{site}/wordlists/banned", json={"words": ["pills"]},

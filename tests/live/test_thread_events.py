@@ -11,7 +11,7 @@ from moderation.live.handlers import THREAD_EVENTS
 from moderation.live.hub import BUFFER_EVENTS, ThreadEvents
 from moderation.sites import store as sites
 from tests.conftest import wait_for
-from tests.factories import post_comment, site_settings
+from tests.factories import decide, post_comment, site_settings
 
 
 async def next_event(stream) -> dict:
@@ -148,9 +148,7 @@ async def test_moderators_hear_the_waiting_count_change(make_client, pool, site,
     assert (await next_event(stream))["data"] == {"comment": 0, "rating": 0, "appeal": 0}
     held = await post_comment(client, site, text="You are an idiot and this article is garbage")
     assert (await next_event(stream))["data"] == {"comment": 1, "rating": 0, "appeal": 0}
-    decision = await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                                 json={"action": "reject"},
-                                 headers={"Authorization": f"Bearer {token}"})
+    decision = await decide(client, site, held["id"], "reject", token)
     assert decision.status == 200
     assert (await next_event(stream))["data"] == {"comment": 0, "rating": 0, "appeal": 0}
     stream.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from moderation.sites import store as sites
+from tests.factories import decide
 from tests.helpers import bearer
 from tests.review.test_review import HELD_TEXT, decide_all, post, queue, setup_site
 
@@ -75,9 +76,8 @@ async def test_audit_filters_by_who_what_and_when(make_client, pool, site):
     first, second = [await post(client, site, HELD_TEXT + f" {n}", name=f"R{n}") for n in range(2)]
     await decide_all(pool)
     for item, token, action in ((first, mod, "approve"), (second, max_, "reject")):
-        await client.post(f"/v1/sites/{site}/queue/comment/{item['id']}/decision",
-                          json={"action": action, "reason_code": "spam"
-                                if action == "reject" else None}, headers=bearer(token))
+        await decide(client, site, item["id"], action, token,
+                     reason_code="spam" if action == "reject" else None)
 
     async def audit(**filters):
         response = await client.get(f"/v1/sites/{site}/audit", params=filters, headers=bearer(mod))
@@ -98,8 +98,7 @@ async def test_rule_stats_over_a_chosen_period_with_a_point_a_day(make_client, p
     mod, _ = await setup_site(pool, site)
     held = [await post(client, site, HELD_TEXT + f" {n}", name=f"R{n}") for n in range(3)]
     await decide_all(pool)
-    await client.post(f"/v1/sites/{site}/queue/comment/{held[0]['id']}/decision",
-                      json={"action": "approve"}, headers=bearer(mod))
+    await decide(client, site, held[0]["id"], "approve", mod)
     # One of them fired long ago: outside a week, inside a quarter.
     await pool.execute("UPDATE verdicts SET created_at = now() - interval '20 days' "
                        "WHERE site_id = $1 AND item_id = $2", site, int(held[2]["id"]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation.sites import store as sites
-from tests.factories import drain, make_token, post_comment, site_settings
+from tests.factories import decide, drain, make_token, post_comment, site_settings
 from tests.helpers import bearer
 
 HELD_TEXT = "You are an idiot and this article is garbage"  # the default suspect list holds it
@@ -60,13 +60,11 @@ async def test_approving_publishes_and_repeating_is_harmless(make_client, pool, 
     mod, _ = await setup_site(pool, site)
     held = await post(client, site, HELD_TEXT, thread="pub")
     await decide_all(pool)
-    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
-    first = await client.post(url, json={"action": "approve", "reason": "fair criticism"},
-                              headers=bearer(mod))
+    first = await decide(client, site, held["id"], "approve", mod, reason="fair criticism")
     assert first.status == 200
     decided = await first.json()
     assert decided["status"] == "approved" and decided["changed"] is True
-    again = await (await client.post(url, json={"action": "approve"}, headers=bearer(mod))).json()
+    again = await (await decide(client, site, held["id"], "approve", mod)).json()
     assert again["changed"] is False and again["status"] == "approved"
     page = await (await client.get(f"/v1/sites/{site}/threads/pub/comments")).json()
     assert [i["id"] for i in page["items"]] == [held["id"]]
@@ -83,10 +81,9 @@ async def test_second_moderator_deciding_a_stale_revision_gets_409(make_client, 
     held = await post(client, site, HELD_TEXT)
     await decide_all(pool)
     seen = (await queue(client, site, mona))[0]["revision"]
-    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
-    ok = await client.post(url, json={"action": "reject", "revision": seen}, headers=bearer(mona))
+    ok = await decide(client, site, held["id"], "reject", mona, revision=seen)
     assert ok.status == 200
-    late = await client.post(url, json={"action": "approve", "revision": seen}, headers=bearer(max_))
+    late = await decide(client, site, held["id"], "approve", max_, revision=seen)
     assert late.status == 409
     body = await late.json()
     assert body["error"]["code"] == "stale_decision"
@@ -134,8 +131,7 @@ async def test_report_threshold_sends_a_comment_back_to_review(make_client, pool
     assert (await client.get(f"/v1/sites/{site}/comments/{published['id']}")).status == 404
 
     # A moderator keeps it: the reports before that decision are answered, new ones count anew.
-    await client.post(f"/v1/sites/{site}/queue/comment/{published['id']}/decision",
-                      json={"action": "approve"}, headers=bearer(mod))
+    await decide(client, site, published["id"], "approve", mod)
     await report("203.0.113.3")
     assert await queue(client, site, mod) == []
     await report("203.0.113.4")
@@ -220,8 +216,7 @@ async def test_rule_stats_count_overturned_holds(make_client, pool, site):
     held = [await post(client, site, HELD_TEXT + f" {n}", name=f"R{n}") for n in range(2)]
     await decide_all(pool)
     for item, action in zip(held, ("approve", "reject")):
-        await client.post(f"/v1/sites/{site}/queue/comment/{item['id']}/decision",
-                          json={"action": action}, headers=bearer(mod))
+        await decide(client, site, item['id'], action, mod)
     stats = await (await client.get(f"/v1/sites/{site}/rules/stats", headers=bearer(mod))).json()
     suspect = next(r for r in stats["rules"] if r["rule"] == "suspect_words")
     assert (suspect["flagged"], suspect["reviewed"], suspect["overturned"]) == (2, 2, 1)
@@ -237,14 +232,12 @@ async def test_moderator_decisions_train_learned_spam(make_client, pool, site):
     mod, _ = await setup_site(pool, site)
     held = await post(client, site, HELD_TEXT)
     await decide_all(pool)
-    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                      json={"action": "reject"}, headers=bearer(mod))
+    await decide(client, site, held["id"], "reject", mod)
     totals = await pool.fetchrow("SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1",
                                  site)
     assert (totals["spam_count"], totals["ham_count"]) == (1, 0)
     # Reversed by a moderator: the classifier forgets the first lesson and learns the second.
-    await client.post(f"/v1/sites/{site}/queue/comment/{held['id']}/decision",
-                      json={"action": "approve"}, headers=bearer(mod))
+    await decide(client, site, held["id"], "approve", mod)
     totals = await pool.fetchrow("SELECT spam_count, ham_count FROM spam_totals WHERE site_id = $1",
                                  site)
     assert (totals["spam_count"], totals["ham_count"]) == (0, 1)
@@ -292,10 +285,9 @@ async def test_an_edit_makes_earlier_views_stale_and_a_rejection_final(make_clie
                                 headers={"X-Edit-Token": held["edit_token"]})
     assert edited.status == 202
     await decide_all(pool)
-    url = f"/v1/sites/{site}/queue/comment/{held['id']}/decision"
-    stale = await client.post(url, json={"action": "approve", "revision": seen}, headers=bearer(mod))
+    stale = await decide(client, site, held["id"], "approve", mod, revision=seen)
     assert stale.status == 409
-    await client.post(url, json={"action": "reject"}, headers=bearer(mod))
+    await decide(client, site, held["id"], "reject", mod)
     undo = await client.patch(f"/v1/sites/{site}/comments/{held['id']}", json={"body": "Nice."},
                               headers={"X-Edit-Token": held["edit_token"]})
     assert undo.status == 409 and (await undo.json())["error"]["code"] == "comment_rejected"
@@ -405,8 +397,7 @@ async def test_erasure_untrains_the_spam_model_and_scrubs_audit_reasons(make_cli
                                     (kept, "reject", "first thought it spam"),
                                     (kept, "approve", "it says 'budget debate', fine"),
                                     (other, "approve", "fine")):
-        decided = await client.post(f"/v1/sites/{site}/queue/comment/{comment['id']}/decision",
-                                    json={"action": action, "reason": reason}, headers=bearer(mod))
+        decided = await decide(client, site, comment['id'], action, mod, reason=reason)
         assert decided.status == 200
     learned = "SELECT coalesce(sum(spam_count), 0), coalesce(sum(ham_count), 0) FROM spam_tokens " \
               "WHERE site_id = $1 AND token = $2"

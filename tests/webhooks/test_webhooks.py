@@ -19,7 +19,7 @@ from moderation.queue.cleanup import Cleanup
 from moderation.sites import store as sites
 from moderation.webhooks.delivery import Sender, sender_session
 from tests.conftest import make_config
-from tests.factories import drain, post_comment
+from tests.factories import decide, drain, post_comment
 from tests.web.test_auth_and_cors import bearer
 
 ALLOWED = "127.0.0.1"
@@ -348,9 +348,7 @@ async def test_moderators_reports_and_ratings_raise_their_events(api, site, pool
     report = await api.post(f"/v1/sites/{site}/comments/{reported['id']}/reports",
                             json={"reason": "abuse"})
     assert report.status == 202
-    decision = await api.post(f"/v1/sites/{site}/queue/comment/{rejected['id']}/decision",
-                              json={"action": "reject", "reason": "off topic"},
-                              headers=bearer(token))
+    decision = await decide(api, site, rejected["id"], "reject", token, reason="off topic")
     assert decision.status == 200
     while await sender.run_once():
         pass

@@ -9,7 +9,7 @@ from moderation.db.pool import Connection
 from moderation.errors import not_found
 from moderation.queue import jobs
 from moderation.queue.kinds.appeal import APPEAL
-from moderation.queue.kinds.base import ItemKind
+from moderation.queue.kinds.base import ItemKind, union_all
 from moderation.queue.kinds.comment import COMMENT
 from moderation.queue.kinds.rating import RATING
 from moderation.rules import rules_for
@@ -25,9 +25,12 @@ def kind_named(name: str) -> ItemKind:
     return kind
 
 
-# The claim, reading the pending items of every kind the rules judge (moderation.queue.jobs.
-# CLAIM_TEMPLATE); no job names a kind no rule judges (appeals), so the claim skips it.
-CLAIM = jobs.claim_statement(kind for kind in KINDS.values() if rules_for(kind.name))
+# The kinds the rules judge: only these have jobs and verdicts (appeals are a moderator's alone).
+JUDGED: tuple[ItemKind, ...] = tuple(kind for kind in KINDS.values() if rules_for(kind.name))
+
+# The claim (moderation.queue.jobs.CLAIM_TEMPLATE), reading the pending items of every kind the
+# rules judge.
+CLAIM = jobs.CLAIM_TEMPLATE.replace("{item_reads}", union_all(jobs.ITEM_READ, JUDGED))
 
 
 async def claim(conn: Connection, limit: int, worker: str, lease_s: float) -> list[asyncpg.Record]:

@@ -40,6 +40,9 @@ class AppealKind:
     table = "appeals"
     id_column = "appeal_id"
     person_column = "commenter"
+    address_column: str | None = None
+    # An appeal is about a comment its author's profile counts already.
+    in_profile = False
     # No rule judges an appeal, so no job names one and the claim leaves it out
     # (moderation.queue.kinds.CLAIM); the columns are what the protocol asks, typed.
     claim_columns = """x.created_at, x.commenter AS person, NULL::bytea AS ip_hash, false AS verified,

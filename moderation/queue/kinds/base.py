@@ -6,6 +6,7 @@ registry in moderation/queue/kinds/__init__.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import asyncpg
@@ -21,6 +22,11 @@ class ItemKind(Protocol):
     table: str
     id_column: str
     person_column: str
+    # The keyed hash of the address the item was sent from, or None for a kind without one: a
+    # ban takes an anonymous person's recent addresses from every kind that has one.
+    address_column: str | None
+    # Whether a person's profile counts their items of this kind per status.
+    in_profile: bool
     # The claim's read of a pending item (alias x): created_at, person, ip_hash, verified, thread,
     # parent_id, body, signals, text_hash, author, score, each cast to its type (queue.jobs.ITEM_READ).
     claim_columns: str
@@ -58,3 +64,9 @@ class ItemKind(Protocol):
     def queue_fields(self, row: asyncpg.Record, reports: list[asyncpg.Record]) -> dict[str, Any]:
         """What a queue item of this kind shows besides the shared fields."""
         ...
+
+
+def union_all(template: str, kinds: Iterable[ItemKind]) -> str:
+    """One SELECT of `template` per kind, which it names as `{kind.table}`, `{kind.id_column}`,
+    …, as one UNION ALL: a statement over every kind is built here, never written out by hand."""
+    return "\nUNION ALL".join(template.format(kind=kind) for kind in kinds)

@@ -28,6 +28,8 @@ class CommentKind:
     table = "comments"
     id_column = "comment_id"
     person_column = "commenter"
+    address_column: str | None = "ip_hash"
+    in_profile = True
     claim_columns = """x.created_at, x.commenter AS person, x.ip_hash, x.verified, x.thread,
              x.parent_id, x.body, x.signals, x.text_hash, NULL::text AS author,
              NULL::smallint AS score"""

@@ -23,6 +23,8 @@ class RatingKind:
     table = "ratings"
     id_column = "rating_id"
     person_column = "rater"
+    address_column: str | None = "ip_hash"
+    in_profile = True
     claim_columns = """x.created_at, x.rater AS person, x.ip_hash, x.verified, NULL::text AS thread,
              NULL::bigint AS parent_id, ''::text AS body, NULL::jsonb AS signals,
              NULL::bigint AS text_hash, x.author, x.score"""

@@ -36,33 +36,16 @@
   // ---- sign in and out; the token lives in sessionStorage, never in a URL
 
   async function signIn(event) {
-    event.preventDefault();
-    const site = $("site").value.trim();
-    const token = $("token").value.trim();
-    const error = $("sign-in-error");
-    if (!site || !token) { error.textContent = "Enter your site and an admin token."; return; }
-    if (!/^[A-Za-z0-9_-]+$/.test(site)) {
-      error.textContent = "A site name has only letters, digits, - and _.";
-      return;
-    }
-    error.textContent = "";
-    $("sign-in-button").disabled = true;
-    state.session = { site, token };
-    try {
-      state.settings = await api("GET", "/settings");
-    } catch (err) {
-      state.session = null;
-      error.textContent = err.status === 403
+    const session = await window.Desk.signIn(event, "Enter your site and an admin token.",
+      async (tried) => { state.settings = await window.Desk.api(tried, "GET", "/settings"); },
+      (err) => err.status === 403
         ? "This is a moderator's token: the admin page needs an admin token."
-        : err.status === 404 ? "Unknown site, or this token is not for it. Check both." : explain(err);
-      return;
-    } finally {
-      $("sign-in-button").disabled = false;
-    }
-    sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
+        : err.status === 404 ? "Unknown site, or this token is not for it. Check both." : explain(err));
+    if (!session) return;
+    state.session = session;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     // An admin token moderates too: the "Review queue" link opens /moderate signed in.
-    if (!sessionStorage.getItem(QUEUE_SESSION_KEY)) sessionStorage.setItem(QUEUE_SESSION_KEY, JSON.stringify(state.session));
-    $("token").value = "";
+    if (!sessionStorage.getItem(QUEUE_SESSION_KEY)) sessionStorage.setItem(QUEUE_SESSION_KEY, JSON.stringify(session));
     start();
   }
 

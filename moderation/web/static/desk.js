@@ -1,5 +1,6 @@
 // What the desk pages (/moderate and /admin) share: building elements (user text only ever
-// becomes text nodes), calling the API with the signed-in token, and explaining its errors.
+// becomes text nodes), signing in, calling the API with the signed-in token, and explaining its
+// errors.
 "use strict";
 window.Desk = (function () {
   function el(tag, attrs, ...children) {
@@ -50,6 +51,38 @@ window.Desk = (function () {
     return payload;
   }
 
+  // The sign-in form both pages share: the site and token typed are tried with `check(session)`
+  // (an API call the token must pass) and a refusal is worded by `refusal(err)`; resolves the
+  // session, or null after saying what is wrong.
+  async function signIn(event, missing, check, refusal) {
+    event.preventDefault();
+    const $ = (id) => document.getElementById(id);
+    const site = $("site").value.trim();
+    const token = $("token").value.trim();
+    const error = $("sign-in-error");
+    if (!site || !token) {
+      error.textContent = missing;
+      return null;
+    }
+    if (!/^[A-Za-z0-9_-]+$/.test(site)) {
+      error.textContent = "A site name has only letters, digits, - and _.";
+      return null;
+    }
+    error.textContent = "";
+    $("sign-in-button").disabled = true;
+    const session = { site, token };
+    try {
+      await check(session);
+    } catch (err) {
+      error.textContent = refusal(err);
+      return null;
+    } finally {
+      $("sign-in-button").disabled = false;
+    }
+    $("token").value = "";
+    return session;
+  }
+
   function explain(err) {
     if (err.status === 0) return err.message;
     if (err.status === 401) return "Your token is not valid (unknown or revoked). Sign in again.";
@@ -90,5 +123,5 @@ window.Desk = (function () {
     });
   }
 
-  return { el, ApiFailure, api, explain, age, confirmAction };
+  return { el, ApiFailure, api, signIn, explain, age, confirmAction };
 })();

@@ -191,6 +191,24 @@
     return node;
   }
 
+  // A form's submit handler that sends one request at a time: `send` returns its promise (or
+  // nothing, when there is nothing to send), and the submit button reads busy until it settles.
+  function sendOnce(submit, send) {
+    var busy = false;
+    return function (ev) {
+      ev.preventDefault();
+      if (busy) return;
+      var sending = send();
+      if (!sending) return;
+      busy = true;
+      submit.setAttribute("aria-disabled", "true");
+      sending.then(function () {
+        busy = false;
+        submit.removeAttribute("aria-disabled");
+      });
+    };
+  }
+
   // A comment's text with its http(s) addresses as links: built from text nodes and <a> elements,
   // never parsed as HTML, so every other character stays text.
   var URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -654,7 +672,7 @@
       el("button", { type: "button", class: "m-link m-edit", "aria-expanded": "false", text: this.t("edit"), "aria-describedby": nameId,
         onclick: function () { self.toggleEdit(this, slot, comment, token, li, own); } }),
       el("button", { type: "button", class: "m-link m-delete", "aria-expanded": "false", text: this.t("del"), "aria-describedby": nameId,
-        onclick: function () { self.toggleDelete(this, slot, comment, token, li, own); } })] : [];
+        onclick: function () { self.toggleDelete(this, slot, comment, token); } })] : [];
     if (!own) (this.comments = this.comments || {})[comment.id] = comment;
     var actions = own ? (token ? el("p", { class: "m-actions" }, mine) : null) : el("p", { class: "m-actions" }, this.voteButtons(comment).concat([
       el("button", { type: "button", class: "m-link m-reply", "aria-expanded": "false", text: this.t("reply"),
@@ -756,17 +774,13 @@
       field.insertAdjacentElement("afterend", el("p", { class: "m-ferr", id: id, "data-for": field.id, text: message }));
       field.focus();
     }
-    form.addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      if (form.busy) return;
+    form.addEventListener("submit", sendOnce(submit, function () {
       clearErrors();
       var text = body.value, author = name.value.trim();
       // A retry of the same text reuses its key, so a lost answer never makes a second comment.
       if (attempt.text !== author + "\n" + text) attempt = { key: randomId(), text: author + "\n" + text };
-      form.busy = true;
-      submit.setAttribute("aria-disabled", "true");
       submit.textContent = self.t("posting");
-      self.ssoToken().then(function (token) {
+      return self.ssoToken().then(function (token) {
         var payload = { body: text, elapsed_ms: Date.now() - opened };
         if (website.value) payload.website = website.value;
         if (token) payload.sso_token = token; else payload.commenter = { name: author };
@@ -817,66 +831,67 @@
       }, function () {
         error.textContent = self.t("unreachable");
       }).then(function () {
-        form.busy = false;
-        submit.removeAttribute("aria-disabled");
         submit.textContent = self.t(parent ? "postReply" : "post");
       });
-    });
+    }));
     return form;
   };
   W.toggleReply = function (button, slot, comment) {
-    var open = slot.querySelector(".m-form");
+    var self = this;
+    this.toggleSlot(button, slot, "m-form", function () {
+      var form = self.buildForm(comment);
+      form.querySelector(".m-bar2").appendChild(self.cancelButton(button, slot));
+      return { form: form, focus: self.sso || form.querySelector("input").value ? form.querySelector("textarea") : form.querySelector("input") };
+    });
+  };
+
+  /* ---- the forms under a comment (reply, report, edit, delete) share its slot, one at a time ---- */
+  // The comment's button opens the form `build` returns ({form, focus}), or closes it when open.
+  W.toggleSlot = function (button, slot, formClass, build) {
+    var open = slot.querySelector("." + formClass);
     slot.textContent = "";
     this.closeOthers(button);
-    if (open) { button.setAttribute("aria-expanded", "false"); return; }
-    var form = this.buildForm(comment);
-    var cancel = el("button", { type: "button", class: "m-ghost", text: this.t("cancel"), onclick: function () {
-      slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } });
-    form.querySelector(".m-bar2").appendChild(cancel);
-    slot.appendChild(form);
+    if (open) return;
+    var shown = build();
+    slot.appendChild(shown.form);
     button.setAttribute("aria-expanded", "true");
-    (this.sso || form.querySelector("input").value ? form.querySelector("textarea") : form.querySelector("input")).focus();
+    shown.focus.focus();
   };
   W.closeOthers = function (button) {
     [].slice.call(button.parentNode.querySelectorAll("button[aria-expanded]")).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
   };
+  // Cancel empties the slot and gives the focus back to the button that opened it.
+  W.cancelButton = function (button, slot) {
+    return el("button", { type: "button", class: "m-ghost", text: this.t("cancel"), onclick: function () {
+      slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } });
+  };
   W.toggleReport = function (button, slot, comment) {
-    var self = this, open = slot.querySelector(".m-report-form");
-    slot.textContent = "";
-    this.closeOthers(button);
-    if (open) return;
-    var selectId = nextId("reason");
-    var select = el("select", { id: selectId, name: "reason" }, REASONS.map(function (reason) {
-      return el("option", { value: reason, text: self.t("reason_" + reason) });
-    }));
-    var status = el("p", { role: "status" });
-    var send = el("button", { type: "submit", text: this.t("sendReport") });
-    var form = el("form", { class: "m-report-form", onsubmit: function (ev) {
-      ev.preventDefault();
-      if (form.busy) return;
-      form.busy = true;
-      send.setAttribute("aria-disabled", "true");
-      status.className = "";
-      status.textContent = "";
-      api("POST", self.path("comments/" + encodeURIComponent(comment.id) + "/reports"), { reason: select.value }).then(function (res) {
-        return res.status === 202;
-      }, function () { return false; }).then(function (ok) {
-        form.busy = false;
-        send.removeAttribute("aria-disabled");
-        if (!ok) { status.className = "m-error"; status.textContent = self.t("reportFailed"); return; }
-        var thanks = el("p", { class: "m-ok", role: "status", tabindex: "-1", text: self.t("reported") });
-        slot.textContent = "";
-        slot.appendChild(thanks);
-        button.setAttribute("aria-expanded", "false");
-        button.hidden = true;
-        thanks.focus();
-      });
-    } }, [el("label", { for: selectId, text: this.t("reportReason") }), select, status,
-      el("p", { class: "m-bar2" }, [send, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
-        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
-    slot.appendChild(form);
-    button.setAttribute("aria-expanded", "true");
-    select.focus();
+    var self = this;
+    this.toggleSlot(button, slot, "m-report-form", function () {
+      var selectId = nextId("reason");
+      var select = el("select", { id: selectId, name: "reason" }, REASONS.map(function (reason) {
+        return el("option", { value: reason, text: self.t("reason_" + reason) });
+      }));
+      var status = el("p", { role: "status" });
+      var send = el("button", { type: "submit", text: self.t("sendReport") });
+      var form = el("form", { class: "m-report-form", onsubmit: sendOnce(send, function () {
+        status.className = "";
+        status.textContent = "";
+        return api("POST", self.path("comments/" + encodeURIComponent(comment.id) + "/reports"), { reason: select.value }).then(function (res) {
+          return res.status === 202;
+        }, function () { return false; }).then(function (ok) {
+          if (!ok) { status.className = "m-error"; status.textContent = self.t("reportFailed"); return; }
+          var thanks = el("p", { class: "m-ok", role: "status", tabindex: "-1", text: self.t("reported") });
+          slot.textContent = "";
+          slot.appendChild(thanks);
+          button.setAttribute("aria-expanded", "false");
+          button.hidden = true;
+          thanks.focus();
+        });
+      }) }, [el("label", { for: selectId, text: self.t("reportReason") }), select, status,
+        el("p", { class: "m-bar2" }, [send, self.cancelButton(button, slot)])]);
+      return { form: form, focus: select };
+    });
   };
 
   /* ---- editing and deleting your own comment within the site's edit window (its edit token is kept here) ---- */
@@ -894,22 +909,18 @@
     return kept && Date.now() < Date.parse(kept.created_at) + this.editWindow * 1000 ? kept.token : null;
   };
   W.toggleEdit = function (button, slot, comment, token, li, own) {
-    var self = this, open = slot.querySelector(".m-edit-form");
-    slot.textContent = "";
-    this.closeOthers(button);
-    if (open) return;
-    var bodyId = nextId("edit"), error = el("p", { class: "m-error", role: "alert" });
+    var self = this;
+    this.toggleSlot(button, slot, "m-edit-form", function () { return self.editForm(button, slot, comment, token, li, own); });
+  };
+  W.editForm = function (button, slot, comment, token, li, own) {
+    var self = this, bodyId = nextId("edit"), error = el("p", { class: "m-error", role: "alert" });
     var body = el("textarea", { id: bodyId, name: "body", required: true, maxlength: "50000" });
     body.value = comment.body;
     var save = el("button", { type: "submit", text: this.t("save") });
-    var form = el("form", { class: "m-edit-form", onsubmit: function (ev) {
-      ev.preventDefault();
-      if (form.busy) return;
-      form.busy = true;
-      save.setAttribute("aria-disabled", "true");
+    var form = el("form", { class: "m-edit-form", onsubmit: sendOnce(save, function () {
       error.textContent = "";
       var text = body.value;
-      api("PATCH", self.path("comments/" + encodeURIComponent(comment.id)), { body: text }, { "X-Edit-Token": token }).then(function (res) {
+      return api("PATCH", self.path("comments/" + encodeURIComponent(comment.id)), { body: text }, { "X-Edit-Token": token }).then(function (res) {
         if (res.status === 202) {
           // Checked again by the rules: the reader sees it awaiting moderation until then.
           var again = { id: comment.id, edit_token: token, body: text, name: comment.author.name,
@@ -935,48 +946,32 @@
         } else {
           error.textContent = self.t("failed", { msg: problem.message });
         }
-      }, function () { error.textContent = self.t("unreachable"); }).then(function () {
-        form.busy = false;
-        save.removeAttribute("aria-disabled");
-      });
-    } }, [el("label", { for: bodyId, text: this.t("editLabel") }), body, error,
-      el("p", { class: "m-bar2" }, [save, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
-        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
-    slot.appendChild(form);
-    button.setAttribute("aria-expanded", "true");
-    body.focus();
+      }, function () { error.textContent = self.t("unreachable"); });
+    }) }, [el("label", { for: bodyId, text: this.t("editLabel") }), body, error,
+      el("p", { class: "m-bar2" }, [save, this.cancelButton(button, slot)])]);
+    return { form: form, focus: body };
   };
-  W.toggleDelete = function (button, slot, comment, token, li, own) {
-    var self = this, open = slot.querySelector(".m-delete-form");
-    slot.textContent = "";
-    this.closeOthers(button);
-    if (open) return;
-    var status = el("p", { class: "m-error", role: "alert" });
-    var yes = el("button", { type: "submit", text: this.t("deleteYes") });
-    var form = el("form", { class: "m-delete-form", onsubmit: function (ev) {
-      ev.preventDefault();
-      if (form.busy) return;
-      form.busy = true;
-      yes.setAttribute("aria-disabled", "true");
-      api("DELETE", self.path("comments/" + encodeURIComponent(comment.id)), null, { "X-Edit-Token": token }).then(function (res) {
-        return res.status === 200 || res.status === 404;  // 404: already gone
-      }, function () { return false; }).then(function (ok) {
-        form.busy = false;
-        yes.removeAttribute("aria-disabled");
-        if (!ok) { status.textContent = self.t("deleteFailed"); return; }
-        self.keepToken(comment.id, null);
-        self.forgetOwn(comment.id);
-        self.removeShown(comment.id);
-        self.say(self.t("deleted"));
-        self.count.setAttribute("tabindex", "-1");
-        self.count.focus();
-      });
-    } }, [el("p", { text: this.t("deleteConfirm") }), status,
-      el("p", { class: "m-bar2" }, [yes, el("button", { type: "button", class: "m-ghost", text: this.t("cancel"),
-        onclick: function () { slot.textContent = ""; button.setAttribute("aria-expanded", "false"); button.focus(); } })])]);
-    slot.appendChild(form);
-    button.setAttribute("aria-expanded", "true");
-    yes.focus();
+  W.toggleDelete = function (button, slot, comment, token) {
+    var self = this;
+    this.toggleSlot(button, slot, "m-delete-form", function () {
+      var status = el("p", { class: "m-error", role: "alert" });
+      var yes = el("button", { type: "submit", text: self.t("deleteYes") });
+      var form = el("form", { class: "m-delete-form", onsubmit: sendOnce(yes, function () {
+        return api("DELETE", self.path("comments/" + encodeURIComponent(comment.id)), null, { "X-Edit-Token": token }).then(function (res) {
+          return res.status === 200 || res.status === 404;  // 404: already gone
+        }, function () { return false; }).then(function (ok) {
+          if (!ok) { status.textContent = self.t("deleteFailed"); return; }
+          self.keepToken(comment.id, null);
+          self.forgetOwn(comment.id);
+          self.removeShown(comment.id);
+          self.say(self.t("deleted"));
+          self.count.setAttribute("tabindex", "-1");
+          self.count.focus();
+        });
+      }) }, [el("p", { text: self.t("deleteConfirm") }), status,
+        el("p", { class: "m-bar2" }, [yes, self.cancelButton(button, slot)])]);
+      return { form: form, focus: yes };
+    });
   };
 
   /* ---- the reader's own comments: awaiting moderation, then published or kindly rejected ---- */
@@ -1049,13 +1044,10 @@
     var self = this, noteId = nextId("appeal"), error = el("p", { class: "m-error", role: "alert" });
     var text = el("textarea", { id: noteId, name: "note", required: true, maxlength: "1000", rows: "3" });
     var send = el("button", { type: "submit", text: this.t("sendAppeal") });
-    var form = el("form", { class: "m-appeal-form", onsubmit: function (ev) {
-      ev.preventDefault();
-      if (form.busy || !text.value.trim()) return;
-      form.busy = true;
-      send.setAttribute("aria-disabled", "true");
+    var form = el("form", { class: "m-appeal-form", onsubmit: sendOnce(send, function () {
+      if (!text.value.trim()) return null;
       error.textContent = "";
-      api("POST", self.path("comments/" + encodeURIComponent(own.id) + "/appeal"), { note: text.value },
+      return api("POST", self.path("comments/" + encodeURIComponent(own.id) + "/appeal"), { note: text.value },
         { "X-Edit-Token": own.edit_token }).then(function (res) {
         if (res.status === 202 || (res.status === 409 && errorOf(res).code === "already_appealed")) {
           box.textContent = "";
@@ -1065,11 +1057,8 @@
           return;
         }
         error.textContent = self.t("appealFailed", { msg: errorOf(res).message });
-      }, function () { error.textContent = self.t("unreachable"); }).then(function () {
-        form.busy = false;
-        send.removeAttribute("aria-disabled");
-      });
-    } }, [el("label", { for: noteId, text: this.t("appealLabel") }), text, error,
+      }, function () { error.textContent = self.t("unreachable"); });
+    }) }, [el("label", { for: noteId, text: this.t("appealLabel") }), text, error,
       el("p", { class: "m-bar2" }, [send])]);
     button.remove();
     box.appendChild(form);

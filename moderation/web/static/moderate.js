@@ -33,33 +33,12 @@
   // ---- sign in and out; the token lives in sessionStorage, never in a URL
 
   async function signIn(event) {
-    event.preventDefault();
-    const site = $("site").value.trim();
-    const token = $("token").value.trim();
-    const error = $("sign-in-error");
-    if (!site || !token) {
-      error.textContent = "Enter your site and your moderator token.";
-      return;
-    }
-    if (!/^[A-Za-z0-9_-]+$/.test(site)) {
-      error.textContent = "A site name has only letters, digits, - and _.";
-      return;
-    }
-    error.textContent = "";
-    $("sign-in-button").disabled = true;
-    state.session = { site, token };
-    try {
-      await api("GET", "/queue?limit=1");
-    } catch (err) {
-      state.session = null;
-      error.textContent = err.status === 404
-        ? "Unknown site, or this token is not for it. Check both." : explain(err);
-      return;
-    } finally {
-      $("sign-in-button").disabled = false;
-    }
-    sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
-    $("token").value = "";
+    const session = await window.Desk.signIn(event, "Enter your site and your moderator token.",
+      (tried) => window.Desk.api(tried, "GET", "/queue?limit=1"),
+      (err) => err.status === 404 ? "Unknown site, or this token is not for it. Check both." : explain(err));
+    if (!session) return;
+    state.session = session;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     start();
   }
 

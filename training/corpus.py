@@ -10,8 +10,9 @@ lands in the same split.
 - dev (15 %): where the training script and the thresholds are tuned;
 - test (15 %): only measured, by `bench/rules_quality.py`; nothing is chosen by looking at it.
 
-`data/holdout/` is a fourth split of its own: comments by a writer whose text is in no other
-source, never trained on, tuned on or read while writing rules. It says how the rules do on
+`data/holdout/` and `data/holdout2/` (every folder named `holdout…`) are a fourth split of their
+own: comments by writers whose text is in no other source, never trained on, tuned on or read
+while writing rules. It says how the rules do on
 text by someone else, which is how the product is judged.
 """
 

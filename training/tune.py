@@ -26,6 +26,7 @@ from moderation.rules.links import LinksParams
 from moderation.rules.suspect_words import SuspectWordsParams
 from training.corpus import load
 
+SPAM_GOAL, ABUSE_GOAL = 0.95, 0.90
 GRID = {
     "spam_threshold": tuple(np.arange(1.0, 6.01, 0.25).round(2)),
     "abuse_threshold": tuple(np.arange(1.0, 6.01, 0.25).round(2)),
@@ -87,8 +88,11 @@ def rates(c: dict[str, np.ndarray], p: dict[str, float]) -> tuple[float, float, 
             + p["link_points"] * c["link"])
     abuse = c["abuse_fixed"] + c["any_fixed"] + suspect + p["profanity_weight"] * c["profanity"]
     stopped = (c["hard"] > 0) | (spam >= p["spam_threshold"]) | (abuse >= p["abuse_threshold"])
-    # Each source weighs the same within a label: 8,000 tweets must not outvote 170 news comments.
-    return tuple(_mean_over_sources(stopped, c, k) for k in (0, 1, 2))  # type: ignore
+    # Recall: each origin weighs the same within a label (8,000 tweets must not outvote 170 news
+    # comments). Clean: every clean text counts once, as the goal is measured: a few hundred
+    # video-site comments, some of them abusive, must not set the budget for all.
+    clean = float(stopped[c["label"] == 2].mean())
+    return _mean_over_sources(stopped, c, 0), _mean_over_sources(stopped, c, 1), clean
 
 
 def _mean_over_sources(stopped: np.ndarray, c: dict[str, np.ndarray], label: int) -> float:
@@ -114,10 +118,11 @@ def main() -> None:
         worst_clean = max(r[2] for r in results)
         if worst_clean > args.clean:
             continue
-        spam, abuse = min(r[0] for r in results) / 0.95, min(r[1] for r in results) / 0.90
-        # Both categories' share of their goal, added: a point of spam recall is worth a point of
-        # abuse recall (a bare minimum spent the whole clean budget on the weaker category).
-        score = (spam + abuse, min(spam, abuse))
+        spam, abuse = min(r[0] for r in results), min(r[1] for r in results)
+        # The distance to the goal (95 % spam, 90 % abuse): a bare minimum spent the whole clean
+        # budget on the weaker category, a sum traded a lot of one for a little more of the other.
+        shortfall = max(0.0, SPAM_GOAL - spam) ** 2 + max(0.0, ABUSE_GOAL - abuse) ** 2
+        score = (-shortfall, spam + abuse)
         if best is None or score > best[0]:
             best = (score, p, results)
     if best is None:

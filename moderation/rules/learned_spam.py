@@ -15,6 +15,7 @@ over `threshold`.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field
@@ -24,6 +25,8 @@ from moderation.rules.base import Rule, RuleContext, RuleParams, Verdict, eviden
 from moderation.rules.facts.comments import Evidence, load_facts
 
 NAME = "learned_spam"
+# Learned scores within this distance of 0.5 add nothing (see beyond_unsure).
+UNSURE = 0.25
 
 
 class LearnedSpamParams(RuleParams):
@@ -32,10 +35,11 @@ class LearnedSpamParams(RuleParams):
     threshold: float = Field(default=0.8, gt=0.5, lt=1.0)
     min_training: int = Field(default=20, ge=1, le=100_000)
     base_model: bool = True
-    # Points of the site's (and the shared) classifier: weight × (score − 0.5), so ±weight/2.
+    # Points of the site's (and the shared) classifier: weight × beyond_unsure(score), at most
+    # ±weight/4.
     site_weight: float = Field(default=2.0, ge=0.0, le=40.0)
     share: bool = False
-    shared_weight: float = Field(default=4.0, ge=0.0, le=40.0)
+    shared_weight: float = Field(default=8.0, ge=0.0, le=40.0)
 
 
 def check(ctx: RuleContext, params: LearnedSpamParams) -> Verdict:
@@ -53,11 +57,11 @@ def check(ctx: RuleContext, params: LearnedSpamParams) -> Verdict:
     if params.base_model:
         parts["base"] = load_model().scores(ctx.item.body).logits["spam"]
     if trained and facts is not None:
-        parts["site"] = params.site_weight * (facts.score - 0.5)
+        parts["site"] = params.site_weight * beyond_unsure(facts.score)
     shared = facts.shared if facts is not None else None
     if (params.share and shared is not None
             and min(shared.spam_total, shared.ham_total) >= params.min_training):
-        parts["shared"] = params.shared_weight * (shared.score - 0.5)
+        parts["shared"] = params.shared_weight * beyond_unsure(shared.score)
     points = sum(parts.values())
     reason = ("reads like spam (" + ", ".join(f"{k} {v:+.1f}" for k, v in parts.items()) + ")"
               if points > 0 else "")
@@ -76,6 +80,13 @@ def explain(ctx: RuleContext, verdict: Verdict) -> dict:
             words += [t for t in found.tokens if not t.startswith(("shape:", "link:"))]
     words = list(dict.fromkeys(words))[:8]
     return {"words": words, "phrases": words}
+
+
+def beyond_unsure(score: float) -> float:
+    """How far a learned score is past the unsure middle (0.5 ± UNSURE), signed: a classifier that
+    has seen a few hundred decisions leans a little on every comment, and only its clear opinions
+    (a campaign it has seen rejected, a regular's way of writing) are evidence."""
+    return math.copysign(max(0.0, abs(score - 0.5) - UNSURE), score - 0.5)
 
 
 def _rounded(parts: dict[str, float]) -> dict[str, float]:

@@ -100,7 +100,8 @@ async def test_the_site_classifier_adds_its_points_once_trained(pool, site):
         after = await verdict_for(conn, site, probe, SCORE)
     assert set(before.details["parts"]) == {"base"}
     weight = SCORE.site_weight
-    assert after.details["parts"]["site"] > 0.4 * weight  # weight × (score − 0.5), score near 1
+    # weight × how far the score is past the unsure middle: near its most (weight / 4) at score ≈ 1
+    assert after.details["parts"]["site"] > 0.2 * weight
     assert after.points == pytest.approx(before.points + after.details["parts"]["site"], abs=0.02)
 
 
@@ -114,7 +115,7 @@ async def test_sharing_sites_learn_from_each_other_without_seeing_comments(pool,
         await share(conn, learner, True)
         try:
             learned = await verdict_for(conn, learner, probe, SHARING)
-            assert learned.details["parts"]["shared"] > 0.4 * SHARING.shared_weight
+            assert learned.details["parts"]["shared"] > 0.2 * SHARING.shared_weight  # at most weight / 4
             assert "site" not in learned.details["parts"]  # the learner decided nothing itself
             # A site that does not share gets nothing from the pool.
             alone = await verdict_for(conn, loner, probe, SCORE)

@@ -17,26 +17,31 @@ nothing), and the drain rate is the backlog at the end of the load over the time
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from urllib.parse import urlsplit
 
 import asyncpg
 import orjson
 
-from bench.decision_latency import SENTENCES, WORDS, percentile
+from bench.decision_latency import percentile
 
-MAX_CONNECTIONS = 2000
-THREADS = 50  # the run's threads: over0 .. over49
+# For the POSTs: more than the server needs at its speed (Little's law: 5,000/s x 50 ms), and
+# far fewer than would overflow its listen backlog (a lost SYN is retried a second later).
+MAX_CONNECTIONS = 256
+READ_CONNECTIONS = 100  # the readers' own, so a flood of POSTs cannot take them
+THREAD = "over"  # one thread, as the end-to-end maximum's comments (spread over many, the
+# duplicate rule rejects one text posted to all of them)
+FIRST_READER = 10_000_000
 
 
-def post_request(host: str, site: str, i: int, rng: random.Random) -> bytes:
-    """Comment i: a different text, reader and address each time (as on a real site)."""
-    text = " ".join(rng.choices(SENTENCES, k=rng.randint(1, 2)) + rng.choices(WORDS, k=8))
-    body = orjson.dumps({"body": f"{text} ({i})", "commenter": {"name": f"Reader {rng.randrange(5000)}"},
-                         "elapsed_ms": 30_000})
-    address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-    return (f"POST /v1/sites/{site}/threads/over{i % THREADS}/comments HTTP/1.1\r\n"
+def post_request(host: str, site: str, i: int) -> bytes:
+    """Comment i, as the end-to-end maximum's comments are (bench/run.py DISTINCT_POST_LUA): its
+    own reader, address and text; numbered past any earlier run's."""
+    n = FIRST_READER + i
+    body = orjson.dumps({"body": f"Reader {n} thinks the summit communique says little new.",
+                         "commenter": {"name": f"Reader {n}"}})
+    address = f"10.{n % 250}.{n // 250 % 250}.7"
+    return (f"POST /v1/sites/{site}/threads/{THREAD}/comments HTTP/1.1\r\n"
             f"Host: {host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             f"X-Forwarded-For: {address}\r\n\r\n").encode() + body
 
@@ -44,7 +49,7 @@ def post_request(host: str, site: str, i: int, rng: random.Random) -> bytes:
 def read_paths(site: str, author: str) -> list[str]:
     return [f"/v1/sites/{site}/threads/over-read/comments?limit=50",
             f"/v1/sites/{site}/authors/{author}/rating",
-            f"/v1/sites/{site}/counts?thread=over-read&thread=over1&thread=over2"]
+            f"/v1/sites/{site}/counts?thread=over-read&thread={THREAD}"]
 
 
 class Exchange(asyncio.Protocol):
@@ -98,7 +103,7 @@ class Sender:
     def __init__(self, host: str, port: int, budget: list[int]) -> None:
         self.host, self.port = host, port
         self.idle: list[Exchange] = []
-        self.budget = budget  # [connections left], shared by the posting and reading senders
+        self.budget = budget  # [connections it may still open]
         self.in_flight = 0
         self.opening: set[asyncio.Task] = set()
         self.all_answered: asyncio.Event | None = None  # set by settle()
@@ -151,14 +156,14 @@ class Sender:
             exchange.transport.close()
 
 
-async def drive(base_url: str, site: str, author: str, rate: float, read_rate: float,
-                seconds: float, seed: int = 11) -> dict:
-    """POSTs at `rate` and reads at `read_rate` for `seconds`, each on schedule."""
+async def drive(base_url: str, db_url: str, site: str, author: str, rate: float,
+                read_rate: float, seconds: float) -> dict:
+    """POSTs at `rate` and reads at `read_rate` for `seconds`, each on schedule; the queue's
+    oldest claimable job and the decisions are sampled every half second meanwhile."""
     address = urlsplit(base_url)
     host = address.netloc
-    budget = [MAX_CONNECTIONS]
-    posts, reads = (Sender(address.hostname, address.port, budget) for _ in range(2))
-    rng = random.Random(seed)
+    posts = Sender(address.hostname, address.port, [MAX_CONNECTIONS])
+    reads = Sender(address.hostname, address.port, [READ_CONNECTIONS])
     paths = read_paths(site, author)
     read_requests = [f"GET {p} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for p in paths]
     accepted: list[int] = []
@@ -167,8 +172,10 @@ async def drive(base_url: str, site: str, author: str, rate: float, read_rate: f
     read_failed = 0
     refused_without_retry_after = 0
 
+    first_refusal_s: float | None = None
+
     def posted(status, head, body) -> None:
-        nonlocal refused_without_retry_after
+        nonlocal refused_without_retry_after, first_refusal_s
         key = str(status) if status is not None else "failed"
         if status == 202:
             accepted.append(int(orjson.loads(body)["id"]))
@@ -176,6 +183,8 @@ async def drive(base_url: str, site: str, author: str, rate: float, read_rate: f
             code = orjson.loads(body)["error"]["code"]
             key = f"503 {code}"
             refused_without_retry_after += b"\r\nretry-after:" not in head
+            if first_refusal_s is None:
+                first_refusal_s = time.perf_counter() - t0
         statuses[key] = statuses.get(key, 0) + 1
 
     def read_done(due: float):
@@ -192,26 +201,56 @@ async def drive(base_url: str, site: str, author: str, rate: float, read_rate: f
                       [(i / read_rate, "read", i) for i in range(n_reads)])
     unsent_posts = unsent_reads = 0
     t0 = time.perf_counter()
+    watching = asyncio.get_running_loop().create_task(watch_queue(db_url, site))
     for offset, what, i in schedule:
         due = t0 + offset
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         if what == "post":
-            if not posts.send(post_request(host, site, i, rng), posted):
+            if not posts.send(post_request(host, site, i), posted):
                 unsent_posts += 1
         elif not reads.send(read_requests[i % len(read_requests)], read_done(due)):
             unsent_reads += 1
     sent_s = time.perf_counter() - t0
+    watching.cancel()
+    queue = await watching
     await asyncio.gather(posts.settle(), reads.settle())
     posts.close()
     reads.close()
     return {"offered": n_posts, "accepted": accepted, "statuses": statuses,
             "unsent_posts": unsent_posts, "unsent_reads": unsent_reads, "sent_s": sent_s,
             "refused_without_retry_after": refused_without_retry_after,
+            "first_refusal_s": first_refusal_s, **queue,
             "reads": len(read_ms), "read_failed": read_failed,
             "read_p50_ms": percentile(read_ms, 0.5) if read_ms else float("nan"),
             "read_p99_ms": percentile(read_ms, 0.99) if read_ms else float("nan")}
+
+
+DECIDED_IN_RUN = """
+SELECT count(*) FROM comments WHERE site_id = $1 AND thread = 'over' AND decided_at IS NOT NULL"""
+
+
+async def watch_queue(db_url: str, site: str) -> dict:
+    """Until cancelled: the longest any claimable job waited, and the decisions made per second
+    while the load ran."""
+    from moderation.queue.backpressure import OLDEST_CLAIMABLE
+
+    conn = await asyncpg.connect(db_url)
+    oldest, started, decided_before = 0.0, time.monotonic(), await conn.fetchval(DECIDED_IN_RUN, site)
+    decided = decided_before
+    try:
+        while True:
+            rows = await conn.fetch(OLDEST_CLAIMABLE)
+            oldest = max([oldest, *(r["waited_s"] for r in rows)])
+            decided = await conn.fetchval(DECIDED_IN_RUN, site)
+            await asyncio.sleep(0.5)
+    except asyncio.CancelledError:
+        elapsed = time.monotonic() - started
+        return {"oldest_job_s": oldest, "decided_during_load": decided - decided_before,
+                "decide_rate_during_load": (decided - decided_before) / max(elapsed, 1e-9)}
+    finally:
+        await conn.close()
 
 
 SEED_READ_THREAD = """
@@ -261,7 +300,7 @@ async def outcomes(db_url: str, site: str, accepted: list[int]) -> dict:
         found = await conn.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 AND "
                                     "comment_id = ANY($2)", site, accepted)
         stored = await conn.fetchval("SELECT count(*) FROM comments WHERE site_id = $1 AND "
-                                     "thread LIKE 'over%' AND thread <> 'over-read'", site)
+                                     "thread = 'over'", site)
         statuses = dict(await conn.fetch(
             "SELECT status, count(*) FROM comments WHERE site_id = $1 AND comment_id = ANY($2) "
             "GROUP BY 1", site, accepted))
@@ -272,11 +311,10 @@ async def outcomes(db_url: str, site: str, accepted: list[int]) -> dict:
 
 
 async def clear_run(db_url: str, site: str) -> None:
-    """The run's threads from an earlier run on the same database are removed first."""
+    """The run's thread from an earlier run on the same database are removed first."""
     conn = await asyncpg.connect(db_url)
     try:
         await conn.execute("DELETE FROM jobs WHERE site_id = $1 AND status <> 'dead'", site)
-        await conn.execute("DELETE FROM comments WHERE site_id = $1 AND thread LIKE 'over%' "
-                           "AND thread <> 'over-read'", site)
+        await conn.execute("DELETE FROM comments WHERE site_id = $1 AND thread = $2", site, THREAD)
     finally:
         await conn.close()

@@ -714,18 +714,24 @@ def bench_overload(options, url: str, env: dict, python: str) -> list[dict]:
           f"QUEUE_MAX_AGE_S={bound:g}, public reads at {options.overload_read_rate:.0f}/s; serve "
           f"(no workers) + `moderation worker` with {options.workers}")
     port = free_port()
+    postmaster = asyncio.run(postmaster_pid(url))
     with ExitStack() as stack:
-        for command, extra in commands:
-            stack.enter_context(server(
-                [python, "-m", "moderation", command],
-                {**env, "TRUSTED_PROXIES": "127.0.0.1", "QUEUE_MAX_AGE_S": str(bound),
-                 "ACCESS_LOG": "false", **extra},
-                port if command == "serve" else free_port(),
-                "/healthz" if command == "serve" else None))
+        processes = [stack.enter_context(server(
+            [python, "-m", "moderation", command],
+            {**env, "TRUSTED_PROXIES": "127.0.0.1", "QUEUE_MAX_AGE_S": str(bound),
+             "ACCESS_LOG": "false", **extra},
+            port if command == "serve" else free_port(),
+            "/healthz" if command == "serve" else None)) for command, extra in commands]
         asyncio.run(probe(f"http://127.0.0.1:{port}", url))
-        result = uvloop.run(overload.drive(f"http://127.0.0.1:{port}", "bench", ratings_read.AUTHOR,
-                                            rate, options.overload_read_rate, seconds))
+        result = uvloop.run(overload.drive(f"http://127.0.0.1:{port}", url, "bench",
+                                           ratings_read.AUTHOR, rate, options.overload_read_rate,
+                                           seconds))
+        # The drain's CPU per decision: unlike its rate, hardly moved by the machine's neighbours.
+        before = (cpu_s(processes[1].pid), postgres_cpu_s(postmaster), *machine_s())
         drained = asyncio.run(overload.drain(url))
+        after = (cpu_s(processes[1].pid), postgres_cpu_s(postmaster), *machine_s())
+    per_decision = [(a - b) / max(drained["backlog"], 1) * 1e6 for a, b in zip(after[:2], before[:2])]
+    busy = 1 - (after[3] - before[3]) / max(after[2] - before[2], 1e-9)
     outcome = asyncio.run(overload.outcomes(url, "bench", result["accepted"]))
     accepted = len(result["accepted"])
     refused = sum(n for k, n in result["statuses"].items() if k.startswith("503"))
@@ -733,28 +739,37 @@ def bench_overload(options, url: str, env: dict, python: str) -> list[dict]:
     print(f"offered {result['offered']:,} in {result['sent_s']:.1f} s: {result['statuses']}; "
           f"not sent (every connection busy) {result['unsent_posts']:,}; 503 without Retry-After "
           f"{result['refused_without_retry_after']}")
+    first = result["first_refusal_s"]
+    print(f"queue: oldest claimable job waited up to {result['oldest_job_s']:.1f} s; first 503 "
+          f"after {'-' if first is None else f'{first:.1f} s'}; decided during the load "
+          f"{result['decided_during_load']:,} ({result['decide_rate_during_load']:,.0f}/s)")
     print(f"lost (202, never decided) {outcome['lost']}; stored beyond the 202s {half_stored}; "
           f"decisions {outcome['statuses']}")
     print(f"public reads: {result['reads']:,} answered, p50 {result['read_p50_ms']:.1f} ms, "
           f"p99 {result['read_p99_ms']:.1f} ms, failed {result['read_failed']}, not sent "
           f"{result['unsent_reads']}")
     print(f"drain: {drained['backlog']:,} jobs left at the end of the load, decided in "
-          f"{drained['seconds']:.1f} s: {drained['rate']:,.0f}/s")
+          f"{drained['seconds']:.1f} s: {drained['rate']:,.0f}/s; CPU µs per decision: workers "
+          f"{per_decision[0]:.0f} + PostgreSQL {per_decision[1]:.0f}; the machine {busy:.0%} busy")
     kept = outcome["lost"] == 0 and half_stored == 0
     drain_ratio = drained["rate"] / e2e if drained["backlog"] else float("nan")
     return [
         row(f"overload {seconds} s at 2 x e2e max: lost", f"{outcome['lost']} of {accepted:,} accepted",
-            "", f"{result['offered']:,} offered", "", "0 lost, none half-stored", kept),
+            f"decided {result['decide_rate_during_load']:,.0f}/s meanwhile",
+            f"{result['offered']:,} offered ({rate:,.0f}/s)", "", "0 lost, none half-stored", kept),
         row("overload: public reads meanwhile", f"{result['reads']:,} reads",
             f"{result['read_p50_ms']:.1f} / {result['read_p99_ms']:.1f}", "", "", "p99 < 100 ms",
             result["read_p99_ms"] < 100 and not result["read_failed"]),
         row(f"overload: 503 past QUEUE_MAX_AGE_S={bound:g}", f"{refused:,} refused",
-            "", f"{result['unsent_posts']:,} not sent", "", "503 + Retry-After",
+            f"oldest job {result['oldest_job_s']:.1f} s",
+            f"{result['unsent_posts']:,} not sent", "", "503 + Retry-After",
             refused > 0 and not result["refused_without_retry_after"]),
         row("overload: drain afterwards", f"{drained['rate']:,.0f} decided/s",
             f"{drained['backlog']:,} jobs in {drained['seconds']:.1f} s", f"e2e max {e2e:,.0f}/s",
             f"{drain_ratio:.2f}", ">= 1.00 (full speed)",
-            drain_ratio >= 1.0 if drained["backlog"] else None)]
+            drain_ratio >= 1.0 if drained["backlog"] else None,
+            f"workers {per_decision[0]:.0f} + PostgreSQL {per_decision[1]:.0f} µs/decision; "
+            f"{busy:.0%} busy")]
 
 
 def bench_scale(options) -> list[dict]:

@@ -29,6 +29,7 @@ from bench.decision_latency import percentile
 # far fewer than would overflow its listen backlog (a lost SYN is retried a second later).
 MAX_CONNECTIONS = 256
 READ_CONNECTIONS = 100  # the readers' own, so a flood of POSTs cannot take them
+WARM_POST_CONNECTIONS, WARM_READ_CONNECTIONS = 64, 8  # open before the clock starts
 THREAD = "over"  # one thread, as the end-to-end maximum's comments (spread over many, the
 # duplicate rule rejects one text posted to all of them)
 FIRST_READER = 10_000_000
@@ -142,6 +143,17 @@ class Sender:
             return
         exchange.send(request, done)
 
+    async def warm(self, count: int) -> None:
+        """Opens `count` keep-alive connections before the clock starts, as a load balancer holds
+        them: a burst of connects at the start would overflow the server's listen backlog, and a
+        dropped SYN is retried only a second later."""
+        loop = asyncio.get_running_loop()
+        for _ in range(count):
+            _, exchange = await loop.create_connection(lambda: Exchange(self.idle), self.host,
+                                                       self.port)
+            self.idle.append(exchange)
+            self.budget[0] -= 1
+
     async def settle(self, timeout_s: float = 60) -> None:
         """Waits (a bounded time) for the answers of the requests in flight."""
         self.all_answered = asyncio.Event()
@@ -200,6 +212,8 @@ async def drive(base_url: str, db_url: str, site: str, author: str, rate: float,
     schedule = sorted([(i / rate, "post", i) for i in range(n_posts)] +
                       [(i / read_rate, "read", i) for i in range(n_reads)])
     unsent_posts = unsent_reads = 0
+    await posts.warm(WARM_POST_CONNECTIONS)
+    await reads.warm(WARM_READ_CONNECTIONS)
     t0 = time.perf_counter()
     watching = asyncio.get_running_loop().create_task(watch_queue(db_url, site))
     for offset, what, i in schedule:

@@ -748,10 +748,14 @@ def bench_overload(options, url: str, env: dict, python: str) -> list[dict]:
     print(f"public reads: {result['reads']:,} answered, p50 {result['read_p50_ms']:.1f} ms, "
           f"p99 {result['read_p99_ms']:.1f} ms, failed {result['read_failed']}, not sent "
           f"{result['unsent_reads']}")
+    cpu = (f"workers {per_decision[0]:.0f} + PostgreSQL {per_decision[1]:.0f} µs/decision; "
+           f"{busy:.0%} busy") if drained["backlog"] else ""
     print(f"drain: {drained['backlog']:,} jobs left at the end of the load, decided in "
-          f"{drained['seconds']:.1f} s: {drained['rate']:,.0f}/s; CPU µs per decision: workers "
-          f"{per_decision[0]:.0f} + PostgreSQL {per_decision[1]:.0f}; the machine {busy:.0%} busy")
+          f"{drained['seconds']:.1f} s: {drained['rate']:,.0f}/s; {cpu or 'nothing to drain'}")
     kept = outcome["lost"] == 0 and half_stored == 0
+    # The offered rate is 2x a maximum measured moments before; on a busy machine the workers may
+    # still keep up, and then the bound is never reached.
+    overloaded = result["oldest_job_s"] > bound
     drain_ratio = drained["rate"] / e2e if drained["backlog"] else float("nan")
     return [
         row(f"overload {seconds} s at 2 x e2e max: lost", f"{outcome['lost']} of {accepted:,} accepted",
@@ -760,16 +764,14 @@ def bench_overload(options, url: str, env: dict, python: str) -> list[dict]:
         row("overload: public reads meanwhile", f"{result['reads']:,} reads",
             f"{result['read_p50_ms']:.1f} / {result['read_p99_ms']:.1f}", "", "", "p99 < 100 ms",
             result["read_p99_ms"] < 100 and not result["read_failed"]),
-        row(f"overload: 503 past QUEUE_MAX_AGE_S={bound:g}", f"{refused:,} refused",
-            f"oldest job {result['oldest_job_s']:.1f} s",
+        row(f"overload: 503 past QUEUE_MAX_AGE_S={bound:g}", f"{refused:,} refused"
+            if overloaded else "no overload: the workers kept up", f"oldest job {result['oldest_job_s']:.1f} s",
             f"{result['unsent_posts']:,} not sent", "", "503 + Retry-After",
-            refused > 0 and not result["refused_without_retry_after"]),
+            refused > 0 and not result["refused_without_retry_after"] if overloaded else None),
         row("overload: drain afterwards", f"{drained['rate']:,.0f} decided/s",
             f"{drained['backlog']:,} jobs in {drained['seconds']:.1f} s", f"e2e max {e2e:,.0f}/s",
             f"{drain_ratio:.2f}", ">= 1.00 (full speed)",
-            drain_ratio >= 1.0 if drained["backlog"] else None,
-            f"workers {per_decision[0]:.0f} + PostgreSQL {per_decision[1]:.0f} µs/decision; "
-            f"{busy:.0%} busy")]
+            drain_ratio >= 1.0 if drained["backlog"] else None, cpu)]
 
 
 def bench_scale(options) -> list[dict]:

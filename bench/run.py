@@ -1,7 +1,8 @@
 """Every benchmark of SPEC's targets in one run, each against its baseline measured in the same run.
 
 Usage: .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME]] [--seconds 8] [--connections 32]
-       (`make bench` runs it with no flags, about 6 minutes; `--quick` takes about 1.5)
+       (`make bench` runs it with no flags, about 6 minutes plus 3-4 for overload and scale;
+       `--quick` takes about 1.5 plus 1.5)
 
   rules    the rule pipeline, items/s on one core without (and with) the toxicity model
   post     accept a comment (POST 202) vs bare aiohttp + one asyncpg INSERT

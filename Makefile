@@ -69,11 +69,15 @@ lock: $(LOCK_TOOLS)/bin/pip-compile
 upgrade: $(LOCK_TOOLS)/bin/pip-compile
 	$(COMPILE) --upgrade
 
-# The load generator is Debian's wrk, installed here the way `make test` installs Chromium.
+# The load generator is Debian's wrk, installed here the way `make test` installs Chromium; the
+# scale-out row also needs Debian's pgbouncer (without it that row says it was skipped).
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] || \
 		{ echo "wrk is missing: run 'sudo apt-get install wrk' once"; exit 1; }; \
 		apt-get update -qq && $(APT_INSTALL) wrk >/dev/null; }
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && $(APT_INSTALL) --no-install-recommends pgbouncer >/dev/null; } || \
+		echo "pgbouncer is missing (as root: make system): the scale-out row is skipped"
 	$(PY) bench/run.py
 
 clean:

@@ -3,6 +3,7 @@ PostgreSQL, through PgBouncer in transaction mode, and with its public reads on 
 replica; and the replica's lag while comments are accepted as fast as they come.
 
 Usage: .venv/bin/python bench/scale_out.py [--seconds 8] [--connections 32]
+       (or within `make bench`: bench/run.py --only scale)
 
 Starts its own primary and replica (pg_basebackup -R, the embedded server's programs) and
 Debian's pgbouncer on 127.0.0.1, the way tests/scaling does; needs `wrk` and `pgbouncer`.
@@ -92,12 +93,9 @@ def measure(name: str, env: dict, python: str, seconds: int, connections: int,
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=32)
-    options = parser.parse_args()
+def run(seconds: int, connections: int) -> list[dict]:
+    """The three measurements (direct, PgBouncer, replica) on a primary, replica and pgbouncer
+    of their own, all stopped afterwards."""
     pair = StreamingPair()
     bouncer = PgBouncer(pair.primary_url, pool_size=10)
     python = sys.executable
@@ -111,17 +109,27 @@ def main() -> None:
         cli(python, env, "site", "create", "bench")
         asyncio.run(without_rate_limits(pair.primary_url, "bench"))
         asyncio.run(seed(pair.primary_url))
-        s, c = options.seconds, options.connections
-        measure("direct on the primary", env, python, s, c)
-        measure("through PgBouncer (transaction)", {
-            **env, "DATABASE_URL": bouncer.url, "DATABASE_DIRECT_URL": pair.primary_url,
-            "DATABASE_POOL_MODE": "transaction"}, python, s, c)
-        measure("reads on the replica", {
-            **env, "DATABASE_REPLICA_URL": pair.replica_url, "REPLICA_CHECK_S": "0.2"},
-            python, s, c, watch_lag=True)
+        s, c = seconds, connections
+        return [
+            measure("direct on the primary", env, python, s, c),
+            measure("through PgBouncer (transaction)", {
+                **env, "DATABASE_URL": bouncer.url, "DATABASE_DIRECT_URL": pair.primary_url,
+                "DATABASE_POOL_MODE": "transaction"}, python, s, c),
+            measure("reads on the replica", {
+                **env, "DATABASE_REPLICA_URL": pair.replica_url, "REPLICA_CHECK_S": "0.2"},
+                python, s, c, watch_lag=True)]
     finally:
         asyncio.run(bouncer.stop())
         pair.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    options = parser.parse_args()
+    run(options.seconds, options.connections)
 
 
 if __name__ == "__main__":

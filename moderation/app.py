@@ -25,6 +25,7 @@ from moderation.judging.pipeline import warm_up
 from moderation.live.handlers import end_streams, live_ctx
 from moderation.mail import handlers as mail_handlers  # noqa: F401
 from moderation.observability import METRICS, Metrics
+from moderation.queue.backpressure import backpressure_ctx
 from moderation.queue.cleanup import Cleanup
 from moderation.queue.worker import JobListener, Notifier, Worker, worker_name
 from moderation.ratings import handlers as rating_handlers
@@ -216,7 +217,8 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = utcnow,
         app[DATABASE_URL] = database_url
     # Cleaned up in reverse: comments still being stored are drained while the NOTIFY sender and
     # the workers still run, so they are announced; then the workers stop; the pool closes last.
-    app.cleanup_ctx.extend([database_ctx, workers_ctx, senders_ctx, accepter_ctx, live_ctx])
+    app.cleanup_ctx.extend([database_ctx, backpressure_ctx, workers_ctx, senders_ctx, accepter_ctx,
+                            live_ctx])
     app.on_shutdown.append(end_streams)
     add_routes(app)
     return app

@@ -75,6 +75,11 @@ class Config(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=100, description="tries before a job goes to dead")
     retry_base_s: float = Field(default=1.0, gt=0, le=3600)
     retry_max_s: float = Field(default=300.0, gt=0, le=86400)
+    queue_max_age_s: float = Field(default=60.0, ge=0, le=86_400, description=(
+        "once a site's oldest claimable rule job has waited longer than this, its new comments, "
+        "edits and ratings get 503 with Retry-After until the workers catch up (0: never)"))
+    queue_age_check_s: float = Field(default=0.5, gt=0, le=60, description=(
+        "how often each API process measures the queue's age for QUEUE_MAX_AGE_S"))
     site_cache_s: float = Field(default=5.0, ge=0, le=3600,
                                 description="how long an API process trusts a site's origins and settings")
     rating_prior_weight: float = Field(default=5.0, ge=0, le=10_000, description=(

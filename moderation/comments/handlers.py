@@ -72,7 +72,8 @@ def thread_slug(request: web.Request) -> str:
 
 @endpoint("POST", THREAD_PATH, "Submit a comment; it is stored and queued for the rules",
           "public", request=CommentIn, responses={202: CommentAccepted},
-          errors=(400, 401, 404, 409, 413, 415, 422, 429, 503), headers=("Idempotency-Key",))
+          errors=(400, 401, 404, 409, 413, 415, 422, 429, 503), headers=("Idempotency-Key",),
+          enqueues=True)
 async def post_comment(request: web.Request) -> web.Response:
     app = request.app
     site = await find_site(request)
@@ -195,7 +196,8 @@ def require_edit_token(request: web.Request, site_id: str, comment_id: int) -> N
 
 @endpoint("PATCH", COMMENT_PATH, "Edit your comment within the edit window; it is checked again",
           "public", request=CommentEdit, responses={202: CommentStatus},
-          errors=(400, 401, 403, 404, 409, 415, 422, 503), headers=("X-Edit-Token",))
+          errors=(400, 401, 403, 404, 409, 415, 422, 503), headers=("X-Edit-Token",),
+          enqueues=True)
 async def edit_comment(request: web.Request) -> web.Response:
     site = await find_site(request)
     comment_id = item_id(request)

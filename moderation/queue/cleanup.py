@@ -32,8 +32,8 @@ LONGEST_RATE_WINDOW = timedelta(days=1)
 
 SITES = "SELECT site_id FROM sites ORDER BY site_id"
 
-# Found by comments_address_expiry / ratings_address_expiry (sql/0008), which hold only rows that
-# still carry a hash.
+# Found by comments_address_expiry / ratings_address_expiry (sql/0014: by age, then site), which
+# hold only rows that still carry a hash.
 FORGET_COMMENT_ADDRESSES = """
 UPDATE comments SET ip_hash = NULL
  WHERE site_id = $1 AND comment_id IN (

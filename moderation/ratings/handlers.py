@@ -85,7 +85,7 @@ def author_slug(request: web.Request) -> str:
 
 @endpoint("POST", AUTHOR_PATH + "/ratings", "Rate an author 1-5; stored and queued for the rules",
           "public", request=RatingIn, responses={202: RatingAccepted},
-          errors=(400, 401, 404, 413, 415, 422, 429, 503))
+          errors=(400, 401, 404, 413, 415, 422, 429, 503), enqueues=True)
 async def post_rating(request: web.Request) -> web.Response:
     site = await find_site(request)
     author = author_slug(request)

@@ -10,6 +10,7 @@ from aiohttp import web
 from moderation.errors import DATABASE_DOWN, ApiError, error_answer, error_response, not_found
 from moderation.identity.signing import token_site
 from moderation.observability import METRICS, REQUEST_ID_HEADER, observe, request_id_for, route_of
+from moderation.queue.backpressure import QUEUE_AGES
 from moderation.sites.store import find_token
 from moderation.web.http import bearer_token, possible_site
 from moderation.web.keys import POOL, SITES
@@ -92,6 +93,10 @@ async def answer(request: web.Request, handler, ep: Endpoint | None,
     try:
         if ep is not None and ep.audience in PROTECTED:
             request[TOKEN] = await authenticate(request, ep.audience)
+        if ep is not None and ep.enqueues and QUEUE_AGES in request.app:
+            refusal = request.app[QUEUE_AGES].refusal(request.match_info.get("site"))
+            if refusal is not None:
+                raise refusal
         response = await handler(request)
     except Exception as exc:
         response = error_answer(request, exc)

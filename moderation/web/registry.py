@@ -29,6 +29,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = ()
     content_type: str = "application/json"
+    # Queues a rule job: refused with 503 while the site's queue is past QUEUE_MAX_AGE_S.
+    enqueues: bool = False
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -38,10 +40,10 @@ def endpoint(method: str, path: str, summary: str, audience: Audience, *,
              request: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
              responses: dict[int, type[BaseModel] | None] | None = None,
              errors: tuple[int, ...] = (), headers: tuple[str, ...] = (),
-             content_type: str = "application/json"):
+             content_type: str = "application/json", enqueues: bool = False):
     def register(handler):
         spec = Endpoint(method, path, handler, summary, audience, request, query,
-                        responses or {200: None}, errors, headers, content_type)
+                        responses or {200: None}, errors, headers, content_type, enqueues)
         handler.endpoint = spec
         ENDPOINTS.append(spec)
         return handler

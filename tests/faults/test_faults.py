@@ -280,8 +280,9 @@ async def test_sigterm_to_serve_finishes_requests_and_jobs_in_flight(pg, conn, p
                                     connector=aiohttp.TCPConnector(limit=0))
     try:
         async with frozen(pg.url, "LOCK TABLE comments IN SHARE MODE") as let_go:
+            # The seeded backlog is an hour old: no backpressure here (tests/queue/test_backpressure.py).
             api = await procs("serve", pg.url, tmp_path / "serve.log", workers=2, batch_size=20,
-                              pool_max_size=30, poll_interval_s=0.5)
+                              pool_max_size=30, poll_interval_s=0.5, queue_max_age_s=0)
             await api.wait_http_ready()
             await wait_until(lambda: lock_waiters_at_least(conn, 2), timeout=30,
                              what="both workers to be frozen mid-batch")

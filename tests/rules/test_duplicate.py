@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import asyncpg
+
 from moderation.rules import duplicate
 from moderation.rules.base import RuleContext
 from moderation.rules.facts.comments import Earlier, Likeness
@@ -74,3 +76,49 @@ async def test_loader_finds_copies_by_person_and_by_text(pool, site):
     verdict = duplicate.check(RuleContext(item, make_site(), NOW, {"duplicate": facts[item.key]}),
                               duplicate.DuplicateParams())
     assert verdict.action == "reject"
+
+
+async def test_loader_finds_an_address_copies_within_the_window_only(pool, site):
+    async with pool.acquire() as conn:
+        await add_comment(conn, site, SPAM, NOW - timedelta(days=2), thread="t2",
+                          commenter="anon:old", ip_hash=b"ip-shared")
+        await add_comment(conn, site, SPAM.upper(), NOW - timedelta(hours=1), thread="t3",
+                          commenter="anon:recent", ip_hash=b"ip-shared")
+        item = await add_comment(conn, site, SPAM.replace("week", "month"), NOW, thread="t4",
+                                 commenter="anon:new", ip_hash=b"ip-shared")
+        facts = (await duplicate.RULE.load_facts(conn, [item], NOW))["duplicate"]
+    found = sorted((e.thread, e.same_person) for e in facts[item.key].earlier)
+    assert found == [("t3", True)]  # the same address is the same person; two days is too old
+
+
+async def test_address_lookups_stay_on_their_index_in_a_backlog_without_statistics(
+        database_url, empty_database):
+    # Thousands of comments just queued, not yet analyzed (an overload's backlog): the address's
+    # look-alikes and counts walked comments_address_expiry through every comment of the window
+    # for each comment judged (docs/decisions/0011).
+    from moderation.db import migrations
+    from moderation.rules.facts import comments as comment_facts
+
+    conn = await asyncpg.connect(database_url, database=empty_database)
+    try:
+        await migrations.migrate(conn)
+        await conn.execute("""
+            INSERT INTO comments (site_id, thread, commenter, author_name, body, ip_hash,
+                                  text_hash, created_at)
+            SELECT 'news', 't', 'anon:c' || n, 'Reader', 'comment ' || n,
+                   decode(md5(n::text), 'hex'), n, now() - make_interval(secs => 6000 - n)
+              FROM generate_series(1, 6000) n""")
+        await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
+        plans = []
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            await conn.execute(f"SET plan_cache_mode = {mode}")
+            plans.append("\n".join(row[0] for row in await conn.fetch(
+                "EXPLAIN EXECUTE facts(ARRAY['news'], ARRAY[6000::bigint], ARRAY['anon:c6000'], "
+                "ARRAY[decode(md5('6000'), 'hex')], ARRAY[now()], ARRAY[6000::bigint], "
+                "interval '1 day', 20)")))
+    finally:
+        await conn.close()
+    for text in plans:
+        assert "Index Scan Backward using comments_by_ip" in text, text  # the look-alikes
+        assert "Index Only Scan using comments_by_ip" in text, text  # the address's counts
+        assert "comments_address_expiry" not in text, text

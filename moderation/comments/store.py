@@ -353,7 +353,9 @@ WITH finished AS ({queue.FINISH}
 SELECT f.job_id, a.status FROM finished f LEFT JOIN applied a ON a.job_id = f.job_id"""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every comment posted, and a frozen dataclass costs three times as much to
+# create (docs/decisions/0001).
+@dataclass(slots=True)
 class NewComment:
     site_id: str
     thread: str

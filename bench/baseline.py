@@ -2,7 +2,10 @@
 
 - POST /insert: parse JSON, one asyncpg INSERT, answer 202 (the floor for accepting a comment).
 - GET /page:    one keyset SELECT of 50 rows, answer JSON (the floor for reading a thread).
-- GET /json:    a constant JSON answer (the floor for reading an author's rating).
+- GET /json:    a constant JSON answer (the floor for reading an author's rating as deployed,
+                answered from memory).
+- GET /row:     one row read by its primary key, answer JSON (the floor for reading an author's
+                rating with nothing shared: one round trip for one row).
 
 It runs on the same event loop as `moderation serve` (EVENT_LOOP, uvloop unless set to asyncio),
 so a ratio compares the work per request, not the loops.
@@ -45,6 +48,15 @@ async def page(request: web.Request) -> web.Response:
                     "created_at": r["created_at"]} for r in rows]}))
 
 
+async def one_row(request: web.Request) -> web.Response:
+    row = await request.app[POOL].fetchrow(
+        "SELECT comment_id, author_name, body, created_at FROM baseline_comments "
+        "WHERE site_id = $1 AND comment_id = $2", "bench", 1)
+    return web.Response(content_type="application/json", body=orjson.dumps(
+        {"id": str(row["comment_id"]), "author": row["author_name"], "body": row["body"],
+         "created_at": row["created_at"]}))
+
+
 async def constant(request: web.Request) -> web.Response:
     return web.Response(content_type="application/json", body=orjson.dumps(
         {"author": "killian-jones", "count": 0, "average": None}))
@@ -63,6 +75,7 @@ def main() -> None:
     app.router.add_post("/insert", insert)
     app.router.add_get("/page", page)
     app.router.add_get("/json", constant)
+    app.router.add_get("/row", one_row)
     loop = None
     if os.environ.get("EVENT_LOOP", "uvloop") == "uvloop":
         import uvloop

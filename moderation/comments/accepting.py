@@ -13,7 +13,8 @@ it, so one stuck batch does not hold back every comment of the process.
 Per batch that is one pool acquire, one statement (moderation.comments.store.ACCEPT_BATCH) and
 one commit instead of one per comment. The same statement counts the batch's comments against
 the sites' rate limits (moderation.web.rate_limits) and stores only those within them; the
-others get 429.
+others get 429. A batch in which no comment is rate limited runs ACCEPT_BATCH_UNCOUNTED, the same
+statement without the counting.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
 unknown parent, a key repeated within the batch — and every row of a batch that fails for another
 reason than the database being down, goes through `comments.accept`, a batch of one, so
@@ -143,7 +144,10 @@ class CommentAccepter:
 
     async def _store(self, batch: list[Waiter]) -> None:
         try:
-            rows = await self.pool.fetch(comments.ACCEPT_BATCH, batch_rows(batch))
+            counted = any(new.limit is not None for new, _ in batch)
+            rows = await self.pool.fetch(
+                comments.ACCEPT_BATCH if counted else comments.ACCEPT_BATCH_UNCOUNTED,
+                batch_rows(batch))
         except DATABASE_DOWN as exc:
             for _, future in batch:
                 fail(future, exc)

@@ -82,8 +82,8 @@ async def post_comment(request: web.Request) -> web.Response:
     refuse_too_long(site, body.body)
     signer = app[SIGNER]
     ip_hash = signer.ip_hash(client_address(request))
-    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash,
-                                  app[CLOCK]())
+    now = app[CLOCK]()
+    commenter = resolve_commenter(signer, site, body.commenter, body.sso_token, ip_hash, now)
     idempotency_key = request.headers.get("Idempotency-Key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters")
@@ -91,7 +91,7 @@ async def post_comment(request: web.Request) -> web.Response:
         site.site_id, thread, body.thread_url, body.thread_title, commenter.key, commenter.name,
         commenter.email, commenter.verified, parent_id(body.parent_id), body.body, ip_hash,
         form_signals(body), idempotency_key, site.settings.rate_limits.comment,
-        threads.auto_close_cutoff(site.settings.auto_close_days, app[CLOCK]()))
+        threads.auto_close_cutoff(site.settings.auto_close_days, now))
     if body.notify is None:
         # Committed with its rule job (in a batch with concurrent requests); the workers are woken.
         comment_id, created_at = await app[ACCEPTER].accept(new)

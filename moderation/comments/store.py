@@ -1,7 +1,8 @@
 """Comments: accepting, reading, editing and deleting them, and the SQL that does it.
 
-Accepting comments is one statement (ACCEPT_BATCH): threads and commenters created on first sight,
-the comments and their rule jobs inserted together, so the 202 means both are committed. Requests
+Accepting comments is one statement (ACCEPT_BATCH; ACCEPT_BATCH_UNCOUNTED when no row is rate
+limited): threads and commenters created on first sight, the comments and their rule jobs
+inserted together, so the 202 means both are committed. Requests
 accept through `moderation.comments.accepting`, which stores concurrent comments in one batch and
 falls back to `accept` here, a batch of one, for each row the batch did not store (retries,
 unknown parents, a row the database refuses).
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
 # column. Comment ids are drawn before the insert so each stored row can be matched to its
 # request. The insert runs in one key order in every batch: two batches holding the same
 # Idempotency-Keys then wait for each other instead of deadlocking.
-ACCEPT_BATCH = f"""
+# Two variants of one text: ACCEPT_BATCH counts the rows against their rate limits and stores
+# only those within them; ACCEPT_BATCH_UNCOUNTED, for batches in which no row is limited, leaves
+# the counting out, which PostgreSQL would otherwise set up for every statement
+# (docs/decisions/0010).
+ACCEPT_INPUT = """
 WITH input AS MATERIALIZED (
     SELECT r->>0 AS site_id, r->>1 AS thread, r->>2 AS url, r->>3 AS title, r->>4 AS commenter,
            r->>5 AS name, r->>6 AS email, (r->>7)::boolean AS verified,
@@ -43,7 +48,9 @@ WITH input AS MATERIALIZED (
            (r->>15)::int AS per_address, (r->>16)::int AS per_site,
            (r->>17)::timestamptz AS closed_before, ordinal
       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS given (r, ordinal)
-), buckets AS MATERIALIZED (
+)"""
+
+ACCEPT_RATE_COUNTS = """, buckets AS MATERIALIZED (
     -- The rate-limit buckets of each comment (moderation.web.rate_limits): its address and its
     -- site, where the site limits them, each with its window and the comment's place in it.
     SELECT b.*, row_number() OVER (PARTITION BY site_id, key, window_start ORDER BY ordinal) AS nth
@@ -77,22 +84,31 @@ WITH input AS MATERIALIZED (
                     AND c.window_start = b.window_start
      WHERE c.count - g.n + b.nth > b.quota
      ORDER BY b.ordinal, 3 DESC
-), closed AS MATERIALIZED (
+), allowed AS MATERIALIZED (
+    SELECT * FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+)"""
+
+ACCEPT_UNCOUNTED = """, allowed AS NOT MATERIALIZED (
+    SELECT * FROM input
+)"""
+
+ACCEPT_STORE = f"""
+, closed AS MATERIALIZED (
     -- Comments to closed threads (moderation.threads.store): one primary key probe each.
-    SELECT i.ordinal FROM input i
-     WHERE i.ordinal NOT IN (SELECT ordinal FROM refused) AND EXISTS (
+    SELECT i.ordinal FROM allowed i
+     WHERE EXISTS (
            SELECT FROM threads t WHERE t.site_id = i.site_id AND t.thread = i.thread
               AND coalesce(t.closed, t.created_at <= i.closed_before, false))
 ), new_threads AS (
     INSERT INTO threads (site_id, thread, url, title)
     SELECT DISTINCT ON (site_id, thread) site_id, thread, url, title
-      FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+      FROM allowed
      ORDER BY site_id, thread, ordinal
     ON CONFLICT (site_id, thread) DO NOTHING
 ), new_commenters AS (
     INSERT INTO commenters (site_id, commenter, name, email, verified)
     SELECT DISTINCT ON (site_id, commenter) site_id, commenter, name, email, verified
-      FROM input WHERE ordinal NOT IN (SELECT ordinal FROM refused)
+      FROM allowed
      ORDER BY site_id, commenter, ordinal
     ON CONFLICT (site_id, commenter) DO NOTHING
 ), rooted AS MATERIALIZED (
@@ -102,8 +118,7 @@ WITH input AS MATERIALIZED (
                SELECT coalesce(parent.root_id, parent.comment_id) FROM comments parent
                 WHERE parent.site_id = i.site_id AND parent.comment_id = i.parent_id
                   AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
-      FROM input i WHERE i.ordinal NOT IN (SELECT ordinal FROM refused)
-                     AND i.ordinal NOT IN (SELECT ordinal FROM closed)
+      FROM allowed i WHERE i.ordinal NOT IN (SELECT ordinal FROM closed)
 ), placed AS MATERIALIZED (
     SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
                   AS comment_id
@@ -127,9 +142,14 @@ SELECT placed.ordinal, comment.comment_id, comment.created_at, NULL::boolean AS 
        NULL::float8 AS left_s, false AS closed
   FROM comment JOIN placed USING (site_id, comment_id)
 UNION ALL
-SELECT ordinal, NULL, NULL, site_wide, left_s, false FROM refused
-UNION ALL
 SELECT ordinal, NULL, NULL, NULL, NULL, true FROM closed"""
+
+ACCEPT_REFUSED = """
+UNION ALL
+SELECT ordinal, NULL, NULL, site_wide, left_s, false FROM refused"""
+
+ACCEPT_BATCH = ACCEPT_INPUT + ACCEPT_RATE_COUNTS + ACCEPT_STORE + ACCEPT_REFUSED
+ACCEPT_BATCH_UNCOUNTED = ACCEPT_INPUT + ACCEPT_UNCOUNTED + ACCEPT_STORE
 
 # What an Idempotency-Key already stands for, to answer a retry with the same comment.
 SELECT_BY_IDEMPOTENCY_KEY = """
@@ -333,7 +353,9 @@ WITH finished AS ({queue.FINISH}
 SELECT f.job_id, a.status FROM finished f LEFT JOIN applied a ON a.job_id = f.job_id"""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every comment posted, and a frozen dataclass costs three times as much to
+# create (docs/decisions/0001).
+@dataclass(slots=True)
 class NewComment:
     site_id: str
     thread: str
@@ -370,7 +392,7 @@ async def accept(conn: ConnectionOrPool, new: NewComment, wake: Wake) -> tuple[i
     """Stores the comment with its rule job, a batch of one (its rate limit is the caller's), and
     wakes the workers; returns (id, created_at). Retries return the original; a closed thread
     (moderation.threads.store) is 409 thread_closed."""
-    row = await conn.fetchrow(ACCEPT_BATCH, [accept_row(new, None)])
+    row = await conn.fetchrow(ACCEPT_BATCH_UNCOUNTED, [accept_row(new, None)])
     if row is not None and row["closed"]:
         raise threads.thread_closed()
     if row is not None:

@@ -48,6 +48,9 @@ class PublicReads:
         self.lag_s = math.nan
         self.reads = Counter("moderation_public_reads", "public reads, by the database that "
                              "answered (replica, primary)", ["database"], registry=registry)
+        # Each database's child of `reads`, made at its first read: labels() takes a lock and a
+        # lookup, and runs for every public read.
+        self._reads_by: dict[str, Counter] = {}
         if replica is not None:
             Gauge("moderation_replica_lag_seconds", "replay lag of the read replica at its last "
                   "check (NaN: unreachable)", registry=registry).set_function(lambda: self.lag_s)
@@ -66,11 +69,17 @@ class PublicReads:
             except asyncpg.SerializationError:
                 pass  # cancelled by a conflict with replay: that read alone goes to the primary
             else:
-                self.reads.labels("replica").inc()
+                self._count("replica")
                 return result
         result = await read(self.primary, *args)
-        self.reads.labels("primary").inc()
+        self._count("primary")
         return result
+
+    def _count(self, database: str) -> None:
+        counter = self._reads_by.get(database)
+        if counter is None:
+            counter = self._reads_by[database] = self.reads.labels(database)
+        counter.inc()
 
     def fall_back(self, why: str) -> None:
         if self.healthy:

@@ -18,6 +18,16 @@ def _mac(key: bytes, message: bytes) -> bytes:
     return hmac.digest(key, message, "sha256")
 
 
+# Entries each remembered-hash table holds at most; a full one starts again empty.
+REMEMBERED = 10_000
+
+
+def _remember(table: dict, key, value) -> None:
+    if len(table) >= REMEMBERED:
+        table.clear()
+    table[key] = value
+
+
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -32,16 +42,29 @@ class Signer:
         self._cursor_key = _mac(root, b"cursor")
         self._identity_key = _mac(root, b"commenter")
         self._email_key = _mac(root, b"email-link")
+        # A reader posts and votes from one address under one name again and again: their
+        # hashes are remembered instead of computed for every request (docs/decisions/0010).
+        self._ip_hashes: dict[str, bytes] = {}
+        self._commenters: dict[tuple[str, str, bytes], str] = {}
 
     def ip_hash(self, ip: str) -> bytes:
         """IPs are never stored; this keyed hash still lets rules count items per address."""
-        return _mac(self._ip_key, ip.encode())[:16]
+        found = self._ip_hashes.get(ip)
+        if found is None:
+            found = _mac(self._ip_key, ip.encode())[:16]
+            _remember(self._ip_hashes, ip, found)
+        return found
 
     def anonymous_commenter(self, site_id: str, name: str, ip_hash: bytes) -> str:
         """A key for a reader without an account: their name and IP. Never their email, which
         nobody verified: typing a regular's address must not inherit their trust or bans."""
-        basis = f"{site_id}\0name\0{name.strip().casefold()}\0".encode() + ip_hash
-        return "anon:" + _b64(_mac(self._identity_key, basis)[:15])
+        seen = (site_id, name, ip_hash)
+        found = self._commenters.get(seen)
+        if found is None:
+            basis = f"{site_id}\0name\0{name.strip().casefold()}\0".encode() + ip_hash
+            found = "anon:" + _b64(_mac(self._identity_key, basis)[:15])
+            _remember(self._commenters, seen, found)
+        return found
 
     def edit_token(self, site_id: str, kind: str, item_id: int) -> str:
         message = f"{site_id}\0{kind}\0{item_id}".encode()

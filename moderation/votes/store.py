@@ -39,7 +39,8 @@ ON CONFLICT (site_id, comment_id, voter) DO UPDATE SET value = EXCLUDED.value"""
 WITHDRAW = "DELETE FROM votes WHERE site_id = $1 AND comment_id = $2 AND voter = $3"
 
 COUNT = """
-UPDATE comments SET votes_up = votes_up + $3, votes_down = votes_down + $4
+UPDATE comments SET votes_up = votes_up + $3, votes_down = votes_down + $4,
+                    best = wilson_lower_bound(votes_up + $3, votes_down + $4)
  WHERE site_id = $1 AND comment_id = $2
 RETURNING votes_up, votes_down"""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,11 +55,20 @@ def person_address(address: Address) -> str:
     return str(address)
 
 
+# Clients remembered by ClientAddresses (a full table starts again empty), and the longest
+# X-Forwarded-For they are remembered for.
+REMEMBERED = 10_000
+REMEMBERED_HEADER_CHARS = 200
+
+
 @dataclass(frozen=True, slots=True)
 class ClientAddresses:
     """Finds the client of a request from its peer and X-Forwarded-For (app key CLIENTS)."""
 
     trusted: tuple[Network, ...] = ()
+    # The same peer and header mean the same client: parsing addresses is most of the work.
+    _seen: dict[tuple[str | None, tuple[str, ...]], str] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def is_trusted(self, address: Address) -> bool:
         return any(address in network for network in self.trusted)
@@ -67,6 +76,20 @@ class ClientAddresses:
     def client(self, peer: str | None, forwarded: Iterable[str] = ()) -> str:
         """`person_address` of the client; `forwarded` holds the X-Forwarded-For headers in the
         order received (several headers are one list, joined in order)."""
+        # Without trusted proxies the header is never read; a long one is not worth keeping.
+        hops = tuple(forwarded) if self.trusted else ()
+        if sum(len(header) for header in hops) > REMEMBERED_HEADER_CHARS:
+            return self._client(peer, hops)
+        seen = (peer, hops)
+        found = self._seen.get(seen)
+        if found is None:
+            found = self._client(peer, hops)
+            if len(self._seen) >= REMEMBERED:
+                self._seen.clear()
+            self._seen[seen] = found
+        return found
+
+    def _client(self, peer: str | None, forwarded: tuple[str, ...]) -> str:
         address = parse_address(peer) if peer else None
         if address is None:
             return UNKNOWN

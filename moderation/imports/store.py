@@ -235,6 +235,7 @@ UPDATE comments c SET root_id = f.root_id
  WHERE c.site_id = f.site_id AND c.comment_id = f.comment_id
    AND c.root_id IS DISTINCT FROM f.root_id"""
 
+
 async def store_people(conn, site_id: str, threads: Sequence[Thread],
                        comments: Sequence[Comment], known_commenters: Set[str]) -> None:
     """Creates a batch's new threads and commenters, committed before its comments: created on

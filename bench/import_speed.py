@@ -41,6 +41,17 @@ def moment(n: int) -> str:
     return (START + timedelta(seconds=n)).isoformat().replace("+00:00", "Z")
 
 
+def placed_in(rng: random.Random, placed: list[int], c: int, threads: int) -> tuple[int, int | None]:
+    """The c-th comment's thread and parent: a third answer one of the 50 comments before, in
+    that comment's thread (as in a real export); the others open a random thread's discussion."""
+    if c and rng.random() < 0.33:
+        parent = c - rng.randint(1, min(c, 50))
+        placed.append(placed[parent])
+        return placed[parent], parent
+    placed.append(rng.randrange(threads))
+    return placed[-1], None
+
+
 def write_disqus(path: Path, comments: int, threads: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     with open(path, "w", encoding="utf-8") as out:
@@ -51,10 +62,10 @@ def write_disqus(path: Path, comments: int, threads: int, seed: int = 7) -> None
                       f'<link>https://news.example/a/article-{t}</link>'
                       f'<title>Article {t} &amp; more</title>'
                       f'<createdAt>2024-01-01T00:00:00Z</createdAt></thread>\n')
+        placed: list[int] = []
         for c in range(comments):
-            thread = rng.randrange(threads)
-            parent = (f'<parent dsq:id="{c - rng.randint(1, min(c, 50))}"/>'
-                      if c and rng.random() < 0.33 else "")
+            thread, parent_id = placed_in(rng, placed, c, threads)
+            parent = f'<parent dsq:id="{100_000_000 + parent_id}"/>' if parent_id is not None else ""
             roll = rng.random()
             deleted, spam = ("true" if roll < 0.01 else "false"), ("true" if roll > 0.99 else "false")
             out.write(f'<post dsq:id="{100_000_000 + c}"><message><![CDATA[<p>{sentence(rng)}</p>'
@@ -72,9 +83,10 @@ def write_remark42(path: Path, comments: int, threads: int, seed: int = 7) -> No
     rng = random.Random(seed)
     with open(path, "wb") as out:
         out.write(b'{"version":1,"users":[],"posts":[]}\n')
+        placed: list[int] = []
         for c in range(comments):
-            thread = rng.randrange(threads)
-            parent = f"c{c - rng.randint(1, min(c, 50))}" if c and rng.random() < 0.33 else ""
+            thread, parent_id = placed_in(rng, placed, c, threads)
+            parent = f"c{parent_id}" if parent_id is not None else ""
             out.write(orjson.dumps({
                 "id": f"c{c}", "pid": parent, "text": f"<p>{sentence(rng)}</p>",
                 "user": {"name": f"Reader {c % 5000}", "id": f"github_{c % 5000}"},
@@ -106,6 +118,7 @@ async def measure(url: str, source: str, path: Path, comments: int) -> dict:
     finally:
         await pool.close()
     assert summary.imported == comments and again.imported == 0, (summary.as_dict(), again.as_dict())
+    assert summary.orphans == 0, summary.as_dict()  # every reply under its parent
     # CPU per comment moves far less with the neighbours on a shared machine than the rate does.
     return {"comments": summary.imported, "seconds": elapsed, "rate": summary.imported / elapsed,
             "again_rate": comments / again_s,

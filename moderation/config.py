@@ -129,6 +129,8 @@ class Config(BaseSettings):
         "tries of one webhook delivery before it is dead"))
     webhook_pause_after: int = Field(default=20, ge=1, le=10_000, description=(
         "failed attempts in a row after which an endpoint is paused until an admin resumes it"))
+    webhook_poll_interval_s: float = Field(default=30.0, gt=0, le=3600, description=(
+        "webhook senders look for due deliveries this often when no NOTIFY wakes them"))
     webhook_retry_base_s: float = Field(default=30.0, gt=0, le=86_400)
     webhook_retry_max_s: float = Field(default=6 * 3600.0, gt=0, le=7 * 86_400)
     webhook_secret_overlap_s: float = Field(default=86_400.0, ge=0, le=30 * 86_400, description=(

@@ -20,7 +20,7 @@ import orjson
 
 from moderation.imports.records import Skipped, lines, open_maybe_gzipped
 from moderation.imports.runner import Progress, Summary
-from moderation.imports.store import BULK
+from moderation.imports.store import BULK, REPLY_EMAILS, WAKE_EMAIL_WORKERS
 from moderation.review.audit import insert_audit
 
 FORMAT = "moderation"
@@ -132,17 +132,19 @@ WITH stored AS (
            (x->>'edited_at')::timestamptz, (x->>'decided_at')::timestamptz
       FROM (SELECT line::jsonb AS x FROM unnest($2::text[]) line) r
     ON CONFLICT (site_id, comment_id) DO NOTHING
-    RETURNING comment_id, thread, status, version
+    RETURNING site_id, comment_id, thread, parent_id, commenter, status, version
 ), counted AS (
+    -- Joined on the changes' own site column, not on $1: no plan scans the site's threads once
+    -- per changed thread, whatever the statistics say of a new site.
     UPDATE threads t SET approved_count = t.approved_count + n.approved
-      FROM (SELECT thread, count(*) AS approved FROM stored WHERE status = 'approved'
-             GROUP BY thread) n
-     WHERE t.site_id = $1 AND t.thread = n.thread
+      FROM (SELECT $1::text AS site_id, thread, count(*) AS approved FROM stored
+             WHERE status = 'approved' GROUP BY thread) n
+     WHERE t.site_id = n.site_id AND t.thread = n.thread
 ), jobs AS (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
     SELECT $1, 'comment', comment_id, version FROM stored WHERE status = 'pending'
-)
-SELECT count(*) FROM stored""",
+), """ + REPLY_EMAILS + """
+SELECT (SELECT count(*) FROM stored), """ + WAKE_EMAIL_WORKERS,
     "rating": """
 WITH stored AS (
     INSERT INTO ratings (site_id, rating_id, author, rater, score, status, version, revision,

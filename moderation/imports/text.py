@@ -27,19 +27,32 @@ def _link(match: re.Match) -> str:
     return label
 
 
+def _folded_spaces(markup: str) -> str:
+    """Whitespace runs as one space; the regex (a match per word) only where one would change."""
+    if "  " in markup or "\n" in markup or "\t" in markup or "\r" in markup or "\f" in markup:
+        return _SPACE.sub(" ", markup)
+    return markup
+
+
 def html_to_text(markup: str, *, newlines_are_breaks: bool = False) -> str:
     """`newlines_are_breaks`: the source shows a newline as a line break (WordPress stores text
     that way); in real HTML a newline is only a space."""
     if "<" not in markup and "&" not in markup:
-        text = markup if newlines_are_breaks else _SPACE.sub(" ", markup)
+        text = markup if newlines_are_breaks else _folded_spaces(markup)
         return text.strip()
     if not newlines_are_breaks:
-        markup = _SPACE.sub(" ", markup)
+        markup = _folded_spaces(markup)
     lowered = markup.lower()  # each pass only where its markup occurs
     if "<a" in lowered:
         markup = _LINK.sub(_link, markup)
     if "<br" in lowered:
         markup = _BREAK.sub("\n", markup)
     markup = _BLOCK.sub("\n\n", markup)
-    text = html.unescape(_TAG.sub("", markup)).replace("\xa0", " ")
-    return _BLANK_LINES.sub("\n\n", _LINE_END.sub("\n", text)).strip()
+    text = _TAG.sub("", markup)
+    if "&" in text:
+        text = html.unescape(text)
+    if "\xa0" in text:
+        text = text.replace("\xa0", " ")
+    if "\n" in text:
+        text = _BLANK_LINES.sub("\n\n", _LINE_END.sub("\n", text))
+    return text.strip()

@@ -14,15 +14,17 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import asyncpg
 from aiohttp import web
 from yarl import URL
 
+from moderation.db.listen import listen_forever
 from moderation.errors import DATABASE_DOWN
 from moderation.observability import METRICS, Metrics
-from moderation.web.keys import CONFIG, POOL
+from moderation.web.keys import CONFIG, DIRECT_DATABASE_URL, POOL
 from moderation.webhooks import store
 from moderation.webhooks.addresses import (
     AddressRefused,
@@ -62,20 +64,50 @@ class Sender:
         self.name = name or f"webhooks:{socket.gethostname()}:{os.getpid()}"
         # Long enough for the slowest answer and its settling; then the job comes back.
         self.lease_s = config.webhook_timeout_s * 2 + 10
+        self.wake = asyncio.Event()
+        # Set while the LISTEN connection of run_woken is up.
+        self.listening = asyncio.Event()
+
+    async def run_woken(self, connect: Callable[[], Awaitable[asyncpg.Connection]]) -> None:
+        """run(), woken by a LISTEN connection of its own (made by `connect`) on store.CHANNEL."""
+        listener = asyncio.create_task(listen_forever(
+            connect, {store.CHANNEL: self.on_notify}, self.listening, "webhook listener",
+            on_connected=self.on_notify))  # for what was queued while it was away
+        try:
+            await self.run()
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+    def on_notify(self, *_args: object) -> None:
+        """A NOTIFY on store.CHANNEL (a delivery was queued), or the listener (re)connected."""
+        self.wake.set()
 
     async def run(self) -> None:
-        """Sends until cancelled; polls when the last claim left nothing due."""
+        """Sends until cancelled. With nothing due it waits to be woken (on_notify), for the next
+        retry to come due, or WEBHOOK_POLL_INTERVAL_S, whichever comes first."""
         while True:
+            self.wake.clear()  # what is queued from here on wakes the wait below
             try:
                 sent = await self.run_once()
+                idle_s = None if sent == BATCH else await self.seconds_until_due()
             except DATABASE_DOWN as exc:
                 log.warning("webhook sender: database unavailable (%s); retrying", exc)
-                sent = 0
+                idle_s = self.config.poll_interval_s
             except Exception:  # the loop must survive anything, or webhooks stop for good
                 log.exception("webhook sender: unexpected error; retrying")
-                sent = 0
-            if sent < BATCH:
-                await asyncio.sleep(self.config.poll_interval_s)
+                idle_s = self.config.poll_interval_s
+            if idle_s is not None:
+                try:
+                    await asyncio.wait_for(self.wake.wait(), idle_s)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def seconds_until_due(self) -> float:
+        async with self.pool.acquire() as conn:
+            due_in = await store.seconds_until_due(conn)
+        poll_s = self.config.webhook_poll_interval_s
+        return poll_s if due_in is None else min(max(due_in, 0.0), poll_s)
 
     async def run_once(self) -> int:
         """Claims, sends and settles one batch; returns how many jobs it claimed."""
@@ -130,14 +162,18 @@ class Sender:
 
 
 async def senders_ctx(app: web.Application):
-    """The webhook sender of a process that runs workers (`serve` with WORKERS > 0, `worker`)."""
+    """The webhook sender of a process that runs workers (`serve` with WORKERS > 0, `worker`),
+    with its LISTEN connection."""
+    from moderation.db.pool import connect
+
     config = app[CONFIG]
     if not config.workers:
         yield
         return
     async with sender_session(config) as session:
         sender = Sender(app[POOL], session, config, metrics=app[METRICS])
-        task = asyncio.create_task(sender.run(), name="webhooks")
+        task = asyncio.create_task(sender.run_woken(
+            lambda: connect(app[DIRECT_DATABASE_URL], config, "listener")), name="webhooks")
         yield
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

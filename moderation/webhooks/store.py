@@ -22,6 +22,10 @@ Event = Literal["comment.created", "comment.approved", "comment.held", "comment.
                 "comment.reported", "rating.approved"]
 EVENTS: tuple[str, ...] = get_args(Event)
 
+# Wakes the senders (Sender.run) at commit: sent by sql/0015's queue_webhook_events whenever a
+# delivery job is queued, and by RESUME.
+CHANNEL = "moderation_webhooks"
+
 WEBHOOK_COLUMNS = """webhook_id, url, events, failures_in_row, paused_at, created_at,
        CASE WHEN previous_until > now() THEN previous_until END AS previous_until"""
 
@@ -58,8 +62,11 @@ WITH resumed AS (
 ), jobs AS (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
     SELECT site_id, 'webhook', delivery_id, 1 FROM waiting ORDER BY delivery_id
+    RETURNING 1
 )
-SELECT {WEBHOOK_COLUMNS}, (SELECT count(*) FROM waiting) AS queued FROM resumed"""
+SELECT {WEBHOOK_COLUMNS}, (SELECT count(*) FROM waiting) AS queued,
+       (SELECT count(pg_notify('{CHANNEL}', '')) FROM (SELECT FROM jobs LIMIT 1) any_job) AS woken
+  FROM resumed"""
 
 LIST_DELIVERIES = """
 SELECT delivery_id, event, payload->>'id' AS event_id, status, attempts, response_status,
@@ -91,6 +98,12 @@ SELECT c.site_id, c.job_id, c.attempts, c.item_id AS delivery_id, d.event,
   FROM claimed c
   LEFT JOIN webhook_deliveries d ON d.site_id = c.site_id AND d.delivery_id = c.item_id
   LEFT JOIN webhooks w ON w.site_id = d.site_id AND w.webhook_id = d.webhook_id"""
+
+# Seconds until the next delivery job is due (a retry's backoff or a lease ends; negative if one
+# is due now), NULL when there is none: a sender idle until then misses nothing but new jobs.
+NEXT_DUE = """
+SELECT extract(epoch FROM min(available_at) - now())::float8 FROM jobs
+ WHERE status IN ('queued', 'running') AND kind = 'webhook'"""
 
 # A job with nothing (left) to send: its webhook was deleted, or is paused (its delivery waits).
 SET_ASIDE = """
@@ -187,6 +200,10 @@ async def deliveries(conn, site_id: str, webhook_id: int, before: int | None,
 
 async def claim(conn, limit: int, sender: str, lease_s: float) -> list[asyncpg.Record]:
     return await conn.fetch(CLAIM, limit, sender, lease_s)
+
+
+async def seconds_until_due(conn) -> float | None:
+    return await conn.fetchval(NEXT_DUE)
 
 
 async def set_aside(conn, job: asyncpg.Record) -> None:

@@ -231,6 +231,29 @@ async def test_remark42_backup_round_trips_and_finishes_after_stopping_half_way(
     assert title == "Relations with Russia"
 
 
+async def test_an_imported_reply_to_a_subscribed_comment_emails_the_subscriber(
+        pool, site, tmp_path):
+    lines = (FIXTURES / "remark42.jsonl").read_text().splitlines(keepends=True)
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(lines[:2]))  # metadata, c-1
+    await imported(pool, site, "remark42", first)
+    subscribed = await pool.fetchval("SELECT comment_id FROM imported_comments WHERE site_id = $1 "
+                                     "AND source_id = 'c-1'", site)
+    await pool.execute("INSERT INTO email_addresses (site_id, email, status) "
+                       "VALUES ($1, 'ada@example.com', 'confirmed')", site)
+    await pool.execute("INSERT INTO reply_subscriptions (site_id, comment_id, email) "
+                       "VALUES ($1, $2, 'ada@example.com')", site, subscribed)
+
+    await imported(pool, site, "remark42", FIXTURES / "remark42.jsonl")
+    emails = await pool.fetch("""
+        SELECT o.recipient, i.source_id FROM outbox o
+          JOIN imported_comments i ON i.site_id = o.site_id AND i.comment_id = o.comment_id
+          JOIN jobs j ON j.site_id = o.site_id AND j.kind = 'email' AND j.item_id = o.outbox_id
+         WHERE o.site_id = $1 AND o.kind = 'reply'""", site)
+    # c-2 answers c-1; c-3 answers c-2 (no subscriber), by c-1's own author besides.
+    assert [(e["recipient"], e["source_id"]) for e in emails] == [("ada@example.com", "c-2")]
+
+
 async def test_moderate_sends_imported_comments_through_the_rules(pool, site):
     summary = await imported(pool, site, "disqus", FIXTURES / "disqus.xml", moderate=True)
     assert summary.imported == 10

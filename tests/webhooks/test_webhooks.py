@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from moderation.clock import utcnow
+from moderation.db.pool import connect
 from moderation.queue.cleanup import Cleanup
 from moderation.sites import store as sites
 from moderation.webhooks.delivery import Sender, sender_session
@@ -36,6 +37,7 @@ class Receiver:
     redirect_target_hits: int = 0
     delay_s: float = 0.0
     server: TestServer | None = None
+    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def url(self, path: str = "/hook") -> str:
         assert self.server is not None
@@ -63,7 +65,15 @@ class Receiver:
                               "event": request.headers["X-Moderation-Event"],
                               "signature": request.headers["X-Moderation-Signature"],
                               "json": await request.json()})
+        async with self.arrived:
+            self.arrived.notify_all()
         return web.Response(status=self.script.pop(0) if self.script else 200)
+
+    async def wait_until_received(self, count: int) -> list[dict]:
+        """The deliveries once `count` have arrived; the caller's timeout bounds the wait."""
+        async with self.arrived:
+            await self.arrived.wait_for(lambda: len(self.received) >= count)
+        return self.received
 
     async def moved(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(self.url("/target"))
@@ -95,6 +105,24 @@ async def sender(pool):
                          webhook_pause_after=4, webhook_timeout_s=1)
     async with sender_session(config) as session:
         yield Sender(pool, session, config, name="test-sender")
+
+
+@pytest.fixture
+async def woken_sender(pool, database_url):
+    """A sender running as `serve` runs it, with its LISTEN connection, whose poll would come
+    only after an hour; retries come due within a fraction of a second."""
+    config = make_config(webhook_allowed_hosts=ALLOWED, webhook_timeout_s=1,
+                         webhook_poll_interval_s=3600, webhook_retry_base_s=0.05,
+                         webhook_retry_max_s=0.2)
+    async with sender_session(config) as session:
+        sender = Sender(pool, session, config, name="woken-sender")
+        running = asyncio.create_task(sender.run_woken(
+            lambda: connect(database_url, config, "listener")))
+        async with asyncio.timeout(10):
+            await sender.listening.wait()
+        yield sender
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
 
 
 @pytest.fixture
@@ -158,6 +186,35 @@ async def test_events_are_delivered_signed_and_listed_with_status_and_time(
     assert len(await deliveries(api, site, token, hook["id"])) == 2
     await Cleanup(pool, 30, lambda: utcnow() + timedelta(days=31)).run_once()
     assert await deliveries(api, site, token, hook["id"]) == []
+
+
+async def test_a_queued_delivery_wakes_the_sender_instead_of_waiting_for_its_poll(
+        api, site, pool, receiver, woken_sender):
+    token = await sites.create_token(pool, site, "admin", "ada")
+    hook = await register(api, site, token, receiver.url(), events=["comment.created"])
+    receiver.secrets = [hook["secret"]]
+    comment = await post_comment(api, site)
+    async with asyncio.timeout(10):  # the sender's poll would come after an hour
+        [delivered] = await receiver.wait_until_received(1)
+    assert delivered["event"] == "comment.created"
+    assert delivered["json"]["data"]["comment"]["id"] == comment["id"]
+
+    later = await post_comment(api, site, text="A second comment, once the sender is idle again.")
+    async with asyncio.timeout(10):
+        _, second = await receiver.wait_until_received(2)
+    assert second["json"]["data"]["comment"]["id"] == later["id"]
+
+
+async def test_a_retry_is_sent_when_its_backoff_ends_without_waiting_for_the_poll(
+        api, site, pool, receiver, woken_sender):
+    token = await sites.create_token(pool, site, "admin", "ada")
+    hook = await register(api, site, token, receiver.url(), events=["comment.created"])
+    receiver.secrets = [hook["secret"]]
+    receiver.script = [503]
+    await post_comment(api, site)
+    async with asyncio.timeout(10):  # no NOTIFY for a retry: the sender waits for its due time
+        failed, retried = await receiver.wait_until_received(2)
+    assert failed["delivery"] == retried["delivery"]
 
 
 async def test_a_failing_endpoint_gets_retries_with_the_same_delivery_id_until_it_answers(

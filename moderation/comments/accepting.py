@@ -144,7 +144,7 @@ class CommentAccepter:
 
     async def _store(self, batch: list[Waiter]) -> None:
         try:
-            counted = any(new.limit is not None for new, _ in batch)
+            counted = any(new.limit is not None and new.limit.limits_anything for new, _ in batch)
             rows = await self.pool.fetch(
                 comments.ACCEPT_BATCH if counted else comments.ACCEPT_BATCH_UNCOUNTED,
                 batch_rows(batch))

@@ -275,11 +275,12 @@ async def store_comments(conn, site_id: str, source: str, comments: Sequence[Com
 
 async def link_replies(conn, site_id: str, source: str) -> int:
     """Links every imported reply to its parent; returns how many stay top-level (orphans)."""
+    # Statistics that know the import: planned on those of its first minute (autovacuum analyzes
+    # later, if at all), a probe could walk a whole index of the site per reply. On its own, so
+    # its table lock is not held through the link below.
+    await conn.execute("ANALYZE imported_comments, comments", timeout=LONG_S)
     async with conn.transaction():
         await conn.execute(BULK_DURABLE)
-        # Statistics that know the import: planned on those of its first minute (autovacuum
-        # analyzes later, if at all), a probe could walk a whole index of the site per reply.
-        await conn.execute("ANALYZE imported_comments, comments", timeout=LONG_S)
         # Once per import, over all of it: more than a request's command timeout on a big one.
         result = await conn.fetchrow(LINK_PARENTS, site_id, source, timeout=LONG_S)
         if result["comment_ids"]:  # replies stored before their parents: their trees change

@@ -30,13 +30,13 @@ log = logging.getLogger(__name__)
 OLDEST_CLAIMABLE = """
 WITH RECURSIVE waiting (site_id, available_at) AS (
     (SELECT site_id, available_at FROM jobs
-      WHERE status IN ('queued', 'running') AND kind <> 'webhook'
+      WHERE status IN ('queued', 'running') AND kind IN ('comment', 'rating')
       ORDER BY site_id, available_at LIMIT 1)
     UNION ALL
     SELECT next.site_id, next.available_at
       FROM waiting w CROSS JOIN LATERAL (
            SELECT j.site_id, j.available_at FROM jobs j
-            WHERE j.status IN ('queued', 'running') AND j.kind <> 'webhook'
+            WHERE j.status IN ('queued', 'running') AND j.kind IN ('comment', 'rating')
               AND j.site_id > w.site_id
             ORDER BY j.site_id, j.available_at LIMIT 1) next
 )
@@ -57,6 +57,8 @@ class QueueAges:
         self.timeout_s = timeout_s
         self.late: dict[str, float] = {}  # site -> seconds its oldest claimable job had waited
         self.measured_at = 0.0  # time.monotonic() of the last good measurement
+        # A measurement older than this says nothing: no write is refused on it.
+        self.stale_after_s = max(5 * check_s, 2 * timeout_s)
 
     async def measure(self) -> None:
         async with asyncio.timeout(self.timeout_s):
@@ -65,8 +67,8 @@ class QueueAges:
         self.measured_at = time.monotonic()
 
     async def watch(self) -> None:
-        """Measures every check_s until cancelled; a failed measurement keeps the last one (with
-        the database down the writes fail on their own)."""
+        """Measures every check_s until cancelled; a failed measurement keeps the last one until it
+        is stale (with the database down the writes fail on their own)."""
         while True:
             try:
                 await self.measure()
@@ -77,7 +79,7 @@ class QueueAges:
     def refusal(self, site_id: str | None) -> ApiError | None:
         """The 503 for a write to this site while its queue is too far behind, else None."""
         waited = self.late.get(site_id) if site_id is not None else None
-        if waited is None:
+        if waited is None or time.monotonic() - self.measured_at > self.stale_after_s:
             return None
         # The time by which the queue is past its bound is a fair guess of how long it needs.
         retry_s = min(LONGEST_RETRY_AFTER_S, max(1, math.ceil(waited - self.max_age_s)))

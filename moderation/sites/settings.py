@@ -38,6 +38,10 @@ class RateLimit(BaseModel):
     per_site: int | None = Field(default=None, ge=1, le=10_000_000)
     window_s: int = Field(default=60, ge=1, le=86_400)
 
+    @property
+    def limits_anything(self) -> bool:
+        return self.per_address is not None or self.per_site is not None
+
 
 class RateLimits(BaseModel):
     """Limits per public write (docs/security.md); a new kind of write adds its field here and

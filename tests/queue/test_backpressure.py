@@ -124,3 +124,31 @@ async def test_zero_turns_the_bound_off(make_client, new_site, pool):
     await seed(pool, site, 1)
     await pool.execute(MAKE_LATE, site)
     await post_comment(client, site)
+
+
+async def test_a_stale_measurement_refuses_nothing(make_client, new_site, pool):
+    from moderation.queue.backpressure import QUEUE_AGES
+
+    # The background watch measures once at the start, then not again during the test.
+    client = await make_client(workers=0, queue_max_age_s=30, queue_age_check_s=60)
+    site = await new_site()
+    await seed(pool, site, 1)
+    await pool.execute(MAKE_LATE, site)
+    ages = client.app[QUEUE_AGES]
+    await ages.measure()
+    assert await write_status(client, site) == 503
+    # The last good measurement is as old as several failed ones would leave it.
+    ages.measured_at -= ages.stale_after_s + 1
+    assert await write_status(client, site) == 422
+
+
+async def test_email_and_webhook_jobs_do_not_make_a_site_late(make_client, new_site, pool):
+    from moderation.queue.backpressure import QUEUE_AGES
+
+    client = await make_client(workers=0, queue_max_age_s=30, queue_age_check_s=0.05)
+    site = await new_site()
+    await seed(pool, site, 1)
+    await pool.execute("UPDATE jobs SET kind = 'email' WHERE site_id = $1", site)
+    await pool.execute(MAKE_LATE, site)
+    await client.app[QUEUE_AGES].measure()
+    assert site not in client.app[QUEUE_AGES].late

@@ -4,6 +4,7 @@ live threads' hub share."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -48,3 +49,12 @@ async def listen_forever(connect: Callable[[], Awaitable[Any]], channels: Mappin
                     await conn.close(timeout=1)
                 except Exception:
                     conn.terminate()
+
+
+async def wait_until_woken(wake: asyncio.Event, seconds: float) -> None:
+    """Waits for `wake` or `seconds`, whichever comes first. Not `asyncio.wait_for`: on Python
+    3.11 it loses a cancellation that arrives as the event is set, and a task cancelled at
+    shutdown then waits on for ever."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await wake.wait()

@@ -14,7 +14,7 @@ from datetime import datetime
 import asyncpg
 
 from moderation.config import Config
-from moderation.db.listen import listen_forever
+from moderation.db.listen import listen_forever, wait_until_woken
 from moderation.db.pool import Connection
 from moderation.errors import DATABASE_DOWN
 from moderation.judging.pipeline import judge_batch
@@ -76,9 +76,7 @@ class Worker:
             if done < self.config.batch_size and not self._stopping:
                 self.idle = True
                 try:
-                    await asyncio.wait_for(self.wake.wait(), self.config.poll_interval_s)
-                except asyncio.TimeoutError:
-                    pass
+                    await wait_until_woken(self.wake, self.config.poll_interval_s)
                 finally:
                     self.idle = False
 

@@ -21,7 +21,7 @@ import asyncpg
 from aiohttp import web
 from yarl import URL
 
-from moderation.db.listen import listen_forever
+from moderation.db.listen import listen_forever, wait_until_woken
 from moderation.errors import DATABASE_DOWN
 from moderation.observability import METRICS, Metrics
 from moderation.web.keys import CONFIG, DIRECT_DATABASE_URL, POOL
@@ -98,10 +98,7 @@ class Sender:
                 log.exception("webhook sender: unexpected error; retrying")
                 idle_s = self.config.poll_interval_s
             if idle_s is not None:
-                try:
-                    await asyncio.wait_for(self.wake.wait(), idle_s)
-                except asyncio.TimeoutError:
-                    pass
+                await wait_until_woken(self.wake, idle_s)
 
     async def seconds_until_due(self) -> float:
         async with self.pool.acquire() as conn:

@@ -65,7 +65,8 @@ def requests(host: str, site: str, n: int, seed: int) -> list[bytes]:
 
 class HttpConnection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection carrying one request at a time; calls
-    done(status, body) when the answer is complete, or done(None, b"") if the connection fails."""
+    done(status, head, body) when the answer is complete (head lower-cased), or
+    done(None, b"", b"") if the connection fails."""
 
     def __init__(self, idle: list[HttpConnection]) -> None:
         self.idle = idle
@@ -98,14 +99,14 @@ class HttpConnection(asyncio.Protocol):
         self.buffer = self.buffer[head_end + 4 + length:]
         done, self.done = self.done, None
         self.idle.append(self)
-        done(status, body)
+        done(status, head, body)
 
     def connection_lost(self, exc) -> None:
         if self in self.idle:
             self.idle.remove(self)
         done, self.done = self.done, None
         if done is not None:
-            done(None, b"")
+            done(None, b"", b"")
 
 
 async def drive(base_url: str, site: str, rate: float, seconds: float, seed: int = 9) -> dict:
@@ -122,7 +123,7 @@ async def drive(base_url: str, site: str, rate: float, seconds: float, seed: int
     opening: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
 
     def answered(due_wall: float, due: float):
-        def done(status: int | None, body: bytes) -> None:
+        def done(status: int | None, _head: bytes, body: bytes) -> None:
             nonlocal failed, in_flight
             in_flight -= 1
             if status == 202:
@@ -138,7 +139,7 @@ async def drive(base_url: str, site: str, rate: float, seconds: float, seed: int
             _, connection = await loop.create_connection(lambda: HttpConnection(idle),
                                                          address.hostname, address.port)
         except OSError:
-            done(None, b"")
+            done(None, b"", b"")
             return
         connection.send(request, done)
 

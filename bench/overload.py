@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import orjson
 
-from bench.decision_latency import percentile
+from bench.decision_latency import HttpConnection, percentile
 
 # For the POSTs: more than the server needs at its speed (Little's law: 5,000/s x 50 ms), and
 # far fewer than would overflow its listen backlog (a lost SYN is retried a second later).
@@ -53,57 +53,12 @@ def read_paths(site: str, author: str) -> list[str]:
             f"/v1/sites/{site}/counts?thread=over-read&thread={THREAD}"]
 
 
-class Exchange(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection, one request at a time; calls done(status, head, body),
-    or done(None, b"", b"") when the connection fails."""
-
-    def __init__(self, idle: list[Exchange]) -> None:
-        self.idle = idle
-        self.transport: asyncio.Transport | None = None
-        self.buffer = b""
-        self.done = None
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-
-    def send(self, request: bytes, done) -> None:
-        self.done = done
-        self.transport.write(request)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        head_end = self.buffer.find(b"\r\n\r\n")
-        if head_end < 0 or self.done is None:
-            return
-        head = self.buffer[:head_end].lower()
-        at = head.find(b"content-length:")
-        if at < 0:
-            self.transport.close()
-            return
-        line_end = head.find(b"\r\n", at)
-        length = int(head[at + 15:line_end if line_end > 0 else None])
-        if len(self.buffer) < head_end + 4 + length:
-            return
-        status, body = int(self.buffer[9:12]), self.buffer[head_end + 4:head_end + 4 + length]
-        self.buffer = self.buffer[head_end + 4 + length:]
-        done, self.done = self.done, None
-        self.idle.append(self)
-        done(status, head, body)
-
-    def connection_lost(self, exc) -> None:
-        if self in self.idle:
-            self.idle.remove(self)
-        done, self.done = self.done, None
-        if done is not None:
-            done(None, b"", b"")
-
-
 class Sender:
     """Sends requests on their own keep-alive connections, at most MAX_CONNECTIONS at once."""
 
     def __init__(self, host: str, port: int, budget: list[int]) -> None:
         self.host, self.port = host, port
-        self.idle: list[Exchange] = []
+        self.idle: list[HttpConnection] = []
         self.budget = budget  # [connections it may still open]
         self.in_flight = 0
         self.opening: set[asyncio.Task] = set()
@@ -137,7 +92,7 @@ class Sender:
     async def _open(self, request: bytes, done) -> None:
         try:
             _, exchange = await asyncio.get_running_loop().create_connection(
-                lambda: Exchange(self.idle), self.host, self.port)
+                lambda: HttpConnection(self.idle), self.host, self.port)
         except OSError:
             done(None, b"", b"")
             return
@@ -149,7 +104,7 @@ class Sender:
         dropped SYN is retried only a second later."""
         loop = asyncio.get_running_loop()
         for _ in range(count):
-            _, exchange = await loop.create_connection(lambda: Exchange(self.idle), self.host,
+            _, exchange = await loop.create_connection(lambda: HttpConnection(self.idle), self.host,
                                                        self.port)
             self.idle.append(exchange)
             self.budget[0] -= 1

@@ -19,6 +19,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.errors import ApiError
+from moderation.queue.kinds import JUDGED
 from moderation.web.keys import CONFIG, POOL
 
 log = logging.getLogger(__name__)
@@ -30,18 +31,19 @@ log = logging.getLogger(__name__)
 OLDEST_CLAIMABLE = """
 WITH RECURSIVE waiting (site_id, available_at) AS (
     (SELECT site_id, available_at FROM jobs
-      WHERE status IN ('queued', 'running') AND kind IN ('comment', 'rating')
+      WHERE status IN ('queued', 'running') AND kind IN ({judged})
       ORDER BY site_id, available_at LIMIT 1)
     UNION ALL
     SELECT next.site_id, next.available_at
       FROM waiting w CROSS JOIN LATERAL (
            SELECT j.site_id, j.available_at FROM jobs j
-            WHERE j.status IN ('queued', 'running') AND j.kind IN ('comment', 'rating')
+            WHERE j.status IN ('queued', 'running') AND j.kind IN ({judged})
               AND j.site_id > w.site_id
             ORDER BY j.site_id, j.available_at LIMIT 1) next
 )
 SELECT site_id, extract(epoch FROM now() - available_at)::float8 AS waited_s
-  FROM waiting WHERE available_at < now()"""
+  FROM waiting WHERE available_at < now()""".format(
+    judged=", ".join(f"'{kind.name}'" for kind in JUDGED))  # the rules' jobs, not e-mails or webhooks
 
 LONGEST_RETRY_AFTER_S = 60
 

@@ -29,6 +29,12 @@ from tests.rules.factories import judge_text, make_context
     ("Man sollte ihn aufhängen", "incitement"),
     ("Hier ist seine Privatadresse: Hauptstraße 5", "doxxing"),
     ("Flüchtlinge sind Tiere", "dehumanizing"),
+    ("Say that again and I'll smash your face in", "threat"),
+    ("They can go home in body bags for all I care", "death wish"),
+    ("just neck yourself already", "self-harm incitement"),
+    ("Wenn ich den erwische, schlag ich ihn tot", "threat"),
+    ("Dem wünsch ich Krebs", "death wish"),
+    ("Dem Schiri gehört eine reingehauen", "incitement"),
 ])
 def test_threats_are_held_in_both_languages(text, kind):
     verdict = check(make_context(text), ThreatsParams())
@@ -46,6 +52,8 @@ def test_threats_are_held_in_both_languages(text, kind):
     "Pass gut auf dich auf!", "Der Müll gehört entsorgt", "His number is 10 this season",
     "go back to your first point, it was better", "Man sollte die Bilder aufhängen",
     "The tax should be removed", "I know where you are coming from on this",
+    "I'll kick your idea around with the team", "Ich wünsche ihr viel Kraft gegen den Krebs",
+    "Der Schlag hat ihn zusammenzucken lassen", "The old oak at the next tree line was felled",
 ])
 def test_ordinary_text_is_spared(text):
     assert find_threat(normalize(text)) is None

@@ -10,7 +10,7 @@ from moderation.rules import learned_spam
 from moderation.rules.base import RuleContext
 from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
-from tests.rules.factories import NOW, judge_text, make_context, make_site
+from tests.rules.factories import NOW, judge_text, make_context, make_site, shown_as_listed
 from tests.rules.history import add_comment
 
 SPAM = [f"Get {n}% off designer watches at replica-deals.shop, free shipping, order today"
@@ -88,7 +88,7 @@ def test_the_base_model_reads_spam_from_the_first_comment(text, spammy):
     if spammy:
         judged = judge_text(text)
         assert judged.status == "held"
-        shown = next(v for v in judged.verdicts if v.rule == "learned_spam")
+        shown = shown_as_listed(judged, "learned_spam")
         assert shown.details["words"] and shown.details["spans"]
 
 

@@ -22,12 +22,13 @@ from moderation.text.spans import phrase_spans_by_key
 
 def needs_explaining(verdict: Verdict, rule: Rule | None) -> bool:
     """Whether a verdict counts (it held, rejected or added points) and is not explained yet: its
-    phrases are not spans yet, or its rule's words were never asked for."""
+    phrases are not spans yet, or its rule's explain (which gives `words` or `spans`) was never
+    asked."""
     if verdict.action == "allow" and verdict.points <= 0:
         return False
     details = verdict.details
-    return "phrases" in details or (
-        rule is not None and rule.explain is not None and "words" not in details)
+    return "phrases" in details or (rule is not None and rule.explain is not None
+                                    and "words" not in details and "spans" not in details)
 
 
 def explain(body: str, verdicts: Sequence[Verdict],

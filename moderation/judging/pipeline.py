@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DECISION_BY_ACTION = {"reject": "rejected", "hold": "held", "allow": "approved"}
 SEVERITY = {"allow": 0, "hold": 1, "reject": 2}
+DECISION_BY_SEVERITY = {SEVERITY[action]: status for action, status in DECISION_BY_ACTION.items()}
+REJECT = SEVERITY["reject"]
 # Items judged between two chances for the event loop to run something else (docs/decisions/0007).
 YIELD_EVERY = 16
 
@@ -61,17 +63,19 @@ def judge(item: Item, site: SiteView, params: Mapping[str, RuleParams],
           rules: Sequence[Rule], facts: Mapping[str, Any], now: datetime) -> Judgement:
     verdicts: list[Verdict] = []
     ctx = RuleContext(item=item, site=site, now=now, facts=facts, verdicts=verdicts)
-    rejected = False
+    worst = 0  # decide() as the verdicts come, without a second pass over them
     for rule in rules:
         rule_params = params[rule.name]
         # Once rejected, evidence cannot change the decision: the models are not asked.
-        if rule_params.enabled and not (rejected and rule_params.action == "score"):
+        if rule_params.enabled and not (worst == REJECT and rule_params.action == "score"):
             verdict = rule.check(ctx, rule_params)
             verdicts.append(verdict)
-            rejected = rejected or verdict.action == "reject"
+            severity = SEVERITY[verdict.action]
+            if severity > worst:
+                worst = severity
     # What a moderator reads (spans, the model's words) is built when one looks at the item
     # (moderation.judging.explain): most items are never looked at.
-    return Judgement(item, decide(verdicts), tuple(verdicts))
+    return Judgement(item, DECISION_BY_SEVERITY[worst], tuple(verdicts))
 
 
 async def warm_up(rules: Sequence[Rule] = RULES) -> None:

@@ -131,9 +131,9 @@ class Rule(Generic[P]):
     load_facts: FactLoader | None = None
     # Loads what the rule needs once per process (a model), before the first item arrives.
     warm_up: Callable[[], object] | None = None
-    # What a moderator reads beside its verdict (the model's words, under `words`), from the
-    # body and the verdict as stored: asked when a moderator first looks at a held or rejected
-    # item (moderation.judging.explain), never while judging, so it has no facts to read.
+    # What a moderator reads beside its verdict (the model's `words`, or `spans` of its own),
+    # from the body and the verdict as stored: asked when a moderator first looks at a held or
+    # rejected item (moderation.judging.explain), never while judging, so it reads no facts.
     explain: Callable[[str, Verdict], Mapping[str, Any]] | None = None
 
     def allow(self, reason: str = "") -> Verdict:

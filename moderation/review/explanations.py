@@ -4,8 +4,8 @@ listed, then kept in their verdict rows.
 The rules store each verdict with what its explanation is made from (moderation.judging.explain);
 a page of the queue, or an appeal showing the verdicts of its comment, explains those of its items
 that are not explained yet and writes the result back, so later listings only read it and every
-moderator, appeal and export sees the words the first look saw, even after the shipped model
-changes (docs/decisions/0014-explanations-when-looked-at.md).
+moderator (and the reviewer of an appeal) sees the words the first look saw, even after the
+shipped model changes (docs/decisions/0014-explanations-when-looked-at.md).
 """
 
 from __future__ import annotations

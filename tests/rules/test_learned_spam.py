@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from moderation.judging.explain import explain
 from moderation.review import learned_spam as classifier
 from moderation.rules import learned_spam
 from moderation.rules.base import RuleContext
@@ -103,6 +104,11 @@ async def test_the_site_classifier_adds_its_points_once_trained(pool, site):
     # weight × how far the score is past the unsure middle: near its most (weight / 4) at score ≈ 1
     assert after.details["parts"]["site"] > 0.2 * weight
     assert after.points == pytest.approx(before.points + after.details["parts"]["site"], abs=0.02)
+    # A moderator looking later sees the tokens the site's classifier weighed when it judged,
+    # beside the base model's words, whatever the classifier has learned since.
+    [shown] = explain(probe, [after])
+    learned = [t for t in after.details["tokens"] if not t.startswith(("shape:", "link:"))]
+    assert learned and learned[0] in shown.details["words"] and shown.details["spans"]
 
 
 async def test_sharing_sites_learn_from_each_other_without_seeing_comments(pool, new_site):

@@ -6,19 +6,20 @@ import asyncio
 import gc
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from moderation.db.pool import Connection
 from moderation.rules import RULES, rules_for
 from moderation.rules.base import Item, Rule, RuleContext, RuleParams, SiteView, Verdict
-from moderation.text.spans import phrase_spans_by_key
 
 log = logging.getLogger(__name__)
 
 DECISION_BY_ACTION = {"reject": "rejected", "hold": "held", "allow": "approved"}
 SEVERITY = {"allow": 0, "hold": 1, "reject": 2}
+DECISION_BY_SEVERITY = {SEVERITY[action]: status for action, status in DECISION_BY_ACTION.items()}
+REJECT = SEVERITY["reject"]
 # Items judged between two chances for the event loop to run something else (docs/decisions/0007).
 YIELD_EVERY = 16
 
@@ -62,43 +63,19 @@ def judge(item: Item, site: SiteView, params: Mapping[str, RuleParams],
           rules: Sequence[Rule], facts: Mapping[str, Any], now: datetime) -> Judgement:
     verdicts: list[Verdict] = []
     ctx = RuleContext(item=item, site=site, now=now, facts=facts, verdicts=verdicts)
-    rejected = False
+    worst = 0  # decide() as the verdicts come, without a second pass over them
     for rule in rules:
         rule_params = params[rule.name]
         # Once rejected, evidence cannot change the decision: the models are not asked.
-        if rule_params.enabled and not (rejected and rule_params.action == "score"):
+        if rule_params.enabled and not (worst == REJECT and rule_params.action == "score"):
             verdict = rule.check(ctx, rule_params)
             verdicts.append(verdict)
-            rejected = rejected or verdict.action == "reject"
-    status = decide(verdicts)
-    if status != "approved":
-        explain(ctx, rules)
-    return Judgement(item, status, tuple(verdicts))
-
-
-def explain(ctx: RuleContext, rules: Sequence[Rule]) -> None:
-    """Adds what a moderator reads to the verdicts that count: the rules' explanations, and the
-    spans of their phrases in the body as written."""
-    by_name = {rule.name: rule for rule in rules}
-    verdicts = ctx.verdicts
-    assert isinstance(verdicts, list)
-    explained: dict[int, dict] = {}
-    for n, verdict in enumerate(verdicts):
-        if verdict.action == "allow" and verdict.points <= 0:
-            continue
-        rule = by_name.get(verdict.rule)
-        details = dict(verdict.details)
-        if rule is not None and rule.explain is not None:
-            details.update(rule.explain(ctx, verdict))
-        explained[n] = details
-    # One pass over the body for every verdict's phrases.
-    phrases = {n: details.pop("phrases") for n, details in explained.items()
-               if details.get("phrases")}
-    for n, spans in phrase_spans_by_key(ctx.item.body, phrases).items():
-        explained[n]["spans"] = spans
-    for n, details in explained.items():
-        if details != verdicts[n].details:
-            verdicts[n] = replace(verdicts[n], details=details)
+            severity = SEVERITY[verdict.action]
+            if severity > worst:
+                worst = severity
+    # What a moderator reads (spans, the model's words) is built when one looks at the item
+    # (moderation.judging.explain): most items are never looked at.
+    return Judgement(item, DECISION_BY_SEVERITY[worst], tuple(verdicts))
 
 
 async def warm_up(rules: Sequence[Rule] = RULES) -> None:

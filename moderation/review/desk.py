@@ -13,6 +13,7 @@ from moderation.appeals.reasons import policy_of_rules
 from moderation.db.pool import Connection, ConnectionOrPool
 from moderation.queue.kinds import KINDS
 from moderation.queue.kinds.base import union_all
+from moderation.review import explanations
 from moderation.review.store import FLAGGED_AND_MODERATED, PEOPLE_SUMMARIES, VERDICTS_OF
 from moderation.rules.commenter import is_trusted
 
@@ -86,9 +87,11 @@ async def add_appealed_comments(conn: Connection, site_id: str, appeals: list[di
         person["counts"] = {c["status"]: c["n"] for c in counts if c["person"] == person["id"]}
         person["trusted"] = is_trusted(person["counts"].get("approved", 0),
                                        person["counts"].get("rejected", 0), trust_after)
-    verdicts = await conn.fetch(VERDICTS_OF, site_id, "comment",
-                                [comment_of(a) for a in appeals],
-                                [a["appeal"]["comment_version"] for a in appeals])
+    verdicts = await explanations.explained(
+        conn, site_id, "comment",
+        await conn.fetch(VERDICTS_OF, site_id, "comment", [comment_of(a) for a in appeals],
+                         [a["appeal"]["comment_version"] for a in appeals]),
+        {comment_of(a): a["body"] for a in appeals})
     for appeal in appeals:
         appeal["verdicts"] = [{"rule": v["rule"], "action": v["action"], "score": v["score"],
                                "reason": v["reason"], "details": v["details"] or {}}

@@ -16,7 +16,7 @@ import asyncpg
 from moderation.db.pool import Connection
 from moderation.errors import ApiError, not_found
 from moderation.queue.kinds import JUDGED, KINDS, ItemKind
-from moderation.review import audit
+from moderation.review import audit, explanations
 from moderation.rules.commenter import is_trusted
 
 # Filters shared by every kind: a rule that held or rejected the current version, and claims.
@@ -60,7 +60,7 @@ LIST_QUERIES = {(name, order, after): list_query(kind, order, after)
                 for name, kind in KINDS.items() for order in ORDERS for after in (False, True)}
 
 VERDICTS_OF = """
-SELECT v.item_id, v.rule, v.action, v.score, v.reason, v.details
+SELECT v.item_id, v.item_version, v.rule, v.action, v.score, v.reason, v.details
   FROM unnest($3::bigint[], $4::int[]) AS i(item_id, version)
   JOIN verdicts v ON v.site_id = $1 AND v.kind = $2 AND v.item_id = i.item_id
                  AND v.item_version = i.version
@@ -130,7 +130,10 @@ async def list_items(conn: Connection, site_id: str, kind: str, status: str, rul
     if not rows:
         return []
     ids = [r["id"] for r in rows]
-    verdicts = await conn.fetch(VERDICTS_OF, site_id, kind, ids, [r["version"] for r in rows])
+    verdicts = await explanations.explained(
+        conn, site_id, kind,
+        await conn.fetch(VERDICTS_OF, site_id, kind, ids, [r["version"] for r in rows]),
+        {r["id"]: r["body"] for r in rows})
     reports = await KINDS[kind].reports_of(conn, site_id, ids)
     people = sorted({r["person"] for r in rows})
     summary = await conn.fetch(PEOPLE_SUMMARIES[kind], site_id, people)

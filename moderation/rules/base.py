@@ -54,8 +54,8 @@ class Verdict:
     reason: str = ""
     # What the moderator page shows: matched words, links, the model's words, and `spans`
     # ([start, end) code-point offsets into the body) to highlight. A rule names the normalized
-    # words and phrases to highlight under `phrases`; the pipeline finds their spans in the body
-    # only for items that are held or rejected.
+    # words and phrases to highlight under `phrases`; their spans are found when a moderator
+    # first looks at the item (moderation.judging.explain), not when it is judged.
     details: Mapping[str, Any] = field(default_factory=dict)
     # Evidence for the combined score: log-odds points toward a category (see the module doc).
     category: Category = ""
@@ -131,9 +131,10 @@ class Rule(Generic[P]):
     load_facts: FactLoader | None = None
     # Loads what the rule needs once per process (a model), before the first item arrives.
     warm_up: Callable[[], object] | None = None
-    # What a moderator reads beside its verdict (the model's words): asked only for the items
-    # that are held or rejected, which are the only ones a moderator reads.
-    explain: Callable[[RuleContext, Verdict], Mapping[str, Any]] | None = None
+    # What a moderator reads beside its verdict (the model's `words`, or `spans` of its own),
+    # from the body and the verdict as stored: asked when a moderator first looks at a held or
+    # rejected item (moderation.judging.explain), never while judging, so it reads no facts.
+    explain: Callable[[str, Verdict], Mapping[str, Any]] | None = None
 
     def allow(self, reason: str = "") -> Verdict:
         return Verdict(self.name, "allow", 0.0, reason)

@@ -51,7 +51,7 @@ def check(ctx: RuleContext, params: LearnedSpamParams) -> Verdict:
         if facts.score > params.threshold:
             return Verdict(NAME, params.action, round(facts.score, 3),
                            f"like comments this site's moderators rejected ({facts.score:.2f})",
-                           {"probability": round(facts.score, 3), "tokens": list(facts.tokens)})
+                           {"probability": round(facts.score, 3), **_tokens(facts)})
         return Verdict(NAME, "allow", round(facts.score, 3))
     parts: dict[str, float] = {}
     if params.base_model:
@@ -65,19 +65,28 @@ def check(ctx: RuleContext, params: LearnedSpamParams) -> Verdict:
     points = sum(parts.values())
     reason = ("reads like spam (" + ", ".join(f"{k} {v:+.1f}" for k, v in parts.items()) + ")"
               if points > 0 else "")
-    return evidence(NAME, "spam", points, reason, {"parts": _rounded(parts)} if parts else None)
+    details: dict[str, object] = {"parts": _rounded(parts)} if parts else {}
+    if points > 0 and facts is not None:
+        details.update(_tokens(facts))  # explain reads them when a moderator looks
+    return evidence(NAME, "spam", points, reason, details)
 
 
-def explain(ctx: RuleContext, verdict: Verdict) -> dict:
+def _tokens(facts: Evidence) -> dict[str, list[str]]:
+    """The classifiers' spammiest tokens of the comment, kept with the verdict."""
+    found = {"tokens": list(facts.tokens)}
+    if facts.shared is not None and facts.shared.tokens:
+        found["shared_tokens"] = list(facts.shared.tokens)
+    return found
+
+
+def explain(body: str, verdict: Verdict) -> dict:
     """The words behind the score: the base model's strongest, then the classifiers' tokens."""
-    parts = verdict.details.get("parts", {})
+    details = verdict.details
     words: list[str] = []
-    if parts.get("base", 0) > 0:
-        words += [w for w, _ in load_model().top_words(ctx.item.body, "spam")]
-    facts: Evidence | None = ctx.facts.get(NAME)
-    for found in (facts, facts.shared if facts is not None else None):
-        if found is not None:
-            words += [t for t in found.tokens if not t.startswith(("shape:", "link:"))]
+    if details.get("parts", {}).get("base", 0) > 0:
+        words += [w for w, _ in load_model().top_words(body, "spam")]
+    words += [t for t in (*details.get("tokens", ()), *details.get("shared_tokens", ()))
+              if not t.startswith(("shape:", "link:"))]
     words = list(dict.fromkeys(words))[:8]
     return {"words": words, "phrases": words}
 

@@ -72,7 +72,7 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
         if blocked:
             return Verdict(NAME, params.blocked_action, 1.0,
                            "blocked domain: " + ", ".join(blocked),
-                           {"links": found, "blocked": blocked, "spans": text_spans(body, found)})
+                           {"links": found, "blocked": blocked})
     reasons: list[tuple[str, float, dict]] = []
     if params.hold_shorteners:
         shortened = sorted({d for _, host in links if (d := listed(host, SHORTENERS))})
@@ -87,7 +87,7 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
     if len(links) > params.max_links:
         reasons.append((f"{len(links)} links, more than {params.max_links}",
                         params.many_links_points, {}))
-    details: dict = {"links": found, "spans": text_spans(body, found)}
+    details: dict = {"links": found}
     for _, _, more in reasons:
         details.update(more)
     if params.action != "score":
@@ -104,4 +104,9 @@ def check(ctx: RuleContext, params: LinksParams) -> Verdict:
     return evidence(NAME, "spam", points, reason, details)
 
 
-RULE = Rule(NAME, frozenset({"comment"}), LinksParams, check)
+def explain(body: str, verdict: Verdict) -> dict:
+    """Where the links stand in the text as written, found when a moderator looks."""
+    return {"spans": text_spans(body, verdict.details.get("links", ()))}
+
+
+RULE = Rule(NAME, frozenset({"comment"}), LinksParams, check, explain=explain)

@@ -220,7 +220,11 @@ ein eine einen dass doch nur noch schon bald alle auch mal who any some one
 """.split())
 _TRIGGERS = [frozenset(w for w in re.findall(r"[a-z]{3,}", pattern.pattern) if w not in _COMMON)
              for _, pattern in PATTERNS]
-_AUTOMATON = AhoCorasick(sorted(set().union(*_TRIGGERS)), matchkind=MatchKind.Standard)
+_TRIGGER_WORDS = sorted(set().union(*_TRIGGERS))
+_AUTOMATON = AhoCorasick(_TRIGGER_WORDS, matchkind=MatchKind.Standard)
+# The patterns each trigger word calls for: a text is tried on those only, not on every pattern.
+_PATTERNS_OF = tuple(tuple(n for n, triggers in enumerate(_TRIGGERS) if word in triggers)
+                     for word in _TRIGGER_WORDS)
 
 
 class ThreatsParams(RuleParams):
@@ -247,11 +251,10 @@ REPORTING_REACH = 4
 def find_threats(words: str, prefilter: bool = True) -> Iterator[tuple[str, str]]:
     """(kind, phrase) of each threat found in normalized words."""
     padded = f" {words} "
-    present = (set(_AUTOMATON.find_matches_as_strings(padded, overlapping=True)) if prefilter
-               else None)
-    for (label, pattern), triggers in zip(PATTERNS, _TRIGGERS, strict=True):
-        if present is not None and triggers.isdisjoint(present):
-            continue
+    tried = sorted({n for word, _, _ in _AUTOMATON.find_matches_as_indexes(padded, overlapping=True)
+                    for n in _PATTERNS_OF[word]}) if prefilter else range(len(PATTERNS))
+    for n in tried:  # in the order of PATTERNS: the first threat found is the one shown
+        label, pattern = PATTERNS[n]
         for found in pattern.finditer(padded):
             if not _NEGATION.search(found.group(0)):
                 yield label, found.group(0).strip()

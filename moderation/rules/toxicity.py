@@ -175,9 +175,9 @@ def check(ctx: RuleContext, params: ToxicityParams) -> Verdict:
                     {"probability": round(probability, 3), "parts": parts})
 
 
-def explain(ctx: RuleContext, verdict: Verdict) -> dict:
+def explain(body: str, verdict: Verdict) -> dict:
     """The words that made the abuse model's score."""
-    words = [w for w, _ in load_text_model().top_words(ctx.item.body, "abuse")]
+    words = [w for w, _ in load_text_model().top_words(body, "abuse")]
     return {"words": words, "phrases": words}
 
 

@@ -51,3 +51,11 @@ def judge_text(body: str, site: SiteView | None = None, facts: dict | None = Non
 
     site = site or default_site()
     return judge(make_item(body), site, site.params, rules_for("comment"), facts or {}, NOW)
+
+
+def shown_as_listed(judged, rule: str):
+    """A judged comment's verdict of `rule` as the moderators' queue shows it: explained (spans,
+    the model's words) from the body, as when a moderator lists the item."""
+    from moderation.judging.explain import explain
+
+    return next(v for v in explain(judged.item.body, judged.verdicts) if v.rule == rule)

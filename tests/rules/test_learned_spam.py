@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from moderation.judging.explain import explain
 from moderation.review import learned_spam as classifier
 from moderation.rules import learned_spam
 from moderation.rules.base import RuleContext
 from moderation.sites import store as sites
 from moderation.sites.settings import SiteSettings
-from tests.rules.factories import NOW, judge_text, make_context, make_site
+from tests.rules.factories import NOW, judge_text, make_context, make_site, shown_as_listed
 from tests.rules.history import add_comment
 
 SPAM = [f"Get {n}% off designer watches at replica-deals.shop, free shipping, order today"
@@ -88,7 +89,7 @@ def test_the_base_model_reads_spam_from_the_first_comment(text, spammy):
     if spammy:
         judged = judge_text(text)
         assert judged.status == "held"
-        shown = next(v for v in judged.verdicts if v.rule == "learned_spam")
+        shown = shown_as_listed(judged, "learned_spam")
         assert shown.details["words"] and shown.details["spans"]
 
 
@@ -103,6 +104,11 @@ async def test_the_site_classifier_adds_its_points_once_trained(pool, site):
     # weight × how far the score is past the unsure middle: near its most (weight / 4) at score ≈ 1
     assert after.details["parts"]["site"] > 0.2 * weight
     assert after.points == pytest.approx(before.points + after.details["parts"]["site"], abs=0.02)
+    # A moderator looking later sees the tokens the site's classifier weighed when it judged,
+    # beside the base model's words, whatever the classifier has learned since.
+    [shown] = explain(probe, [after])
+    learned = [t for t in after.details["tokens"] if not t.startswith(("shape:", "link:"))]
+    assert learned and learned[0] in shown.details["words"] and shown.details["spans"]
 
 
 async def test_sharing_sites_learn_from_each_other_without_seeing_comments(pool, new_site):

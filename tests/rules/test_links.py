@@ -1,5 +1,6 @@
 import pytest
 
+from moderation.judging.explain import explain
 from moderation.rules.links import LinksParams, check, find_links
 from tests.rules.factories import make_context
 
@@ -34,7 +35,9 @@ def test_links_are_spam_evidence_and_too_many_are_more():
     assert (verdict.action, verdict.category) == ("allow", "spam")
     assert verdict.points == LinksParams().link_points + LinksParams().many_links_points
     assert verdict.details["links"] == ["a.com", "b.com", "c.com"]
-    assert verdict.details["spans"] == [[0, 5], [6, 11], [12, 17]]
+    # Highlighted where they stand when a moderator looks at the comment.
+    [shown] = explain("a.com b.com c.com", [verdict])
+    assert shown.details["spans"] == [[0, 5], [6, 11], [12, 17]]
     one_link = check(make_context("see https://www.example.com/x"), LinksParams())
     assert one_link.points == LinksParams().link_points  # one link alone is not spam
     # A link to a public institution or a large newsroom is a source: evidence against spam.

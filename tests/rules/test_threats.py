@@ -4,7 +4,7 @@ import pytest
 
 from moderation.rules.threats import ThreatsParams, check, find_threat, find_threats
 from moderation.text.normalize import normalize
-from tests.rules.factories import judge_text, make_context
+from tests.rules.factories import judge_text, make_context, shown_as_listed
 
 
 @pytest.mark.parametrize(("text", "kind"), [
@@ -41,7 +41,7 @@ def test_threats_are_held_in_both_languages(text, kind):
     assert verdict.action == "hold" and verdict.details["kind"] == kind
     judged = judge_text(text)
     assert judged.status == "held"
-    shown = next(v for v in judged.verdicts if v.rule == "threats")
+    shown = shown_as_listed(judged, "threats")
     assert shown.details["spans"], shown.details
 
 

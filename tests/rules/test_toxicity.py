@@ -3,7 +3,7 @@
 import pytest
 
 from moderation.rules.toxicity import ToxicityParams, check, load_model
-from tests.rules.factories import judge_text, make_context
+from tests.rules.factories import judge_text, make_context, shown_as_listed
 
 CLEAN = [
     "Great article, thanks for the context on the budget vote.",
@@ -40,7 +40,7 @@ def test_abuse_is_evidence_with_the_words_that_made_it(text):
     assert verdict.points > 1.0
     judged = judge_text(text)
     assert judged.status == "held"
-    shown = next(v for v in judged.verdicts if v.rule == "toxicity")
+    shown = shown_as_listed(judged, "toxicity")
     assert shown.details["words"] and shown.details["spans"]
     assert all(0 <= start < end <= len(text) for start, end in shown.details["spans"])
 

@@ -5,7 +5,13 @@ import pytest
 from moderation.rules import banned_words, suspect_words
 from moderation.text.default_wordlists import BANNED, SUSPECT
 from moderation.text.wordlists import WordListCache, compile_wordlist
-from tests.rules.factories import default_site, judge_text, make_context, make_site
+from tests.rules.factories import (
+    default_site,
+    judge_text,
+    make_context,
+    make_site,
+    shown_as_listed,
+)
 
 LIST = compile_wordlist(["fuck*", "cunt", "ass", "dick", "viagra", "spam", "free money",
                          "Arschloch", "idiot*"], 3)
@@ -64,7 +70,7 @@ def test_banned_words_rejects_with_matched_entries():
     assert verdict.details == {"matched": ["viagra", "spam"], "phrases": ["viagra", "spam"]}
     site = replace(default_site(), wordlists={"banned": compile_wordlist(["viagra", "spam"], 1)})
     judged = judge_text("cheap v!agra and s.p.a.m", site)
-    banned = next(v for v in judged.verdicts if v.rule == "banned_words")
+    banned = shown_as_listed(judged, "banned_words")
     assert banned.details["spans"] == [[6, 12], [17, 24]]  # "v!agra" and "s.p.a.m" as written
     assert "viagra" in verdict.reason
 
@@ -141,4 +147,4 @@ def banned_spans(text: str, banned) -> list[list[int]]:
     """The spans a moderator sees on the banned_words verdict of a rejected comment."""
     judged = judge_text(text, replace(default_site(), wordlists={"banned": banned}))
     assert judged.status == "rejected"
-    return next(v for v in judged.verdicts if v.rule == "banned_words").details.get("spans", [])
+    return shown_as_listed(judged, "banned_words").details.get("spans", [])

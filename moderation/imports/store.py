@@ -16,8 +16,8 @@ from moderation.imports.records import Comment, Thread
 # Also a fresh plan for every batch: after five batches PostgreSQL would keep a generic plan
 # made for the empty site the import started with, 30 times slower once it holds rows. No merge
 # joins: over a batch's CTEs (no statistics) the planner chose them for the recursive threading,
-# sorting the whole batch again at every level of replies. Memory for a batch's hashes: the
-# planner, without statistics of the CTEs, sized them for 25 times the batch and spilled to disk.
+# sorting the whole batch again at every level of replies. Memory for a batch's hashes, which the
+# planner (no statistics of CTEs) sizes for 25 times the batch: they spilled to disk.
 BULK_DURABLE = ("SET LOCAL moderation.bulk_import = 'on'; "
                 "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_mergejoin = off; "
                 "SET LOCAL work_mem = '64MB'")
@@ -118,7 +118,8 @@ WITH RECURSIVE candidates AS MATERIALIZED (
      CROSS JOIN LATERAL (
            SELECT p.comment_id, p.root_id, p.thread, p.created_at FROM comments p
             WHERE p.site_id = f.site_id AND p.comment_id = pi.comment_id OFFSET 0) p
-     WHERE p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
+     WHERE f.parent_source_id IS NOT NULL  -- only replies probe, before the probes
+       AND p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
 ), tree (comment_id, source_id, thread, created_at, parent_id, root_id) AS (
     -- A join, not NOT EXISTS: the planner ran that as a scan of the batch per reply.
     SELECT f.comment_id, f.source_id, f.thread, f.created_at, b.parent_id, b.root_id
@@ -167,11 +168,9 @@ WITH locked AS MATERIALIZED (
 UPDATE threads t SET approved_count = t.approved_count + l.approved
   FROM locked l WHERE t.site_id = l.site_id AND t.thread = l.thread"""
 
-# The batches of one site's imports add their counts one transaction at a time, each after the
-# one before it has committed: the batches in flight touch mostly the same threads, and a row
-# lock that waited for the other batch re-ran the row's check over a copy of the whole batch
-# statement's plan (PostgreSQL's EvalPlanQual), which doubled the import's CPU. Taken last in the
-# transaction, so it is held only until the commit that follows.
+# One batch of a site's imports at a time adds its counts, after the one before has committed: a
+# row lock that waited for it would re-check the row over a copy of the batch statement's whole
+# plan (EvalPlanQual, docs/decisions/0012). Taken last, so held only until the commit after it.
 COUNTS_TURN = "SELECT pg_advisory_xact_lock(hashtext('moderation.imports.counts'), hashtext($1))"
 
 # Replies whose parent is now stored (in the same thread, and older: a loop in the source's

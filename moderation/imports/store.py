@@ -95,7 +95,8 @@ WAKE_EMAIL_WORKERS = """(SELECT count(pg_notify('moderation_jobs', 'reply-email'
 INSERT_COMMENTS = """
 WITH RECURSIVE candidates AS MATERIALIZED (
     SELECT $1::text AS site_id, $2::text AS source, s.*,
-           nextval(pg_get_serial_sequence('comments', 'comment_id')) AS comment_id
+           -- The sequence's name looked up once for the statement, not for every row.
+           nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass) AS comment_id
       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                   $9::text[], $10::timestamptz[], $11::bigint[])
            AS s(source_id, thread, parent_source_id, commenter, author_name, body, status,
@@ -153,8 +154,8 @@ SELECT (SELECT count(*) FROM stored) AS stored,
        """ + WAKE_EMAIL_WORKERS + """ AS woken"""
 
 # Each thread's count gains the batch's new approved comments ($2 the threads in key order, $3
-# how many), in the batch's transaction, after COUNTS_TURN; probes as PROBES says. Locked in key order, as every writer
-# of counts locks them (sql/0007): a batch and the rule workers cannot deadlock on two threads.
+# how many), in the batch's transaction, after COUNTS_TURN; probes as PROBES says. Locked in key
+# order, as every writer of counts locks them (sql/0007): no deadlock with the rule workers.
 ADD_COUNTS = """
 WITH locked AS MATERIALIZED (
     SELECT t.site_id, t.thread, c.approved

@@ -21,7 +21,10 @@ from moderation.text.fingerprint import text_hash
 READERS: dict[str, Callable[[Path], Iterator[Record]]] = {
     "disqus": disqus.read, "wordpress": wordpress.read, "isso": isso.read,
     "remark42": remark42.read}
-BATCH = 5000
+# Comments one statement stores: PostgreSQL's cost per batch is spread over more of them.
+BATCH = 10_000
+# Characters of text a batch holds at most, so memory is bounded whatever the comments' length.
+BATCH_TEXT = 16_000_000
 # Skipped records named one by one in the summary; the rest are counted by reason.
 EXAMPLES = 20
 BODY_MAX = 50_000
@@ -104,10 +107,11 @@ def checked(record: Comment) -> Comment | Skipped:
 
 def next_batch(records: Iterator[Record], summary: Summary, moderate: bool,
                size: int = BATCH) -> tuple[list[Thread], list[Comment], bool]:
-    """Up to BATCH comments (and threads) and whether the file is done; skipped records go to
-    the summary."""
+    """Up to BATCH comments (and threads, and BATCH_TEXT characters of text) and whether the file
+    is done; skipped records go to the summary."""
     threads: dict[str, Thread] = {}
     comments: dict[str, Comment] = {}
+    text = 0
     for record in records:
         if isinstance(record, Thread):
             threads[record.slug] = record
@@ -127,7 +131,8 @@ def next_batch(records: Iterator[Record], summary: Summary, moderate: bool,
                 if moderate and result.status in ("approved", "held"):
                     result.status = "pending"
                 comments[result.source_id] = result
-        if len(comments) >= size or len(threads) >= size:
+                text += len(result.body)
+        if len(comments) >= size or len(threads) >= size or text >= BATCH_TEXT:
             return list(threads.values()), list(comments.values()), False
     return list(threads.values()), list(comments.values()), True
 

@@ -16,9 +16,11 @@ from moderation.imports.records import Comment, Thread
 # Also a fresh plan for every batch: after five batches PostgreSQL would keep a generic plan
 # made for the empty site the import started with, 30 times slower once it holds rows. No merge
 # joins: over a batch's CTEs (no statistics) the planner chose them for the recursive threading,
-# sorting the whole batch again at every level of replies.
+# sorting the whole batch again at every level of replies. Memory for a batch's hashes, which the
+# planner (no statistics of CTEs) sizes for 25 times the batch: they spilled to disk.
 BULK_DURABLE = ("SET LOCAL moderation.bulk_import = 'on'; "
-                "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_mergejoin = off")
+                "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_mergejoin = off; "
+                "SET LOCAL work_mem = '64MB'")
 # Batches do not wait for the WAL flush at commit: the import's last transaction (link_replies)
 # does, and with it every batch before, so a summary is only shown for what is on disk; a crash
 # mid-import loses at most the last batches, which running it again stores.
@@ -93,7 +95,8 @@ WAKE_EMAIL_WORKERS = """(SELECT count(pg_notify('moderation_jobs', 'reply-email'
 INSERT_COMMENTS = """
 WITH RECURSIVE candidates AS MATERIALIZED (
     SELECT $1::text AS site_id, $2::text AS source, s.*,
-           nextval(pg_get_serial_sequence('comments', 'comment_id')) AS comment_id
+           -- The sequence's name looked up once for the statement, not for every row.
+           nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass) AS comment_id
       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                   $9::text[], $10::timestamptz[], $11::bigint[])
            AS s(source_id, thread, parent_source_id, commenter, author_name, body, status,
@@ -116,7 +119,8 @@ WITH RECURSIVE candidates AS MATERIALIZED (
      CROSS JOIN LATERAL (
            SELECT p.comment_id, p.root_id, p.thread, p.created_at FROM comments p
             WHERE p.site_id = f.site_id AND p.comment_id = pi.comment_id OFFSET 0) p
-     WHERE p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
+     WHERE f.parent_source_id IS NOT NULL  -- only replies probe, before the probes
+       AND p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
 ), tree (comment_id, source_id, thread, created_at, parent_id, root_id) AS (
     -- A join, not NOT EXISTS: the planner ran that as a scan of the batch per reply.
     SELECT f.comment_id, f.source_id, f.thread, f.created_at, b.parent_id, b.root_id
@@ -139,24 +143,36 @@ WITH RECURSIVE candidates AS MATERIALIZED (
       FROM fresh f LEFT JOIN tree t ON t.comment_id = f.comment_id
     RETURNING site_id, comment_id, thread, parent_id, commenter, status, version
 ), changes AS MATERIALIZED (
-    SELECT site_id, thread, count(*) AS approved FROM stored WHERE status = 'approved'
-     GROUP BY site_id, thread ORDER BY thread
-), locked AS MATERIALIZED (
-    -- In key order, as every writer of counts locks them (sql/0007): two batches in flight, or
-    -- a batch and the rule workers, cannot deadlock on two threads.
-    SELECT t.site_id, t.thread, c.approved
-      FROM changes c
-     CROSS JOIN LATERAL (
-           SELECT t.site_id, t.thread FROM threads t
-            WHERE t.site_id = c.site_id AND t.thread = c.thread FOR UPDATE) t
-), counted AS (
-    UPDATE threads t SET approved_count = t.approved_count + l.approved
-      FROM locked l WHERE t.site_id = l.site_id AND t.thread = l.thread
+    SELECT thread, count(*) AS approved FROM stored WHERE status = 'approved' GROUP BY thread
 ), rule_jobs AS (
     INSERT INTO jobs (site_id, kind, item_id, item_version)
     SELECT $1, 'comment', comment_id, version FROM stored WHERE status = 'pending'
 ), """ + REPLY_EMAILS + """
-SELECT (SELECT count(*) FROM stored), """ + WAKE_EMAIL_WORKERS
+SELECT (SELECT count(*) FROM stored) AS stored,
+       (SELECT array_agg(thread ORDER BY thread) FROM changes) AS threads,
+       (SELECT array_agg(approved ORDER BY thread) FROM changes) AS approved,
+       """ + WAKE_EMAIL_WORKERS + """ AS woken"""
+
+# Each thread's count gains the batch's new approved comments ($2 the threads in key order, $3
+# how many), in the batch's transaction, after COUNTS_TURN; probes as PROBES says. Locked in key
+# order, as every writer of counts locks them (sql/0007): no deadlock with the rule workers.
+ADD_COUNTS = """
+WITH locked AS MATERIALIZED (
+    SELECT t.site_id, t.thread, c.approved
+      FROM (SELECT $1::text AS site_id, c.* FROM unnest($2::text[], $3::bigint[])
+                   WITH ORDINALITY AS c(thread, approved, n)) c
+     CROSS JOIN LATERAL (
+           SELECT t.site_id, t.thread FROM threads t
+            WHERE t.site_id = c.site_id AND t.thread = c.thread OFFSET 0 FOR UPDATE) t
+     ORDER BY c.n
+)
+UPDATE threads t SET approved_count = t.approved_count + l.approved
+  FROM locked l WHERE t.site_id = l.site_id AND t.thread = l.thread"""
+
+# One batch of a site's imports at a time adds its counts, after the one before has committed: a
+# row lock that waited for it would re-check the row over a copy of the batch statement's whole
+# plan (EvalPlanQual, docs/decisions/0012). Taken last, so held only until the commit after it.
+COUNTS_TURN = "SELECT pg_advisory_xact_lock(hashtext('moderation.imports.counts'), hashtext($1))"
 
 # Replies whose parent is now stored (in the same thread, and older: a loop in the source's
 # data cannot become a loop here) point at it; the others stay top-level (orphans: their parent
@@ -265,12 +281,16 @@ async def store_comments(conn, site_id: str, source: str, comments: Sequence[Com
         return 0
     async with conn.transaction():
         await conn.execute(BULK)
-        return await conn.fetchval(
+        result = await conn.fetchrow(
             INSERT_COMMENTS, site_id, source, [c.source_id for c in comments],
             [c.thread for c in comments], [c.parent_source_id for c in comments],
             [c.commenter for c in comments], [c.author_name for c in comments],
             [c.body for c in comments], [c.status for c in comments],
             [c.created_at for c in comments], list(text_hashes))
+        if result["threads"]:
+            await conn.execute(COUNTS_TURN, site_id)
+            await conn.execute(ADD_COUNTS, site_id, result["threads"], result["approved"])
+        return result["stored"]
 
 
 async def link_replies(conn, site_id: str, source: str) -> int:

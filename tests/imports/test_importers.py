@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from moderation.imports import runner
 from moderation.imports.isso import NotIssoDatabase
 from moderation.imports.records import Comment
 from moderation.imports.runner import READERS, Progress, run_import
@@ -109,6 +110,17 @@ async def test_small_batches_thread_replies_across_batches_the_same(pool, new_si
     assert tree(await comments_by_source_id(pool, batched)) == tree(
         await comments_by_source_id(pool, whole))
     assert await thread_counts(pool, batched) == await thread_counts(pool, whole)
+
+
+async def test_batches_cut_by_their_text_thread_and_count_the_same(pool, new_site, monkeypatch):
+    whole, cut = await new_site(), await new_site()
+    await imported(pool, whole, "disqus", FIXTURES / "disqus.xml")
+    monkeypatch.setattr(runner, "BATCH_TEXT", 40)  # five batches of one to three comments
+    summary = await imported(pool, cut, "disqus", FIXTURES / "disqus.xml")
+    assert (summary.imported, summary.orphans) == (10, 1)
+    assert tree(await comments_by_source_id(pool, cut)) == tree(
+        await comments_by_source_id(pool, whole))
+    assert await thread_counts(pool, cut) == await thread_counts(pool, whole)
 
 
 async def test_a_gzipped_disqus_export_is_read_the_same(pool, site, tmp_path):

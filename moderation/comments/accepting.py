@@ -33,6 +33,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from aiohttp import web
 from prometheus_client import Gauge
 
@@ -82,6 +83,9 @@ class CommentAccepter:
         self._flushes: dict[asyncio.Task, float] = {}
         self._tasks: set[asyncio.Task] = set()  # every flush not finished, for drain
         self._collecting = False  # a flush has started but not yet taken its batch
+        # The connection of the batch that just answered, kept for the next one while comments
+        # wait for it: an acquire and a release per batch were on every request's path.
+        self._spare: PoolConnectionProxy | None = None
         self._recheck: asyncio.TimerHandle | None = None
 
     async def accept(self, new: NewComment) -> Accepted:
@@ -101,6 +105,7 @@ class CommentAccepter:
         """Waits until every comment handed in is stored or answered (on shutdown)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._release_spare()
 
     def _start_flush(self) -> None:
         if not self._waiting or self._collecting or len(self._flushes) >= self.max_flushes:
@@ -142,6 +147,8 @@ class CommentAccepter:
         try:
             if batch:
                 await self._store(batch)
+            elif not self._waiting:
+                await self._release_spare()
         finally:
             for _, _, future in batch:
                 if not future.done():  # only if this task was cancelled: never leave a waiter
@@ -152,7 +159,7 @@ class CommentAccepter:
         try:
             counted = any(new.limit is not None and new.limit.limits_anything
                           for new, _, _ in batch)
-            rows = await self.pool.fetch(
+            rows = await self._fetch(
                 comments.ACCEPT_BATCH if counted else comments.ACCEPT_BATCH_UNCOUNTED,
                 [row for _, row, _ in batch])
         except DATABASE_DOWN as exc:
@@ -189,6 +196,26 @@ class CommentAccepter:
             self.on_committed()
         if left:  # counted by the batch already
             await self._store_one_by_one(left, counted=True)
+
+    async def _fetch(self, query: str, rows: list[tuple]) -> list[asyncpg.Record]:
+        conn, self._spare = self._spare, None
+        if conn is None:
+            conn = await self.pool.acquire()
+        try:
+            result = await conn.fetch(query, rows)
+        except BaseException:
+            await self.pool.release(conn)  # a broken connection is replaced by the pool
+            raise
+        if self._spare is None and self._waiting:
+            self._spare = conn
+        else:
+            await self.pool.release(conn)
+        return result
+
+    async def _release_spare(self) -> None:
+        conn, self._spare = self._spare, None
+        if conn is not None:
+            await self.pool.release(conn)
 
     async def _store_one_by_one(self, batch: list[Waiter], counted: bool) -> None:
         """The single-row path: a retry's original, 409 for a reused key, 422 for an unknown

@@ -33,8 +33,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Gauge
 
 from moderation.comments import store as comments

@@ -84,7 +84,8 @@ class CommentAccepter:
         self._tasks: set[asyncio.Task] = set()  # every flush not finished, for drain
         self._collecting = False  # a flush has started but not yet taken its batch
         # The connection of the batch that just answered, kept for the next one while comments
-        # wait for it: an acquire and a release per batch were on every request's path.
+        # wait for it: an acquire and a release per batch were on every request's path
+        # (docs/decisions/0015).
         self._spare: PoolConnectionProxy | None = None
         self._recheck: asyncio.TimerHandle | None = None
 
@@ -206,7 +207,8 @@ class CommentAccepter:
         except BaseException:
             await self.pool.release(conn)  # a broken connection is replaced by the pool
             raise
-        if self._spare is None and self._waiting:
+        # Kept only while another connection is idle: nothing else waits for the pool meanwhile.
+        if self._spare is None and self._waiting and self.pool.get_idle_size() > 0:
             self._spare = conn
         else:
             await self.pool.release(conn)

@@ -11,10 +11,13 @@ has taken longer than `SLOW_FLUSH_S` (a lock wait, a slow disk) lets a second on
 it, so one stuck batch does not hold back every comment of the process.
 
 Per batch that is one pool acquire, one statement (moderation.comments.store.ACCEPT_BATCH) and
-one commit instead of one per comment. The same statement counts the batch's comments against
-the sites' rate limits (moderation.web.rate_limits) and stores only those within them; the
-others get 429. A batch in which no comment is rate limited runs ACCEPT_BATCH_UNCOUNTED, the same
-statement without the counting.
+one commit instead of one per comment. The batch's round trip and commit are what every request
+waits for, so nothing else is done on that path: each comment's row is made by its own request,
+and the next batch is sent as soon as the database answers, before this batch's answers are
+written. The same statement counts the batch's comments against the sites' rate limits
+(moderation.web.rate_limits) and stores only those within them; the others get 429. A batch in
+which no comment is rate limited runs ACCEPT_BATCH_UNCOUNTED, the same statement without the
+counting.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
 unknown parent, a key repeated within the batch — and every row of a batch that fails for another
 reason than the database being down, goes through `comments.accept`, a batch of one, so
@@ -31,6 +34,7 @@ from datetime import datetime
 
 import asyncpg
 from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Gauge
 
 from moderation.comments import store as comments
@@ -48,12 +52,8 @@ MAX_FLUSHES = 2  # in flight at once, the second only beside a slow one
 SLOW_FLUSH_S = 0.05
 
 Accepted = tuple[int, datetime]
-Waiter = tuple[NewComment, "asyncio.Future[Accepted]"]
-
-
-def batch_rows(batch: list[Waiter]) -> list[tuple]:
-    """ACCEPT_BATCH's rows, each counted against its site's rate limits."""
-    return [comments.accept_row(new, new.limit) for new, _ in batch]
+# A comment, its row of ACCEPT_BATCH (counted against its site's rate limits), its answer.
+Waiter = tuple[NewComment, tuple, "asyncio.Future[Accepted]"]
 
 
 def answer(future: asyncio.Future, result: Accepted) -> None:
@@ -79,15 +79,22 @@ class CommentAccepter:
         self.slow_flush_s = slow_flush_s
         self.in_progress = 0  # accept calls not answered yet, for /metrics
         self._waiting: list[Waiter] = []
-        self._flushes: dict[asyncio.Task, float] = {}  # in flight, with the time each started
+        # Batches in the database, with the time each started; a flush leaves it once answered.
+        self._flushes: dict[asyncio.Task, float] = {}
+        self._tasks: set[asyncio.Task] = set()  # every flush not finished, for drain
         self._collecting = False  # a flush has started but not yet taken its batch
+        # The connection of the batch that just answered, kept for the next one while comments
+        # wait for it: an acquire and a release per batch were on every request's path
+        # (docs/decisions/0015).
+        self._spare: PoolConnectionProxy | None = None
         self._recheck: asyncio.TimerHandle | None = None
 
     async def accept(self, new: NewComment) -> Accepted:
         """(comment id, created_at) once the comment and its job are committed; a retry with the
         same Idempotency-Key gets the original. Raises what `comments.accept` would raise."""
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((new, future))
+        # Made here, while the batch before it is in the database, not on the way there.
+        self._waiting.append((new, comments.accept_row(new, new.limit), future))
         self._start_flush()
         self.in_progress += 1
         try:
@@ -97,8 +104,9 @@ class CommentAccepter:
 
     async def drain(self) -> None:
         """Waits until every comment handed in is stored or answered (on shutdown)."""
-        while self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._release_spare()
 
     def _start_flush(self) -> None:
         if not self._waiting or self._collecting or len(self._flushes) >= self.max_flushes:
@@ -113,6 +121,7 @@ class CommentAccepter:
         self._collecting = True
         task = asyncio.create_task(self._flush(), name="accept-comments")
         self._flushes[task] = loop.time()
+        self._tasks.add(task)
         task.add_done_callback(self._flush_done)  # also if cancelled before it ran
 
     def _recheck_slow(self) -> None:
@@ -121,48 +130,58 @@ class CommentAccepter:
 
     def _flush_done(self, task: asyncio.Task) -> None:
         self._flushes.pop(task, None)
+        self._tasks.discard(task)
+
+    def _out_of_database(self) -> None:
+        """This flush's statement has answered: the next batch may go while it answers its own."""
+        current = asyncio.current_task()
+        if current is not None and self._flushes.pop(current, None) is not None:
+            self._start_flush()
 
     async def _flush(self) -> None:
         # Runs a turn of the event loop after it was started: the requests that arrived meanwhile
         # join this batch.
         self._collecting = False
-        batch = [(new, future) for new, future in self._waiting[:self.max_batch]
-                 if not future.done()]
+        batch = [waiter for waiter in self._waiting[:self.max_batch] if not waiter[2].done()]
         del self._waiting[:self.max_batch]
         self._start_flush()  # more than one batch waiting
         try:
             if batch:
                 await self._store(batch)
+            elif not self._waiting:
+                await self._release_spare()
         finally:
-            for _, future in batch:
+            for _, _, future in batch:
                 if not future.done():  # only if this task was cancelled: never leave a waiter
                     future.cancel()
-            current = asyncio.current_task()
-            if current is not None:
-                self._flushes.pop(current, None)
-            self._start_flush()
+            self._out_of_database()
 
     async def _store(self, batch: list[Waiter]) -> None:
         try:
-            counted = any(new.limit is not None and new.limit.limits_anything for new, _ in batch)
-            rows = await self.pool.fetch(
+            counted = any(new.limit is not None and new.limit.limits_anything
+                          for new, _, _ in batch)
+            rows = await self._fetch(
                 comments.ACCEPT_BATCH if counted else comments.ACCEPT_BATCH_UNCOUNTED,
-                batch_rows(batch))
+                [row for _, row, _ in batch])
         except DATABASE_DOWN as exc:
-            for _, future in batch:
+            self._out_of_database()
+            for _, _, future in batch:
                 fail(future, exc)
             return
         except Exception:
+            self._out_of_database()
             # One row the database refuses fails the whole statement: find it one by one.
             log.warning("a batch of %d comments failed; storing them one by one", len(batch),
                         exc_info=True)
             await self._store_one_by_one(batch, counted=False)  # its counts were rolled back
             return
+        self._out_of_database()
         stored = {row["ordinal"]: (row["comment_id"], row["created_at"])
                   for row in rows if row["comment_id"] is not None}
         refused = {row["ordinal"]: row for row in rows if row["comment_id"] is None}
         left = []
-        for ordinal, (new, future) in enumerate(batch, 1):
+        for ordinal, waiter in enumerate(batch, 1):
+            new, _, future = waiter
             if ordinal in stored:
                 answer(future, stored[ordinal])
             elif ordinal in refused and refused[ordinal]["closed"]:
@@ -173,17 +192,38 @@ class CommentAccepter:
                     "comment", "site" if row["site_wide"] else "address", new.limit,
                     row["left_s"]))
             else:
-                left.append((new, future))
+                left.append(waiter)
         if stored:
             self.on_committed()
         if left:  # counted by the batch already
             await self._store_one_by_one(left, counted=True)
 
+    async def _fetch(self, query: str, rows: list[tuple]) -> list[asyncpg.Record]:
+        conn, self._spare = self._spare, None
+        if conn is None:
+            conn = await self.pool.acquire()
+        try:
+            result = await conn.fetch(query, rows)
+        except BaseException:
+            await self.pool.release(conn)  # a broken connection is replaced by the pool
+            raise
+        # Kept only while another connection is idle: nothing else waits for the pool meanwhile.
+        if self._spare is None and self._waiting and self.pool.get_idle_size() > 0:
+            self._spare = conn
+        else:
+            await self.pool.release(conn)
+        return result
+
+    async def _release_spare(self) -> None:
+        conn, self._spare = self._spare, None
+        if conn is not None:
+            await self.pool.release(conn)
+
     async def _store_one_by_one(self, batch: list[Waiter], counted: bool) -> None:
         """The single-row path: a retry's original, 409 for a reused key, 422 for an unknown
         parent, 429 past a rate limit, or the row's own database error."""
-        waiting = [(new, future) for new, future in batch if not future.done()]
-        await asyncio.gather(*(self._store_one(new, future, counted) for new, future in waiting))
+        await asyncio.gather(*(self._store_one(new, future, counted)
+                               for new, _, future in batch if not future.done()))
 
     async def _store_one(self, new: NewComment, future: asyncio.Future, counted: bool) -> None:
         try:

@@ -120,8 +120,8 @@ ACCEPT_STORE = f"""
                   AND parent.thread = i.thread AND parent.status <> 'deleted') END AS root_id
       FROM allowed i WHERE i.ordinal NOT IN (SELECT ordinal FROM closed)
 ), placed AS MATERIALIZED (
-    SELECT *, nextval((SELECT pg_get_serial_sequence('comments', 'comment_id'))::regclass)
-                  AS comment_id
+    -- The identity column's own sequence, by name: looking it up cost every statement 4 %.
+    SELECT *, nextval('comments_comment_id_seq'::regclass) AS comment_id
       FROM rooted WHERE parent_id IS NULL OR root_id IS NOT NULL
 ), comment AS (
     INSERT INTO comments (site_id, comment_id, thread, parent_id, root_id, commenter, author_name,

@@ -12,6 +12,9 @@ from moderation.appeals.reasons import DEFAULT_REASONS, RejectionReason
 from moderation.rules import RULES_BY_NAME
 from moderation.rules.base import RuleParams
 
+# The length rule's default, read once: every comment posted asks for it (max_comment_chars).
+DEFAULT_MAX_CHARS = RULES_BY_NAME["length"].params.model_fields["max_chars"].default
+
 # An origin as a browser sends it in the Origin header: scheme, host (a DNS name, IPv4 or [IPv6])
 # and an optional port; sql/0008 cleans stored settings with the same pattern.
 ORIGIN = re.compile(
@@ -176,7 +179,7 @@ class SiteSettings(BaseModel):
         length = self.rules.get("length", {})
         if not length.get("enabled", True):
             return None
-        return length.get("max_chars", RULES_BY_NAME["length"].params.model_fields["max_chars"].default)
+        return length.get("max_chars", DEFAULT_MAX_CHARS)
 
     def rule_params(self) -> dict[str, RuleParams]:
         """Every rule's effective parameters: its defaults overlaid with this site's changes."""

@@ -266,3 +266,20 @@ async def test_a_batch_stuck_on_a_lock_does_not_hold_back_the_next(site, pool):
         assert not stuck.done()
         await holding.rollback()
     assert isinstance(free, tuple) and isinstance(await stuck, tuple)
+
+
+async def test_with_one_connection_posts_and_reads_at_once_all_get_their_answers(make_client, site):
+    # A batch's connection goes on to the next batch only while another is free for the rest.
+    client = await make_client(workers=0, pool_min_size=1, pool_max_size=1)
+    first = await post_comment(client, site, text="The first.")
+    own = {"X-Edit-Token": first["edit_token"]}
+
+    async def read() -> int:
+        response = await client.get(f"/v1/sites/{site}/comments/{first['id']}", headers=own)
+        return response.status
+
+    posts = [post_comment(client, site, text=f"Comment number {i}.") for i in range(40)]
+    reads = [read() for _ in range(10)]
+    answers = await asyncio.gather(*posts, *reads)
+    assert len({a["id"] for a in answers[:40]}) == 40
+    assert answers[40:] == [200] * 10

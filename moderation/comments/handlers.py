@@ -51,7 +51,7 @@ COUNTS_PATH = "/v1/sites/{site}/counts"
 class ThreadQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sort: Literal["oldest", "newest", "best"] = "oldest"
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Annotated[int, Field(ge=1, le=comments.MAX_PAGE)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
 
 

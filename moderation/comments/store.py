@@ -10,6 +10,7 @@ unknown parents, a row the database refuses).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -246,6 +247,7 @@ def braces(sql: str) -> str:
     return sql.replace("{", "{{").replace("}", "}}")
 
 
+MAX_PAGE = 100  # top-level comments a page may ask for (ThreadQuery.limit)
 # Featured comments ("Editors' picks") the first page of a thread lists before the others.
 FEATURED_ON_PAGE = 20
 # Replies shown under each top-level comment of a thread page, oldest first; the rest are paged
@@ -263,21 +265,21 @@ WITH page AS (
        AND (status = 'approved' OR EXISTS (
             SELECT FROM comments r WHERE r.site_id = $1 AND r.root_id = c.comment_id
                AND r.status = 'approved'))
-     ORDER BY {{order}} LIMIT $3
+     ORDER BY {{order}} LIMIT {{limit}}
 ), replies AS MATERIALIZED (
-    -- At most $5 in all, the page's first comments' first: 100 comments with 100 long replies
+    -- At most $4 in all, the page's first comments' first: 100 comments with 100 long replies
     -- each would make one page of megabytes.
     SELECT {REPLY_COLUMNS} FROM page p CROSS JOIN LATERAL (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND root_id = p.comment_id AND status = 'approved'
-         ORDER BY created_at, comment_id LIMIT $4) r
+         ORDER BY created_at, comment_id LIMIT $3) r
      ORDER BY {{page_order}}, r.created_at, r.comment_id
-     LIMIT $5
+     LIMIT $4
 ), shown AS (
     SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
 ), rows AS (
     SELECT 0 AS kind, p.*,
-           CASE WHEN s.shown = $4 OR (SELECT count(*) FROM replies) = $5 THEN (
+           CASE WHEN s.shown = $3 OR (SELECT count(*) FROM replies) = $4 THEN (
                SELECT count(*) FROM comments c
                 WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
            ELSE coalesce(s.shown, 0) END AS reply_count
@@ -304,17 +306,23 @@ FEATURED_ROWS = f"""
          ORDER BY featured_at DESC LIMIT {FEATURED_ON_PAGE}) f"""
 
 # Each sort's key, most significant first, with its direction; the keyset cursor is the last
-# comment's key ($6 created_at, $7 comment_id, $8 best).
+# comment's key ($5 created_at, $6 comment_id, $7 best).
 SORT_KEYS = {
     "oldest": (("created_at", "ASC"), ("comment_id", "ASC")),
     "newest": (("created_at", "DESC"), ("comment_id", "DESC")),
     # Wilson lower bound of the votes (sql/0013), ties newest first.
     "best": (("best", "DESC"), ("created_at", "DESC"), ("comment_id", "DESC")),
 }
-CURSOR_PARAMS = {"created_at": "$6", "comment_id": "$7", "best": "$8"}
+CURSOR_PARAMS = {"created_at": "$5", "comment_id": "$6", "best": "$7"}
 
 
-def page_query(sort: str, after_cursor: bool) -> str:
+@functools.cache
+def page_query(sort: str, after_cursor: bool, limit: int) -> str:
+    """The page's statement; its LIMIT is written in (not a parameter): with `LIMIT $n` the
+    generic plan was costed for a tenth of the thread, so PostgreSQL planned every execution
+    anew, a millisecond each (docs/decisions/0013)."""
+    if not (isinstance(limit, int) and 1 <= limit <= MAX_PAGE):
+        raise ValueError(f"page limit {limit!r}")
     keys = SORT_KEYS[sort]
     after = ""
     if after_cursor:  # every key of one sort runs in one direction: a row comparison
@@ -327,13 +335,10 @@ def page_query(sort: str, after_cursor: bool) -> str:
         return ", ".join(f"{prefix}{name} {direction}" for name, direction in keys)
 
     # Replies are put in order under their comments by the caller (oldest first).
-    return PAGE_TEMPLATE.format(after=after, order=order(""), page_order=order("p."),
+    return PAGE_TEMPLATE.format(limit=limit, after=after, order=order(""), page_order=order("p."),
                                 rows_order=order("rows."),
                                 featured="" if after_cursor else FEATURED_ROWS)
 
-
-PAGE_QUERIES = {(sort, after): page_query(sort, after)
-                for sort in SORT_KEYS for after in (False, True)}
 
 # Replies of one approved top-level comment, oldest first, after a keyset cursor. The LEFT JOIN
 # tells "no such top-level comment" (no row) from "no more replies" (one row of NULLs).
@@ -520,8 +525,8 @@ async def page(conn: ConnectionOrPool, site_id: str, thread: str, sort: str, lim
     `replies_cap` each and `page_replies_cap` in all), the first page's featured comments, and
     the thread's approved total and state. `after`: the last comment's (created_at, comment_id)
     and, for sort=best, its best."""
-    query = PAGE_QUERIES[(sort, after is not None)]
-    args = (site_id, thread, limit, replies_cap, page_replies_cap, *(after or ()))
+    query = page_query(sort, after is not None, limit)
+    args = (site_id, thread, replies_cap, page_replies_cap, *(after or ()))
     rows = await conn.fetch(query, *args)
     state = rows[0] if rows else await conn.fetchrow(threads.SELECT_THREAD, site_id, thread)
     if state is None:

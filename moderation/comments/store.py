@@ -204,8 +204,8 @@ TOP, REPLY, FEATURED = 0, 1, 2
 
 
 def micros(column: str) -> str:
-    """A timestamptz as integer microseconds since 1970: far cheaper for asyncpg to decode than a
-    timestamptz (a float8 of epoch seconds holds every microsecond of these centuries exactly)."""
+    """A timestamptz as integer microseconds since 1970, far cheaper for asyncpg to decode than a
+    timestamptz (epoch seconds as float8 are within a microsecond's fraction: rounding is exact)."""
     return f"round(date_part('epoch', {column}) * 1000000)::int8"
 
 
@@ -278,14 +278,14 @@ WITH page AS (
 ), shown AS (
     SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
 ), rows AS (
-    SELECT 0 AS kind, p.*,
+    SELECT {TOP} AS kind, p.*,
            CASE WHEN s.shown = $3 OR (SELECT count(*) FROM replies) = $4 THEN (
                SELECT count(*) FROM comments c
                 WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
            ELSE coalesce(s.shown, 0) END AS reply_count
       FROM page p LEFT JOIN shown s ON s.root_id = p.comment_id
     UNION ALL
-    SELECT 1, *, NULL FROM replies
+    SELECT {REPLY}, *, NULL FROM replies
     {{featured}}
 )
 SELECT rows.kind, rows.comment_id, rows.root_id,
@@ -294,13 +294,14 @@ SELECT rows.kind, rows.comment_id, rows.root_id,
        t.approved_count AS total, t.closed AS thread_closed,
        {micros("t.created_at")} AS thread_created_at
   FROM rows LEFT JOIN threads t ON t.site_id = $1 AND t.thread = $2
- ORDER BY kind, CASE WHEN kind = 2 THEN rows.featured_at END DESC,
-          CASE WHEN kind = 1 THEN rows.created_at END, CASE WHEN kind = 1 THEN rows.comment_id END,
+ ORDER BY kind, CASE WHEN kind = {FEATURED} THEN rows.featured_at END DESC,
+          CASE WHEN kind = {REPLY} THEN rows.created_at END,
+          CASE WHEN kind = {REPLY} THEN rows.comment_id END,
           {{rows_order}}"""
 
 FEATURED_ROWS = f"""
     UNION ALL
-    SELECT 2, *, NULL FROM (
+    SELECT {FEATURED}, *, NULL FROM (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND thread = $2 AND featured_at IS NOT NULL AND status = 'approved'
          ORDER BY featured_at DESC LIMIT {FEATURED_ON_PAGE}) f"""
@@ -334,7 +335,7 @@ def page_query(sort: str, after_cursor: bool, limit: int) -> str:
     def order(prefix: str) -> str:
         return ", ".join(f"{prefix}{name} {direction}" for name, direction in keys)
 
-    # Replies are put in order under their comments by the caller (oldest first).
+    # Replies come oldest first under every order, featured comments newest pick first.
     return PAGE_TEMPLATE.format(limit=limit, after=after, order=order(""), page_order=order("p."),
                                 rows_order=order("rows."),
                                 featured="" if after_cursor else FEATURED_ROWS)

@@ -200,8 +200,8 @@ async def explain(url: str, moderator: str) -> dict[str, list[str]]:
             rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + query, *args)
             plans[name] = [r[0] for r in rows]
 
-        await run("thread page (50, oldest)", comments.PAGE_QUERIES[("oldest", False)],
-                  SITE, HOT, 50, Config.model_fields["replies_per_comment"].default,
+        await run("thread page (50, oldest)", comments.page_query("oldest", False, 50),
+                  SITE, HOT, Config.model_fields["replies_per_comment"].default,
                   Config.model_fields["page_max_replies"].default)
         await run("counts (100 threads)", comments.SELECT_COUNTS, SITE, counted_threads())
         queue_args = [SITE, "held", 50, None, False, moderator]

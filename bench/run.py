@@ -183,7 +183,9 @@ def report(name: str, ours: dict, baseline: dict, target: float, judged: bool = 
 def cpu_column(ours: dict, baseline: dict) -> str:
     if "cpu_us" not in ours or "cpu_us" not in baseline:
         return ""
-    return f"{ours['cpu_us']:.0f} / {baseline['cpu_us']:.0f}"
+    pg = (f"; PostgreSQL {ours['pg_us']:.0f} / {baseline['pg_us']:.0f}"
+          if "pg_us" in ours and "pg_us" in baseline else "")
+    return f"{ours['cpu_us']:.0f} / {baseline['cpu_us']:.0f}{pg}"
 
 
 def row(what: str, measured: str, p50_p99: str = "", baseline: str = "", ratio: str = "",
@@ -194,12 +196,17 @@ def row(what: str, measured: str, p50_p99: str = "", baseline: str = "", ratio: 
             "CPU µs/req: ours / baseline; or API + workers + PostgreSQL + client": cpu}
 
 
-def with_cpu(pid: int, run) -> dict:
+def with_cpu(pid: int, run, postmaster: int | None = None) -> dict:
     """A load run plus the server's CPU time per request (µs): unlike req/s, hardly moved by
-    whatever else the machine is doing, so it shows the work per request on its own."""
-    before = cpu_s(pid)
+    whatever else the machine is doing, so it shows the work per request on its own; with
+    `postmaster`, PostgreSQL's too (all its processes)."""
+    before, pg_before = cpu_s(pid), postgres_cpu_s(postmaster) if postmaster else 0.0
     result = run()
-    return {**result, "cpu_us": (cpu_s(pid) - before) / max(1, result["requests"]) * 1e6}
+    requests = max(1, result["requests"])
+    measured = {**result, "cpu_us": (cpu_s(pid) - before) / requests * 1e6}
+    if postmaster:
+        measured["pg_us"] = (postgres_cpu_s(postmaster) - pg_before) / requests * 1e6
+    return measured
 
 
 async def prepare(url: str) -> None:
@@ -239,15 +246,15 @@ def profiled(pid: int, name: str, seconds: int, out_dir: Path | None):
 
 
 def alternate(pids: tuple[int, int], base_run, ours_run, profile,
-              rounds: int = 2) -> tuple[dict, dict]:
+              rounds: int = 2, postmaster: int | None = None) -> tuple[dict, dict]:
     """Baseline and ours in turn, `rounds` times each, so drift in the machine's speed (other
     tenants of the VM, CPU frequency) hits both alike; rates are averaged over the rounds.
     `pids` are the baseline's and our server processes, whose CPU per request is measured."""
     bases, ours = [], []
     for round_ in range(rounds):
-        bases.append(with_cpu(pids[0], base_run))
+        bases.append(with_cpu(pids[0], base_run, postmaster))
         with profile() if round_ == 0 else nullcontext():
-            ours.append(with_cpu(pids[1], ours_run))
+            ours.append(with_cpu(pids[1], ours_run, postmaster))
     return merged(bases), merged(ours)
 
 
@@ -257,7 +264,9 @@ def merged(runs: list[dict]) -> dict:
             "p50_ms": sum(r["p50_ms"] for r in runs) / len(runs),
             "p99_ms": max(r["p99_ms"] for r in runs),
             "non_2xx": sum(r["non_2xx"] for r in runs), "requests": requests,
-            "cpu_us": sum(r["cpu_us"] * r["requests"] for r in runs) / max(1, requests)}
+            "cpu_us": sum(r["cpu_us"] * r["requests"] for r in runs) / max(1, requests),
+            **({"pg_us": sum(r["pg_us"] * r["requests"] for r in runs) / max(1, requests)}
+               if all("pg_us" in r for r in runs) else {})}
 
 
 def machine() -> str:
@@ -408,6 +417,8 @@ def bench_unshared(options, env: dict, python: str, baseline: tuple[int, str],
     half = max(1, s // 2)
     base_pid, base = baseline
     unshared = {**env, "PAGE_CACHE_S": "0", "RATING_CACHE_S": "0"}
+    # Both sides' statements run on the same PostgreSQL: its CPU per request is shown too.
+    postmaster = asyncio.run(postmaster_pid(env["DATABASE_URL"]))
     with server([python, "-m", "moderation", "serve"], unshared, port, "/healthz") as serve:
         ours = f"http://127.0.0.1:{port}"
         pids = (base_pid, serve.pid)
@@ -415,13 +426,13 @@ def bench_unshared(options, env: dict, python: str, baseline: tuple[int, str],
             base_page, page = alternate(
                 pids, lambda: wrk(f"{base}/page", half, c),
                 lambda: wrk(f"{ours}{PAGE_PATH}", half, c),
-                lambda: profiled(serve.pid, "page-unshared", half, prof))
+                lambda: profiled(serve.pid, "page-unshared", half, prof), postmaster=postmaster)
             rows.append(report("  page, nothing shared", page, base_page, 0.80))
         if "rating" in selected:
             base_row, rating = alternate(
                 pids, lambda: ratings_read.measure(f"{base}/row", half, c),
                 lambda: ratings_read.measure(f"{ours}{rating_path()}", half, c),
-                lambda: profiled(serve.pid, "rating-unshared", half, prof))
+                lambda: profiled(serve.pid, "rating-unshared", half, prof), postmaster=postmaster)
             rows.append(report("  rating, nothing shared (vs one row by key)", rating, base_row,
                                0.80))
     return rows

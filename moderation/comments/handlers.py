@@ -51,7 +51,7 @@ COUNTS_PATH = "/v1/sites/{site}/counts"
 class ThreadQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sort: Literal["oldest", "newest", "best"] = "oldest"
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Annotated[int, Field(ge=1, le=comments.MAX_PAGE)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
 
 
@@ -127,7 +127,6 @@ def refuse_too_long(site: Site, text: str) -> None:
 
 
 MAX_BIGINT = 2**63 - 1
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # before any comment: a cursor from the start
 
 
 def parent_id(raw: str | None) -> int | None:
@@ -224,7 +223,12 @@ def encode_cursor(request: web.Request, listing: str, created_at: datetime,
                   comment_id: int, best: float | None = None) -> str:
     """A signed position in one listing: a thread page's sort order, or one comment's replies;
     sort=best's also holds the last comment's score."""
-    micros = int(created_at.timestamp() * 1_000_000)
+    return cursor_at(request, listing, int(created_at.timestamp() * 1_000_000), comment_id, best)
+
+
+def cursor_at(request: web.Request, listing: str, micros: int, comment_id: int,
+              best: float | None = None) -> str:
+    """encode_cursor with the time as microseconds since 1970."""
     score = "" if best is None else f"|{best!r}"
     return request.app[SIGNER].sign_cursor(f"{listing}|{micros}|{comment_id}{score}")
 
@@ -265,46 +269,63 @@ async def render_thread_page(request: web.Request) -> bytes:
     found = await request.app[PUBLIC_READS].run(
         comments.page, site.site_id, thread, query.sort, query.limit,
         config.replies_per_comment, config.page_max_replies, after)
-    tops = [row for row in found.rows if not row["is_reply"] and not row["is_featured"]]
-    replies: dict[int, list] = {row["comment_id"]: [] for row in tops}
+    # The rows come in the page's order, each comment as JSON text (comments.PAGE_TEMPLATE):
+    # the page is put together from those texts, no comment is decoded and encoded again.
+    tops, featured = [], []
+    replies: dict[int, list] = {}
     for row in found.rows:
-        if row["is_reply"]:
-            replies[row["root_id"]].append(row)
-    for shown in replies.values():  # replies read oldest first under every order
-        shown.sort(key=lambda reply: (reply["created_at"], reply["comment_id"]))
-    items = [thread_item(request, thread, top, replies[top["comment_id"]]) for top in tops]
+        kind = row[0]
+        if kind == comments.TOP:
+            tops.append(row)
+        elif kind == comments.REPLY:
+            replies.setdefault(row["root_id"], []).append(row)
+        else:
+            featured.append(row["json"])
+    items, cut_short = [], False
+    for top in tops:
+        shown = replies.get(top["comment_id"], ())
+        items.append(thread_item(request, top, shown))
+        cut_short = cut_short or top["reply_count"] > len(shown)
     last = tops[-1] if tops else None
-    next_cursor = (encode_cursor(request, query.sort, last["created_at"], last["comment_id"],
-                                 last["best"] if query.sort == "best" else None)
+    next_cursor = (cursor_at(request, query.sort, last["at"], last["comment_id"],
+                             last["best"] if query.sort == "best" else None)
                    if last is not None and len(items) == query.limit else None)
     replies_on_page = sum(len(shown) for shown in replies.values())
+    truncated = replies_on_page >= config.page_max_replies and cut_short
     cutoff = threads.auto_close_cutoff(site.settings.auto_close_days, request.app[CLOCK]())
-    return orjson.dumps({
+    head = orjson.dumps({
         "thread": thread, "total": found.total,
         "closed": threads.is_closed(found.thread_closed, found.thread_created_at, cutoff),
         "edit_window_s": site.settings.edit_window_s,
-        "email_replies": config.smtp_url is not None,
-        "featured": [comment_out(row, thread) for row in sorted(
-            (row for row in found.rows if row["is_featured"]),
-            key=lambda row: row["featured_at"], reverse=True)],
-        "items": items, "next_cursor": next_cursor,
-        "replies_truncated": replies_on_page >= config.page_max_replies and any(
-            item["replies_cursor"] is not None for item in items)})
+        "email_replies": config.smtp_url is not None}).decode()
+    return (f'{head[:-1]},"featured":[{",".join(featured)}],"items":[{",".join(items)}],'
+            f'"next_cursor":{json_string(next_cursor)},'
+            f'"replies_truncated":{"true" if truncated else "false"}}}').encode()
 
 
-def thread_item(request: web.Request, thread: str, top, shown: list) -> dict:
-    """A top-level comment with its first replies and, when more exist, where to read on."""
-    item = comment_out(top, thread)
-    item["replies"] = [comment_out(reply, thread) for reply in shown]
-    item["reply_count"] = top["reply_count"]
+def json_string(cursor: str | None) -> str:
+    """A cursor (URL-safe base64 and dots: nothing to escape) as JSON."""
+    return "null" if cursor is None else f'"{cursor}"'
+
+
+def thread_item(request: web.Request, top, shown) -> str:
+    """A top-level comment with its first replies and, when more exist, where to read on: its
+    JSON with three more fields (the JSON of moderation.web.models.CommentWithReplies)."""
+    count = top["reply_count"]
+    if not count:
+        return top["json"][:-1] + NO_REPLIES
     # More than shown: continue after the last one shown, or from the start when the page's
     # replies ran out before this comment's.
-    if top["reply_count"] <= len(shown):
-        item["replies_cursor"] = None
+    if count <= len(shown):
+        cursor = None
     else:
-        last = (shown[-1]["created_at"], shown[-1]["comment_id"]) if shown else (EPOCH, 0)
-        item["replies_cursor"] = encode_cursor(request, replies_listing(top["comment_id"]), *last)
-    return item
+        last = (shown[-1]["at"], shown[-1]["comment_id"]) if shown else (0, 0)  # 0: 1970
+        cursor = cursor_at(request, replies_listing(top["comment_id"]), *last)
+    return (f'{top["json"][:-1]},"replies":[{",".join(reply["json"] for reply in shown)}],'
+            f'"reply_count":{count},"replies_cursor":{json_string(cursor)}}}')
+
+
+NO_REPLIES = ',"replies":[],"reply_count":0,"replies_cursor":null}'
 
 
 @endpoint("GET", REPLIES_PATH, "Approved replies of a top-level comment, oldest first",

@@ -10,8 +10,9 @@ unknown parents, a row the database refuses).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -193,6 +194,60 @@ SELECT comment_id FROM deleted"""
 PAGE_COLUMNS = ("comment_id, parent_id, root_id, author_name, verified, body, created_at, edited_at, "
                 "status, votes_up, votes_down, best, featured_at")
 REPLY_COLUMNS = ", ".join(f"r.{c}" for c in PAGE_COLUMNS.split(", "))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+# A thread page's rows (PAGE_TEMPLATE) by their first column, kind.
+TOP, REPLY, FEATURED = 0, 1, 2
+
+
+def micros(column: str) -> str:
+    """A timestamptz as integer microseconds since 1970, far cheaper for asyncpg to decode than a
+    timestamptz (epoch seconds as float8 are within a microsecond's fraction: rounding is exact)."""
+    return f"round(date_part('epoch', {column}) * 1000000)::int8"
+
+
+def json_time(column: str) -> str:
+    """A timestamptz as orjson writes an aware UTC datetime: microseconds only when not zero."""
+    return (f"""replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), """
+            "'.000000+', '+')")
+
+
+def json_bool(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 'true' ELSE 'false' END"
+
+
+# A comment of a thread page ($2) as JSON text, byte for byte what orjson makes of
+# moderation.comments.handlers.comment_out(row, thread) (tests/comments/test_page_json.py): the
+# page's Python work was decoding and re-encoding every column of every comment
+# (docs/decisions/0013). One no longer approved is the "comment removed" placeholder.
+def comment_json(c: str) -> str:
+    """`c`: the alias of the row's table, with a dot."""
+    approved = f"{c}status = 'approved'"
+    return f"""'{{"id":"' || {c}comment_id || '","thread":' || (SELECT to_json($2::text)::text)
+    || ',"parent_id":' || coalesce('"' || {c}parent_id || '"', 'null')
+    || CASE WHEN {approved} THEN
+           ',"author":{{"name":' || to_json({c}author_name) || ',"verified":'
+           || {json_bool(f"{c}verified")} || '}},"body":' || to_json({c}body)
+           || ',"created_at":"' || {json_time(f"{c}created_at")} || '","edited_at":'
+           || coalesce('"' || {json_time(f"{c}edited_at")} || '"', 'null')
+       ELSE
+           ',"author":{{"name":"","verified":false}},"body":"","created_at":"'
+           || {json_time(f"{c}created_at")} || '","edited_at":null'
+       END
+    || ',"votes":{{"up":' || {c}votes_up || ',"down":' || {c}votes_down || '}},"featured":'
+    || {json_bool(f"{c}featured_at IS NOT NULL AND {approved}")}
+    || ',"removed":' || {json_bool(f"NOT {approved}")} || '}}'"""
+
+
+def braces(sql: str) -> str:
+    """SQL put into a template that str.format fills in later."""
+    return sql.replace("{", "{{").replace("}", "}}")
+
+
+MAX_PAGE = 100  # top-level comments a page may ask for (ThreadQuery.limit)
 # Featured comments ("Editors' picks") the first page of a thread lists before the others.
 FEATURED_ON_PAGE = 20
 # Replies shown under each top-level comment of a thread page, oldest first; the rest are paged
@@ -210,53 +265,65 @@ WITH page AS (
        AND (status = 'approved' OR EXISTS (
             SELECT FROM comments r WHERE r.site_id = $1 AND r.root_id = c.comment_id
                AND r.status = 'approved'))
-     ORDER BY {{order}} LIMIT $3
+     ORDER BY {{order}} LIMIT {{limit}}
 ), replies AS MATERIALIZED (
-    -- At most $5 in all, the page's first comments' first: 100 comments with 100 long replies
+    -- At most $4 in all, the page's first comments' first: 100 comments with 100 long replies
     -- each would make one page of megabytes.
     SELECT {REPLY_COLUMNS} FROM page p CROSS JOIN LATERAL (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND root_id = p.comment_id AND status = 'approved'
-         ORDER BY created_at, comment_id LIMIT $4) r
+         ORDER BY created_at, comment_id LIMIT $3) r
      ORDER BY {{page_order}}, r.created_at, r.comment_id
-     LIMIT $5
+     LIMIT $4
 ), shown AS (
     SELECT root_id, count(*) AS shown FROM replies GROUP BY root_id
 ), rows AS (
-    SELECT false AS is_reply, false AS is_featured, p.*,
-           CASE WHEN s.shown = $4 OR (SELECT count(*) FROM replies) = $5 THEN (
+    SELECT {TOP} AS kind, p.*,
+           CASE WHEN s.shown = $3 OR (SELECT count(*) FROM replies) = $4 THEN (
                SELECT count(*) FROM comments c
                 WHERE c.site_id = $1 AND c.root_id = p.comment_id AND c.status = 'approved')
            ELSE coalesce(s.shown, 0) END AS reply_count
       FROM page p LEFT JOIN shown s ON s.root_id = p.comment_id
     UNION ALL
-    SELECT true, false, *, NULL FROM replies
+    SELECT {REPLY}, *, NULL FROM replies
     {{featured}}
 )
-SELECT rows.*, t.approved_count AS total, t.closed AS thread_closed,
-       t.created_at AS thread_created_at
+SELECT rows.kind, rows.comment_id, rows.root_id,
+       {micros("rows.created_at")} AS at, rows.best, rows.reply_count,
+       {braces(comment_json("rows."))} AS json,
+       t.approved_count AS total, t.closed AS thread_closed,
+       {micros("t.created_at")} AS thread_created_at
   FROM rows LEFT JOIN threads t ON t.site_id = $1 AND t.thread = $2
- ORDER BY is_featured, is_reply, {{rows_order}}"""
+ ORDER BY kind, CASE WHEN kind = {FEATURED} THEN rows.featured_at END DESC,
+          CASE WHEN kind = {REPLY} THEN rows.created_at END,
+          CASE WHEN kind = {REPLY} THEN rows.comment_id END,
+          {{rows_order}}"""
 
 FEATURED_ROWS = f"""
     UNION ALL
-    SELECT false, true, *, NULL FROM (
+    SELECT {FEATURED}, *, NULL FROM (
         SELECT {PAGE_COLUMNS} FROM comments
          WHERE site_id = $1 AND thread = $2 AND featured_at IS NOT NULL AND status = 'approved'
          ORDER BY featured_at DESC LIMIT {FEATURED_ON_PAGE}) f"""
 
 # Each sort's key, most significant first, with its direction; the keyset cursor is the last
-# comment's key ($6 created_at, $7 comment_id, $8 best).
+# comment's key ($5 created_at, $6 comment_id, $7 best).
 SORT_KEYS = {
     "oldest": (("created_at", "ASC"), ("comment_id", "ASC")),
     "newest": (("created_at", "DESC"), ("comment_id", "DESC")),
     # Wilson lower bound of the votes (sql/0013), ties newest first.
     "best": (("best", "DESC"), ("created_at", "DESC"), ("comment_id", "DESC")),
 }
-CURSOR_PARAMS = {"created_at": "$6", "comment_id": "$7", "best": "$8"}
+CURSOR_PARAMS = {"created_at": "$5", "comment_id": "$6", "best": "$7"}
 
 
-def page_query(sort: str, after_cursor: bool) -> str:
+@functools.cache
+def page_query(sort: str, after_cursor: bool, limit: int) -> str:
+    """The page's statement; its LIMIT is written in (not a parameter): with `LIMIT $n` the
+    generic plan was costed for a tenth of the thread, so PostgreSQL planned every execution
+    anew, a millisecond each (docs/decisions/0013)."""
+    if not (isinstance(limit, int) and 1 <= limit <= MAX_PAGE):
+        raise ValueError(f"page limit {limit!r}")
     keys = SORT_KEYS[sort]
     after = ""
     if after_cursor:  # every key of one sort runs in one direction: a row comparison
@@ -268,14 +335,11 @@ def page_query(sort: str, after_cursor: bool) -> str:
     def order(prefix: str) -> str:
         return ", ".join(f"{prefix}{name} {direction}" for name, direction in keys)
 
-    # Replies are put in order under their comments by the caller (oldest first).
-    return PAGE_TEMPLATE.format(after=after, order=order(""), page_order=order("p."),
+    # Replies come oldest first under every order, featured comments newest pick first.
+    return PAGE_TEMPLATE.format(limit=limit, after=after, order=order(""), page_order=order("p."),
                                 rows_order=order("rows."),
                                 featured="" if after_cursor else FEATURED_ROWS)
 
-
-PAGE_QUERIES = {(sort, after): page_query(sort, after)
-                for sort in SORT_KEYS for after in (False, True)}
 
 # Replies of one approved top-level comment, oldest first, after a keyset cursor. The LEFT JOIN
 # tells "no such top-level comment" (no row) from "no more replies" (one row of NULLs).
@@ -448,7 +512,9 @@ async def delete(pool: asyncpg.Pool, site_id: str, comment_id: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    rows: list[asyncpg.Record]  # top-level comments, their replies, and featured comments
+    # The page's top-level comments in its order (kind TOP), then their replies oldest first
+    # (REPLY), then the featured comments newest pick first (FEATURED): PAGE_TEMPLATE's rows.
+    rows: list[asyncpg.Record]
     total: int
     thread_closed: bool | None  # threads.closed (moderation.threads.store)
     thread_created_at: datetime | None
@@ -460,15 +526,21 @@ async def page(conn: ConnectionOrPool, site_id: str, thread: str, sort: str, lim
     `replies_cap` each and `page_replies_cap` in all), the first page's featured comments, and
     the thread's approved total and state. `after`: the last comment's (created_at, comment_id)
     and, for sort=best, its best."""
-    query = PAGE_QUERIES[(sort, after is not None)]
-    args = (site_id, thread, limit, replies_cap, page_replies_cap, *(after or ()))
+    query = page_query(sort, after is not None, limit)
+    args = (site_id, thread, replies_cap, page_replies_cap, *(after or ()))
     rows = await conn.fetch(query, *args)
     state = rows[0] if rows else await conn.fetchrow(threads.SELECT_THREAD, site_id, thread)
     if state is None:
         return Page(rows, 0, None, None)
     if rows:
-        return Page(rows, state["total"] or 0, state["thread_closed"], state["thread_created_at"])
+        created = state["thread_created_at"]
+        return Page(rows, state["total"] or 0, state["thread_closed"],
+                    None if created is None else from_micros(created))
     return Page(rows, state["approved_count"], state["closed"], state["created_at"])
+
+
+def from_micros(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
 
 
 async def replies(conn: ConnectionOrPool, site_id: str, root_id: int, limit: int,

@@ -46,6 +46,7 @@ class Signer:
         # hashes are remembered instead of computed for every request (docs/decisions/0010).
         self._ip_hashes: dict[str, bytes] = {}
         self._commenters: dict[tuple[str, str, bytes], str] = {}
+        self._cursors: dict[str, str] = {}
 
     def ip_hash(self, ip: str) -> bytes:
         """IPs are never stored; this keyed hash still lets rules count items per address."""
@@ -75,8 +76,13 @@ class Signer:
             self.edit_token(site_id, kind, item_id), token)
 
     def sign_cursor(self, payload: str) -> str:
-        mac = _mac(self._cursor_key, payload.encode())[:12]
-        return _b64(payload.encode()) + "." + _b64(mac)
+        # Every reader of a thread's first page gets the same cursor to the second one.
+        found = self._cursors.get(payload)
+        if found is None:
+            mac = _mac(self._cursor_key, payload.encode())[:12]
+            found = _b64(payload.encode()) + "." + _b64(mac)
+            _remember(self._cursors, payload, found)
+        return found
 
     def email_token(self, purpose: str, site_id: str, email: str) -> str:
         """The token of a link in an email: confirm or unsubscribe this address on this site."""

@@ -116,12 +116,14 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                        r"start with the (?:synagogue|mosque|church|newsroom|shelter) "),
         ("threat", r" (?:i ll|i will|we ll|we will|gonna|going to) (?:beat|smash|kick|knock|bash|"
                    r"cave) (?:your|ur|his|her|their) (?:head|face|teeth|skull) in "),
-        ("death wish", r" (?:leave|go home|be sent back|sent back|going home) in (?:body bags|"
+        ("death wish", r" (?:hope|wish|hopefully|should|deserve to|deserves to|let them|they can) "
+                       r"(?:\w+ ){0,2}(?:leave|go home|be sent back|go back) in (?:body bags|"
                        r"a body bag|coffins|a coffin) | (?:hope|wish) (?:you|u|he|she|they|your \w+|"
                        r"his \w+|her \w+) (?:\w+ ){0,2}(?:gets?|got) (?:hit|run over) by a (?:bus|car|"
                        r"train|truck|lorry) | hope (?:your|his|her|their) plane crashes | (?:wish|"
-                       r"wishing) (?:you|u|him|her|them) (?:cancer|death|a slow death|a painful death) "),
-        ("self-harm incitement", r" (?:neck|rope|unalive) (?:your ?self|urself|yourselves) | "
+                       r"wishing) (?:you|u|him|her|them) (?:cancer|death|a slow death|a painful death)"
+                       r"(?! free| treatment| research| patients| survivors| care| ward| screening) "),
+        ("self-harm incitement", r" (?:neck|unalive) (?:your ?self|urself|yourselves) | "
                                  r"go unalive "),
         ("go back", r" (?:go|get) back (?:to|where) (?:where you came from|you came from|your own "
                     r"country|your country|your (?:shithole|jungle|desert|cave|mud hut)|africa) "),
@@ -155,15 +157,16 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                        r"ihr|er|sie)(?: \w+){0,5} (?:sterben|verrecken|krepieren|leiden) | auf "
                        r"(?:dein|deinem|euer|eurem|ihr|ihrem) grab "),
         ("threat", r" (?:schlag|schlage|schlagen|hau|haue|hauen|prugel|prugele|prugeln|stech|"
-                   r"steche|stechen) (?:ich|wir) (?:dich|ihn|sie|euch|den|die) (?:\w+ ){0,2}(?:tot|"
-                   r"zusammen|krankenhausreif|windelweich) "),
-        ("death wish", r" (?:wunsch|wunsche|wunschen)(?: ich| wir)? (?:dir|ihm|ihr|euch|denen|dem|"
-                       r"der|ihnen) (?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod) "
-                       r"| (?:dem|der|denen|dir|ihm|ihr|euch) (?:wunsch|wunsche|wunschen) (?:ich|wir) "
-                       r"(?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod) "),
+                   r"steche|stechen) (?:ich|wir) (?:dich|ihn|euch) (?:\w+ )?(?:tot|krankenhausreif|"
+                   r"windelweich) "),
+        ("death wish", r" (?:wunsch|wunsche|wunschen)(?: ich| wir)? (?:dir|ihm|euch|denen|ihnen) "
+                       r"(?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod)"
+                       r"(?! station| hilfe| patient| kranke| forschung| vorsorge| therapie) "
+                       r"| (?:dem|der|denen|dir|ihm|euch) (?:wunsch|wunsche|wunschen) (?:ich|wir) "
+                       r"(?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod)"
+                       r"(?! station| hilfe| patient| kranke| forschung| vorsorge| therapie) "),
         ("incitement", r" gehort (?:mal )?(?:eine |ordentlich |richtig )?(?:reingehauen|aufs maul|"
-                       r"eins aufs maul|eine aufs maul|in die fresse) | (?:an den nachsten|am nachsten) "
-                       r"baum (?:\w+ ){0,2}(?:hangen|gehangt|aufhangen|aufknupfen|geknupft) "),
+                       r"eins aufs maul|eine aufs maul|in die fresse) "),
         ("doxxing", r" stattet (?:\w+ ){0,3}einen besuch ab | (?:rausfinden|herausfinden|rauskriegen) "
                     r"wo (?:\w+ ){0,2}wohnt "),
         ("dehumanizing", r" (?:der islam|islam|das judentum|die juden|die muslime|die auslander|"

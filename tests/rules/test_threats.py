@@ -31,6 +31,7 @@ from tests.rules.factories import judge_text, make_context, shown_as_listed
     ("Flüchtlinge sind Tiere", "dehumanizing"),
     ("Say that again and I'll smash your face in", "threat"),
     ("They can go home in body bags for all I care", "death wish"),
+    ("wishing him cancer, honestly", "death wish"),
     ("just neck yourself already", "self-harm incitement"),
     ("Wenn ich den erwische, schlag ich ihn tot", "threat"),
     ("Dem wünsch ich Krebs", "death wish"),
@@ -53,7 +54,12 @@ def test_threats_are_held_in_both_languages(text, kind):
     "go back to your first point, it was better", "Man sollte die Bilder aufhängen",
     "The tax should be removed", "I know where you are coming from on this",
     "I'll kick your idea around with the team", "Ich wünsche ihr viel Kraft gegen den Krebs",
-    "Der Schlag hat ihn zusammenzucken lassen", "The old oak at the next tree line was felled",
+    "Der Schlag hat ihn zusammenzucken lassen",
+    "Thousands of our soldiers were sent back in body bags from Iraq",
+    "They will go home in body bags if we send troops", "Wishing her cancer treatment goes well",
+    "Wishing you cancer-free years", "Ich wünsche der Krebs-Station alles Gute",
+    "Da schlagen wir die Hände zusammen", "Tie a rope to yourself on the boat in a storm",
+    "Den Nistkasten am nächsten Baum aufhängen", "Da schlagen wir die Zeit tot",
 ])
 def test_ordinary_text_is_spared(text):
     assert find_threat(normalize(text)) is None

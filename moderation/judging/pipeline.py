@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 DECISION_BY_ACTION = {"reject": "rejected", "hold": "held", "allow": "approved"}
 SEVERITY = {"allow": 0, "hold": 1, "reject": 2}
 DECISION_BY_SEVERITY = {SEVERITY[action]: status for action, status in DECISION_BY_ACTION.items()}
-REJECT = SEVERITY["reject"]
 # Items judged between two chances for the event loop to run something else (docs/decisions/0007).
 YIELD_EVERY = 16
 
@@ -53,29 +52,31 @@ class Judgement:
         return tuple(v for v in self.verdicts if v.action != "allow" or v.score)
 
 
-def decide(verdicts: Sequence[Verdict]) -> str:
+def decide(verdicts: Iterable[Verdict]) -> str:
     """Any reject makes it rejected, else any hold makes it held, else approved."""
-    worst = max((v.action for v in verdicts), key=SEVERITY.__getitem__, default="allow")
-    return DECISION_BY_ACTION[worst]
+    worst = 0
+    for verdict in verdicts:
+        severity = SEVERITY[verdict.action]
+        if severity > worst:
+            worst = severity
+    return DECISION_BY_SEVERITY[worst]
 
 
 def judge(item: Item, site: SiteView, params: Mapping[str, RuleParams],
           rules: Sequence[Rule], facts: Mapping[str, Any], now: datetime) -> Judgement:
     verdicts: list[Verdict] = []
     ctx = RuleContext(item=item, site=site, now=now, facts=facts, verdicts=verdicts)
-    worst = 0  # decide() as the verdicts come, without a second pass over them
+    rejected = False
     for rule in rules:
         rule_params = params[rule.name]
         # Once rejected, evidence cannot change the decision: the models are not asked.
-        if rule_params.enabled and not (worst == REJECT and rule_params.action == "score"):
+        if rule_params.enabled and not (rejected and rule_params.action == "score"):
             verdict = rule.check(ctx, rule_params)
             verdicts.append(verdict)
-            severity = SEVERITY[verdict.action]
-            if severity > worst:
-                worst = severity
+            rejected = rejected or verdict.action == "reject"
     # What a moderator reads (spans, the model's words) is built when one looks at the item
     # (moderation.judging.explain): most items are never looked at.
-    return Judgement(item, DECISION_BY_SEVERITY[worst], tuple(verdicts))
+    return Judgement(item, decide(verdicts), tuple(verdicts))
 
 
 async def warm_up(rules: Sequence[Rule] = RULES) -> None:

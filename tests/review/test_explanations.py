@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 
 import pytest
 
 from moderation.classifiers import linear
+from moderation.review.explanations import explained
+from moderation.review.store import VERDICTS_OF
 from moderation.text.normalize import normalize
 from tests.review.test_review import decide_all, post, queue, setup_site
 
@@ -79,3 +82,82 @@ async def test_what_the_first_look_showed_stays_when_the_model_changes(make_clie
     assert shown(again[1], "toxicity")["words"] == []
     assert highlighted(again[1], shown(again[1], "suspect_words")) == {"fucking", "idiot"}
     assert (await queue(client, site, mod))[1]["verdicts"] == again[1]["verdicts"]
+
+
+async def stored(pool, site: str, item_id: str) -> dict[str, dict]:
+    """The details of an item's verdict rows as PostgreSQL holds them, by rule."""
+    rows = await pool.fetch("SELECT rule, details FROM verdicts WHERE site_id = $1"
+                            " AND kind = 'comment' AND item_id = $2", site, int(item_id))
+    return {r["rule"]: r["details"] for r in rows}
+
+
+async def test_an_item_that_cannot_be_explained_is_listed_without_it(make_client, pool, site,
+                                                                      caplog):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    abuse = await post(client, site, ABUSE, name="Troll")
+    spam = await post(client, site, SPAM, name="Seller")
+    await decide_all(pool)
+    # An old row of a surprising shape: learned_spam's explain reads its parts as a mapping.
+    await pool.execute("""
+        UPDATE verdicts SET details = jsonb_set(details, '{parts}', '[0.5, 2]')
+         WHERE site_id = $1 AND kind = 'comment' AND item_id = $2 AND rule = 'learned_spam'""",
+                       site, int(spam["id"]))
+    before = await stored(pool, site, spam["id"])
+    assert before["learned_spam"]["parts"] == [0.5, 2]
+
+    with caplog.at_level(logging.ERROR, logger="moderation.review.explanations"):
+        items = {item["id"]: item for item in await queue(client, site, mod)}
+    assert set(items) == {abuse["id"], spam["id"]}
+    # Its verdicts are listed as stored, unexplained; nothing of it is written.
+    unexplained = items[spam["id"]]
+    assert {v["rule"] for v in unexplained["verdicts"]} == set(before)
+    assert shown(unexplained, "learned_spam") == before["learned_spam"]
+    assert all("words" not in v["details"] and "spans" not in v["details"]
+               for v in unexplained["verdicts"])
+    assert await stored(pool, site, spam["id"]) == before
+    # The other item of the page is explained as usual.
+    assert shown(items[abuse["id"]], "toxicity")["words"]
+    assert "spans" in (await stored(pool, site, abuse["id"]))["suspect_words"]
+    # Logged with the item's id, not its text.
+    [record] = [r for r in caplog.records if r.name == "moderation.review.explanations"]
+    assert spam["id"] in record.getMessage() and record.exc_info is not None
+    assert "WhatsApp" not in caplog.text
+
+    again = await queue(client, site, mod)  # and again: still listed, still not stored
+    assert {item["id"] for item in again} == {abuse["id"], spam["id"]}
+    assert await stored(pool, site, spam["id"]) == before
+
+
+async def test_a_listing_that_explains_second_shows_what_the_first_stored(make_client, pool,
+                                                                         site):
+    client = await make_client(workers=0)
+    mod, _ = await setup_site(pool, site)
+    comment = await post(client, site, ABUSE, name="Troll")
+    await decide_all(pool)
+    item_id = int(comment["id"])
+    version = await pool.fetchval(
+        "SELECT item_version FROM verdicts WHERE site_id = $1 AND item_id = $2 LIMIT 1",
+        site, item_id)
+    # This listing reads the rows unexplained...
+    rows = await pool.fetch(VERDICTS_OF, site, "comment", [item_id], [version])
+    assert "words" not in next(r["details"] for r in rows if r["rule"] == "toxicity")
+    # ...then another one (another process, another model) stores its toxicity explanation.
+    first = {**next(r["details"] for r in rows if r["rule"] == "toxicity"),
+             "words": ["fucking"], "spans": [[10, 17]]}
+    assert [w for w, _ in linear.load_model().top_words(ABUSE, "abuse")] != ["fucking"]
+    await pool.execute("""
+        UPDATE verdicts SET details = $3 WHERE site_id = $1 AND kind = 'comment'
+           AND item_id = $2 AND rule = 'toxicity'""", site, item_id, first)
+
+    async with pool.acquire() as conn:
+        verdicts = await explained(conn, site, "comment", rows, {item_id: ABUSE})
+    by_rule = {v["rule"]: v["details"] for v in verdicts}
+    assert by_rule["toxicity"] == first  # not the words this listing's model found
+    assert (await stored(pool, site, comment["id"]))["toxicity"] == first
+    # The rows it explained first are its own, written.
+    assert by_rule["suspect_words"]["spans"]
+    assert (await stored(pool, site, comment["id"]))["suspect_words"] == by_rule["suspect_words"]
+    [listed] = await queue(client, site, mod)
+    assert shown(listed, "toxicity") == first
+    assert listed["verdicts"] == [{**v, "details": by_rule[v["rule"]]} for v in listed["verdicts"]]

@@ -21,8 +21,11 @@ counting.
 Whatever the batch statement does not store — a retry with an Idempotency-Key, a reply to an
 unknown parent, a key repeated within the batch — and every row of a batch that fails for another
 reason than the database being down, goes through `comments.accept`, a batch of one, so
-each request gets exactly the answer it got before. `/metrics` shows how many comments are
-waiting to be stored (`moderation_comments_accepting`).
+each request gets exactly the answer it got before. A batch with comments stored one at a time
+counts against `MAX_FLUSHES` until they are, as one in the database does: each of them takes
+pool connections, so retries, or a row that fails every batch statement, cannot take the whole
+pool from the other requests. `/metrics` shows how many comments are waiting to be stored
+(`moderation_comments_accepting`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from datetime import datetime
 
 import asyncpg
 from aiohttp import web
-from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Gauge
 
 from moderation.comments import store as comments
@@ -79,14 +81,11 @@ class CommentAccepter:
         self.slow_flush_s = slow_flush_s
         self.in_progress = 0  # accept calls not answered yet, for /metrics
         self._waiting: list[Waiter] = []
-        # Batches in the database, with the time each started; a flush leaves it once answered.
+        # Batches using the database, with the time each started; a flush leaves it once nothing
+        # of its batch is left to store (before it writes its answers).
         self._flushes: dict[asyncio.Task, float] = {}
         self._tasks: set[asyncio.Task] = set()  # every flush not finished, for drain
         self._collecting = False  # a flush has started but not yet taken its batch
-        # The connection of the batch that just answered, kept for the next one while comments
-        # wait for it: an acquire and a release per batch were on every request's path
-        # (docs/decisions/0015).
-        self._spare: PoolConnectionProxy | None = None
         self._recheck: asyncio.TimerHandle | None = None
 
     async def accept(self, new: NewComment) -> Accepted:
@@ -106,7 +105,6 @@ class CommentAccepter:
         """Waits until every comment handed in is stored or answered (on shutdown)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._release_spare()
 
     def _start_flush(self) -> None:
         if not self._waiting or self._collecting or len(self._flushes) >= self.max_flushes:
@@ -133,7 +131,7 @@ class CommentAccepter:
         self._tasks.discard(task)
 
     def _out_of_database(self) -> None:
-        """This flush's statement has answered: the next batch may go while it answers its own."""
+        """This flush has nothing left to store: the next batch may go while it answers its own."""
         current = asyncio.current_task()
         if current is not None and self._flushes.pop(current, None) is not None:
             self._start_flush()
@@ -148,8 +146,6 @@ class CommentAccepter:
         try:
             if batch:
                 await self._store(batch)
-            elif not self._waiting:
-                await self._release_spare()
         finally:
             for _, _, future in batch:
                 if not future.done():  # only if this task was cancelled: never leave a waiter
@@ -160,7 +156,7 @@ class CommentAccepter:
         try:
             counted = any(new.limit is not None and new.limit.limits_anything
                           for new, _, _ in batch)
-            rows = await self._fetch(
+            rows = await self.pool.fetch(
                 comments.ACCEPT_BATCH if counted else comments.ACCEPT_BATCH_UNCOUNTED,
                 [row for _, row, _ in batch])
         except DATABASE_DOWN as exc:
@@ -169,55 +165,41 @@ class CommentAccepter:
                 fail(future, exc)
             return
         except Exception:
-            self._out_of_database()
-            # One row the database refuses fails the whole statement: find it one by one.
+            # One row the database refuses fails the whole statement: find it one by one, still
+            # counted among the flushes (`_flush` lets the next batch go once they are stored).
             log.warning("a batch of %d comments failed; storing them one by one", len(batch),
                         exc_info=True)
             await self._store_one_by_one(batch, counted=False)  # its counts were rolled back
             return
-        self._out_of_database()
         stored = {row["ordinal"]: (row["comment_id"], row["created_at"])
                   for row in rows if row["comment_id"] is not None}
         refused = {row["ordinal"]: row for row in rows if row["comment_id"] is None}
+        answers: list[tuple[asyncio.Future, Accepted | BaseException]] = []
         left = []
         for ordinal, waiter in enumerate(batch, 1):
             new, _, future = waiter
             if ordinal in stored:
-                answer(future, stored[ordinal])
+                answers.append((future, stored[ordinal]))
             elif ordinal in refused and refused[ordinal]["closed"]:
-                fail(future, thread_closed())
+                answers.append((future, thread_closed()))
             elif ordinal in refused and new.limit is not None:
                 row = refused[ordinal]
-                fail(future, rate_limits.rate_limited(
+                answers.append((future, rate_limits.rate_limited(
                     "comment", "site" if row["site_wide"] else "address", new.limit,
-                    row["left_s"]))
+                    row["left_s"])))
             else:
                 left.append(waiter)
+        if not left:
+            self._out_of_database()  # first: the next batch is sent before these requests answer
+        for future, result in answers:
+            if isinstance(result, BaseException):
+                fail(future, result)
+            else:
+                answer(future, result)
         if stored:
             self.on_committed()
         if left:  # counted by the batch already
             await self._store_one_by_one(left, counted=True)
-
-    async def _fetch(self, query: str, rows: list[tuple]) -> list[asyncpg.Record]:
-        conn, self._spare = self._spare, None
-        if conn is None:
-            conn = await self.pool.acquire()
-        try:
-            result = await conn.fetch(query, rows)
-        except BaseException:
-            await self.pool.release(conn)  # a broken connection is replaced by the pool
-            raise
-        # Kept only while another connection is idle: nothing else waits for the pool meanwhile.
-        if self._spare is None and self._waiting and self.pool.get_idle_size() > 0:
-            self._spare = conn
-        else:
-            await self.pool.release(conn)
-        return result
-
-    async def _release_spare(self) -> None:
-        conn, self._spare = self._spare, None
-        if conn is not None:
-            await self.pool.release(conn)
 
     async def _store_one_by_one(self, batch: list[Waiter], counted: bool) -> None:
         """The single-row path: a retry's original, 409 for a reused key, 422 for an unknown

@@ -42,6 +42,11 @@ def html_to_text(markup: str, *, newlines_are_breaks: bool = False) -> str:
         return text.strip()
     if not newlines_are_breaks:
         markup = _folded_spaces(markup)
+        paragraph = markup.strip()
+        # Most comments are one paragraph and nothing else: the general path would change nothing.
+        if (paragraph.startswith("<p>") and paragraph.endswith("</p>")
+                and paragraph.count("<") == 2 and "&" not in paragraph and "\xa0" not in paragraph):
+            return paragraph[3:-4].strip()
     lowered = markup.lower()  # each pass only where its markup occurs
     if "<a" in lowered:
         markup = _LINK.sub(_link, markup)

@@ -4,6 +4,7 @@ duplicates."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -110,6 +111,18 @@ async def test_small_batches_thread_replies_across_batches_the_same(pool, new_si
     assert tree(await comments_by_source_id(pool, batched)) == tree(
         await comments_by_source_id(pool, whole))
     assert await thread_counts(pool, batched) == await thread_counts(pool, whole)
+
+
+async def test_two_imports_of_one_file_at_once_store_each_comment_once(pool, new_site):
+    whole, twice = await new_site(), await new_site()
+    await imported(pool, whole, "disqus", FIXTURES / "disqus.xml")
+    first, second = await asyncio.gather(
+        imported(pool, twice, "disqus", FIXTURES / "disqus.xml", batch_size=2),
+        imported(pool, twice, "disqus", FIXTURES / "disqus.xml", batch_size=2))
+    assert first.imported + second.imported == 10
+    assert tree(await comments_by_source_id(pool, twice)) == tree(
+        await comments_by_source_id(pool, whole))
+    assert await thread_counts(pool, twice) == await thread_counts(pool, whole)
 
 
 async def test_batches_cut_by_their_text_thread_and_count_the_same(pool, new_site, monkeypatch):

@@ -52,6 +52,20 @@ ON CONFLICT (site_id, commenter) DO NOTHING"""
 # site_id, and the planner took one that scans the whole site for each row. Joins to the table
 # being updated use the found rows' columns the same way.
 
+# The stored parent of `row` (an imported comment: site_id, source, parent_source_id, thread,
+# created_at, comment_id), found by its source id with probes as PROBES says: only one in the
+# same thread and older, so a loop in the source's data cannot become one here.
+STORED_PARENT = """
+     CROSS JOIN LATERAL (
+           SELECT pi.comment_id FROM imported_comments pi
+            WHERE pi.site_id = {row}.site_id AND pi.source = {row}.source
+              AND pi.source_id = {row}.parent_source_id OFFSET 0) pi
+     CROSS JOIN LATERAL (
+           SELECT p.comment_id, p.root_id, p.thread, p.created_at FROM comments p
+            WHERE p.site_id = {row}.site_id AND p.comment_id = pi.comment_id OFFSET 0) p
+     WHERE p.thread = {row}.thread
+       AND (p.created_at, p.comment_id) < ({row}.created_at, {row}.comment_id)"""
+
 # CTEs over `stored` (the comments a statement inserted: site_id, comment_id, parent_id,
 # commenter, status) that queue reply emails as sql/0013's queue_reply_emails does for each reply
 # published elsewhere: one to each confirmed subscriber of the parent, unless they answered
@@ -111,16 +125,8 @@ WITH RECURSIVE candidates AS MATERIALIZED (
 ), stored_before AS MATERIALIZED (
     -- Parents from earlier batches, each found by index probes (PROBES).
     SELECT f.comment_id, p.comment_id AS parent_id, coalesce(p.root_id, p.comment_id) AS root_id
-      FROM fresh f
-     CROSS JOIN LATERAL (
-           SELECT pi.comment_id FROM imported_comments pi
-            WHERE pi.site_id = f.site_id AND pi.source = f.source
-              AND pi.source_id = f.parent_source_id OFFSET 0) pi
-     CROSS JOIN LATERAL (
-           SELECT p.comment_id, p.root_id, p.thread, p.created_at FROM comments p
-            WHERE p.site_id = f.site_id AND p.comment_id = pi.comment_id OFFSET 0) p
-     WHERE f.parent_source_id IS NOT NULL  -- only replies probe, before the probes
-       AND p.thread = f.thread AND (p.created_at, p.comment_id) < (f.created_at, f.comment_id)
+      FROM fresh f""" + STORED_PARENT.format(row="f") + """
+       AND f.parent_source_id IS NOT NULL  -- only replies probe
 ), tree (comment_id, source_id, thread, created_at, parent_id, root_id) AS (
     -- A join, not NOT EXISTS: the planner ran that as a scan of the batch per reply.
     SELECT f.comment_id, f.source_id, f.thread, f.created_at, b.parent_id, b.root_id
@@ -189,15 +195,7 @@ WITH unlinked AS MATERIALIZED (
      WHERE i.site_id = $1 AND i.source = $2 AND i.parent_source_id IS NOT NULL
 ), links AS MATERIALIZED (
     SELECT u.site_id, u.comment_id, p.comment_id AS parent_id, u.source_id
-      FROM unlinked u
-     CROSS JOIN LATERAL (
-           SELECT pi.comment_id FROM imported_comments pi
-            WHERE pi.site_id = u.site_id AND pi.source = u.source
-              AND pi.source_id = u.parent_source_id OFFSET 0) pi
-     CROSS JOIN LATERAL (
-           SELECT p.comment_id, p.thread, p.created_at FROM comments p
-            WHERE p.site_id = u.site_id AND p.comment_id = pi.comment_id OFFSET 0) p
-     WHERE p.thread = u.thread AND (p.created_at, p.comment_id) < (u.created_at, u.comment_id)
+      FROM unlinked u""" + STORED_PARENT.format(row="u") + """
 ), linked AS (
     UPDATE comments c SET parent_id = l.parent_id
       FROM links l

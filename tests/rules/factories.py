@@ -1,4 +1,5 @@
-"""Small factories for rule tests: an Item, a SiteView and a RuleContext with sensible defaults."""
+"""Small factories for rule tests: an Item, a SiteView and a RuleContext with sensible defaults;
+the plan of the comment facts statement."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moderation.rules.base import Item, RuleContext, SiteView
+from moderation.rules.facts import comments as comment_facts
 from moderation.text.wordlists import compile_wordlist
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -59,3 +61,15 @@ def shown_as_listed(judged, rule: str):
     from moderation.judging.explain import explain
 
     return next(v for v in explain(judged.item.body, judged.verdicts) if v.rule == rule)
+
+
+async def comment_facts_plans(conn, arguments: str, *plan_cache_modes: str) -> list[str]:
+    """EXPLAIN of the comment facts statement (COMMENT_FACTS) with `arguments`, prepared once and
+    planned in each plan_cache_mode, as a prepared statement would be."""
+    await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
+    plans = []
+    for mode in plan_cache_modes:
+        await conn.execute(f"SET plan_cache_mode = {mode}")
+        plans.append("\n".join(row[0] for row in await conn.fetch(
+            f"EXPLAIN EXECUTE facts({arguments})")))
+    return plans

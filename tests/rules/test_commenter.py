@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import asyncpg
-
 from moderation.rules import commenter
 from moderation.rules.base import RuleContext
 from moderation.rules.commenter import History
 from moderation.sites.settings import SiteSettings
-from tests.rules.factories import NOW, make_item, make_site
+from tests.rules.factories import NOW, comment_facts_plans, make_item, make_site
 from tests.rules.history import add_comment
 
 
@@ -81,32 +79,20 @@ async def test_history_is_read_up_to_the_judged_comment_whatever_came_after(pool
     assert (history.earlier, history.approved, history.rejected) == (3, 3, 0)
 
 
-async def test_history_stays_on_its_index_when_one_commenter_wrote_most_comments(
-        database_url, empty_database):
+async def test_history_stays_on_its_index_when_one_commenter_wrote_most_comments(own_database):
     # A flood from one commenter skews the statistics: a generic plan then took every commenter
     # for as prolific and read all of `comments` for each comment judged. A database of its own,
     # so that the other tests' comments do not dilute the skew.
-    from moderation.db import migrations
-    from moderation.rules.facts import comments as comment_facts
-
-    conn = await asyncpg.connect(database_url, database=empty_database)
-    try:
-        await migrations.migrate(conn)
-        await conn.execute("""
-            INSERT INTO comments (site_id, thread, commenter, author_name, body, status, ip_hash,
-                                  created_at)
-            SELECT 'news', 't', 'anon:flood', 'Flood', 'buy now ' || n, 'rejected', '\\x01',
-                   now() - make_interval(secs => n)
-              FROM generate_series(1, 40000) n""")
-        await conn.execute("ANALYZE")
-        await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
-        await conn.execute("SET plan_cache_mode = force_generic_plan")
-        plan = [row[0] for row in await conn.fetch(
-            "EXPLAIN EXECUTE facts(ARRAY['news'], ARRAY[1000000000::bigint], "
-            "ARRAY['anon:newcomer'], ARRAY[NULL::bytea], ARRAY[now()], ARRAY[NULL::bigint], "
-            "interval '1 day', 20)")]
-    finally:
-        await conn.close()
-    text = "\n".join(plan)
+    await own_database.execute("""
+        INSERT INTO comments (site_id, thread, commenter, author_name, body, status, ip_hash,
+                              created_at)
+        SELECT 'news', 't', 'anon:flood', 'Flood', 'buy now ' || n, 'rejected', '\\x01',
+               now() - make_interval(secs => n)
+          FROM generate_series(1, 40000) n""")
+    await own_database.execute("ANALYZE")
+    [text] = await comment_facts_plans(
+        own_database,
+        "ARRAY['news'], ARRAY[1000000000::bigint], ARRAY['anon:newcomer'], ARRAY[NULL::bytea], "
+        "ARRAY[now()], ARRAY[NULL::bigint], interval '1 day', 20", "force_generic_plan")
     assert "Seq Scan on comments" not in text, text
     assert "Index Scan Backward using comments_by_commenter on comments c " in text, text

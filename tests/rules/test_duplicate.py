@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
-
 from moderation.rules import duplicate
 from moderation.rules.base import RuleContext
 from moderation.rules.facts.comments import Earlier, Likeness
 from moderation.text.fingerprint import shingles, similarity
 from moderation.text.normalize import normalize
-from tests.rules.factories import NOW, make_item, make_site
+from tests.rules.factories import NOW, comment_facts_plans, make_item, make_site
 from tests.rules.history import add_comment
 
 SPAM = "Earn 5000 dollars a week from home, message me on telegram for details"
@@ -91,33 +89,21 @@ async def test_loader_finds_an_address_copies_within_the_window_only(pool, site)
     assert found == [("t3", True)]  # the same address is the same person; two days is too old
 
 
-async def test_address_lookups_stay_on_their_index_in_a_backlog_without_statistics(
-        database_url, empty_database):
+async def test_address_lookups_stay_on_their_index_in_a_backlog_without_statistics(own_database):
     # Thousands of comments just queued, not yet analyzed (an overload's backlog): the address's
     # look-alikes and counts walked comments_address_expiry through every comment of the window
     # for each comment judged (docs/decisions/0011).
-    from moderation.db import migrations
-    from moderation.rules.facts import comments as comment_facts
-
-    conn = await asyncpg.connect(database_url, database=empty_database)
-    try:
-        await migrations.migrate(conn)
-        await conn.execute("""
-            INSERT INTO comments (site_id, thread, commenter, author_name, body, ip_hash,
-                                  text_hash, created_at)
-            SELECT 'news', 't', 'anon:c' || n, 'Reader', 'comment ' || n,
-                   decode(md5(n::text), 'hex'), n, now() - make_interval(secs => 6000 - n)
-              FROM generate_series(1, 6000) n""")
-        await conn.execute("PREPARE facts AS " + comment_facts.COMMENT_FACTS)
-        plans = []
-        for mode in ("force_custom_plan", "force_generic_plan"):
-            await conn.execute(f"SET plan_cache_mode = {mode}")
-            plans.append("\n".join(row[0] for row in await conn.fetch(
-                "EXPLAIN EXECUTE facts(ARRAY['news'], ARRAY[6000::bigint], ARRAY['anon:c6000'], "
-                "ARRAY[decode(md5('6000'), 'hex')], ARRAY[now()], ARRAY[6000::bigint], "
-                "interval '1 day', 20)")))
-    finally:
-        await conn.close()
+    await own_database.execute("""
+        INSERT INTO comments (site_id, thread, commenter, author_name, body, ip_hash,
+                              text_hash, created_at)
+        SELECT 'news', 't', 'anon:c' || n, 'Reader', 'comment ' || n,
+               decode(md5(n::text), 'hex'), n, now() - make_interval(secs => 6000 - n)
+          FROM generate_series(1, 6000) n""")
+    plans = await comment_facts_plans(
+        own_database,
+        "ARRAY['news'], ARRAY[6000::bigint], ARRAY['anon:c6000'], "
+        "ARRAY[decode(md5('6000'), 'hex')], ARRAY[now()], ARRAY[6000::bigint], interval '1 day', 20",
+        "force_custom_plan", "force_generic_plan")
     for text in plans:
         assert "Index Scan Backward using comments_by_ip" in text, text  # the look-alikes
         assert "Index Only Scan using comments_by_ip" in text, text  # the address's counts

@@ -1,9 +1,9 @@
 """The features the shipped text models read: one function for training and for judging.
 
 Words come from `normalize` (case, accents, look-alikes, leetspeak and spaced letters undone), so
-"V.I.A.G.R.A" and "viagra" are one feature. On top of words and word pairs, the 4-letter pieces of
-long words carry what a word list cannot: German compounds ("Drecksvolk", "Volksverräter") and
-new spellings. Links are left out of the words: only what kind of link it is (a reference or
+"V.I.A.G.R.A" and "viagra" are one feature. On top of words, word pairs and three-word runs, the
+4-letter pieces of long words carry what a word list cannot: German compounds ("Drecksvolk",
+"Volksverräter") and new spellings. Links are left out of the words: only what kind of link it is (a reference or
 another) is a feature, and the links rule weighs the rest. Shapes say what spam shares whatever
 its words: a phone number, a price, an e-mail address, a messenger, hidden dots, capitals.
 """
@@ -100,17 +100,20 @@ def _pieces(word: str) -> tuple[str, ...]:
 
 
 def _features(text: str) -> list[str]:
-    """Distinct features of a text, in a stable order: words, word pairs, pieces, shapes."""
+    """Distinct features of a text, in a stable order: shapes, then per word its pieces, the pair
+    and the three words it starts ("where you live" says what none of its words does)."""
     linkless = without_links(text)
     words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
              for w in normalize(linkless, remember=linkless is text).split() if len(w) <= MAX_WORD]
     found = shapes(text)
     if LEXICON:
         found += lexicon_features(words, addresses_someone(text, words))
-    for first, second in zip(words, [*words[1:], None]):
+    for first, second, third in zip(words, [*words[1:], None], [*words[2:], None, None]):
         found += _word_features(first)
         if second is not None:
             found.append(f"b:{first} {second}")
+            if third is not None:
+                found.append(f"t:{first} {second} {third}")
         if len(found) >= MAX_FEATURES:
             break
     return list(dict.fromkeys(found))[:MAX_FEATURES]
@@ -123,6 +126,6 @@ features = remember_last_text(_features)
 def words_of_feature(feature: str) -> list[str]:
     """The normalized words a feature stands for (for explanations): none for a shape."""
     kind, _, value = feature.partition(":")
-    if kind in ("w", "b"):
+    if kind in ("w", "b", "t"):
         return [w for w in value.split() if not w.startswith("#")]
     return []

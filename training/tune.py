@@ -30,10 +30,10 @@ SPAM_GOAL, ABUSE_GOAL = 0.95, 0.90
 GRID = {
     "spam_threshold": tuple(np.arange(1.0, 6.01, 0.25).round(2)),
     "abuse_threshold": tuple(np.arange(1.0, 6.01, 0.25).round(2)),
-    "suspect_points": (1.0, 1.5, 2.0),
+    "suspect_points": (0.0, 0.5, 1.0, 1.5, 2.0),
     "profanity_weight": (0.0, 0.5, 1.0),
     "site_weight": (2.0, 4.0),
-    "link_points": (0.3, 0.6, 1.0),
+    "link_points": (0.0, 0.3, 0.6, 1.0, 1.5),
 }
 
 
@@ -104,7 +104,7 @@ def _mean_over_sources(stopped: np.ndarray, c: dict[str, np.ndarray], label: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clean", type=float, default=0.008, help="most clean stopped allowed")
+    parser.add_argument("--clean", type=float, default=0.01, help="most clean stopped allowed")
     args = parser.parse_args()
     examples = load()
     dev = [e for e in examples if e.split == "dev"]

@@ -3,9 +3,10 @@
 Words come from `normalize` (case, accents, look-alikes, leetspeak and spaced letters undone), so
 "V.I.A.G.R.A" and "viagra" are one feature. On top of words, word pairs and three-word runs, the
 4-letter pieces of long words carry what a word list cannot: German compounds ("Drecksvolk",
-"Volksverräter") and new spellings. Links are left out of the words: only what kind of link it is (a reference or
-another) is a feature, and the links rule weighs the rest. Shapes say what spam shares whatever
-its words: a phone number, a price, an e-mail address, a messenger, hidden dots, capitals.
+"Volksverräter") and new spellings. Links are left out of the words: only what kind of link it
+is (a reference or another) is a feature, and the links rule weighs the rest. Shapes say what
+spam shares whatever its words: a phone number, a price, an e-mail address, a messenger, hidden
+dots, capitals.
 """
 
 from __future__ import annotations
@@ -100,23 +101,25 @@ def _pieces(word: str) -> tuple[str, ...]:
 
 
 def _features(text: str) -> list[str]:
-    """Distinct features of a text, in a stable order: shapes, then per word its pieces, the pair
-    and the three words it starts ("where you live" says what none of its words does)."""
+    """Distinct features of a text, in a stable order: shapes, word families, then per word its
+    pieces, the pair and the three words it starts ("where you live" says what none of its words
+    does). At most MAX_FEATURES distinct ones: text repeated to fill the budget does not hide
+    what follows it."""
     linkless = without_links(text)
     words = [w if not w.isdigit() else f"#{min(len(w), 9)}"
              for w in normalize(linkless, remember=linkless is text).split() if len(w) <= MAX_WORD]
-    found = shapes(text)
+    found = dict.fromkeys(shapes(text))
     if LEXICON:
-        found += lexicon_features(words, addresses_someone(text, words))
+        found.update(dict.fromkeys(lexicon_features(words, addresses_someone(text, words))))
     for first, second, third in zip(words, [*words[1:], None], [*words[2:], None, None]):
-        found += _word_features(first)
+        found.update(dict.fromkeys(_word_features(first)))
         if second is not None:
-            found.append(f"b:{first} {second}")
+            found[f"b:{first} {second}"] = None
             if third is not None:
-                found.append(f"t:{first} {second} {third}")
+                found[f"t:{first} {second} {third}"] = None
         if len(found) >= MAX_FEATURES:
             break
-    return list(dict.fromkeys(found))[:MAX_FEATURES]
+    return list(found)[:MAX_FEATURES]
 
 
 # Scoring a comment and explaining its score both ask for its features.

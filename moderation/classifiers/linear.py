@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from moderation.classifiers.features import PIECES_FROM, features, without_links
+from moderation.classifiers.features import PIECES_FROM, features, without_links, words_of_feature
 from moderation.text.normalize import normalize
 
 MODEL_FILE = Path(__file__).parent / "text_model.json.gz"
@@ -87,10 +87,19 @@ class TextModel:
         found = features(text)
         squared = sum(weights[f][0] for f in found if f in weights)
         norm = max(math.sqrt(squared), self.min_norm)
+        # A pair's or run's weight is shared by its words: "lock your doors" holds as a phrase.
+        shared: dict[str, float] = {}
+        for feature in found:
+            if feature[1] == ":" and feature[0] in "bt":
+                row = weights.get(feature)
+                words = words_of_feature(feature)
+                if row is not None and words:
+                    for word in words:
+                        shared[word] = shared.get(word, 0.0) + row[index] / len(words)
         by_word: dict[str, float] = {}
         linkless = without_links(text)
         for word in dict.fromkeys(normalize(linkless, remember=linkless is text).split()):
-            total = 0.0
+            total = shared.get(word, 0.0)
             row = weights.get(f"w:{word}")
             if row is not None:
                 total += row[index]

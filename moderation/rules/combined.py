@@ -21,8 +21,8 @@ CATEGORIES = ("spam", "abuse")
 class CombinedParams(RuleParams):
     action: Literal["hold", "reject"] = "hold"
     # Chosen by `python -m training.tune` on the dev split (docs/rules.md).
-    spam_threshold: float = Field(default=3.25, ge=-20.0, le=50.0)
-    abuse_threshold: float = Field(default=3.25, ge=-20.0, le=50.0)
+    spam_threshold: float = Field(default=3.5, ge=-20.0, le=50.0)
+    abuse_threshold: float = Field(default=3.0, ge=-20.0, le=50.0)
 
 
 def totals(verdicts) -> dict[str, float]:
@@ -50,7 +50,8 @@ def check(ctx: RuleContext, params: CombinedParams) -> Verdict:
     because = ", ".join(f"{v.rule} {v.points:+.1f}" for v in drivers[:4])
     return Verdict(NAME, params.action, round(min(1.0, 0.5 + (sums[category] - thresholds[category])
                                                    / 10), 3),
-                   f"{category} {sums[category]:.1f} points, over {thresholds[category]:.1f}"
+                   f"{category} {round(sums[category], 2):g} points,"
+                   f" over {thresholds[category]:g}"
                    f" ({because})",
                    {"category": category, "points": round(sums[category], 2),
                     "threshold": thresholds[category],

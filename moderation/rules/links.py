@@ -37,7 +37,7 @@ class LinksParams(RuleParams):
     tld_points: float = Field(default=1.5, ge=0.0, le=20.0)
     many_links_points: float = Field(default=1.0, ge=0.0, le=20.0)
     # Any link at all: spam nearly always carries one, a reader's comment seldom does.
-    link_points: float = Field(default=0.3, ge=0.0, le=20.0)
+    link_points: float = Field(default=0.6, ge=0.0, le=20.0)
     # Every link a reference (REFERENCE_DOMAINS, a public `.gov`, `.edu` or `.ac.*` address, or
     # one of the site's own `reference_domains`, added to those): evidence against spam.
     reference_domains: tuple[str, ...] = Field(default=(), max_length=10_000)

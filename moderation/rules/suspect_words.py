@@ -19,7 +19,7 @@ NAME = "suspect_words"
 
 class SuspectWordsParams(RuleParams):
     action: Literal["score", "hold", "reject"] = "score"
-    points: float = Field(default=1.5, ge=0.0, le=20.0)
+    points: float = Field(default=0.5, ge=0.0, le=20.0)
     more_points: float = Field(default=0.5, ge=0.0, le=20.0)
 
 

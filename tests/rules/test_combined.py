@@ -27,7 +27,16 @@ def test_signals_add_up_to_a_hold_that_names_its_drivers():
     assert verdict.details["category"] == "spam" and verdict.details["points"] == 2.6
     assert [s["rule"] for s in verdict.details["signals"]] == ["links", "learned_spam",
                                                                 "shouting"]
-    assert verdict.reason.startswith("spam 2.6 points, over 1.0 (links +1.8")
+    assert verdict.reason.startswith("spam 2.6 points, over 1 (links +1.8")
+
+
+def test_the_reason_shows_a_threshold_as_the_site_set_it():
+    ctx = make_context()
+    ctx.verdicts = [evidence("toxicity", "abuse", 3.24, "abusive")]
+    params = combined.CombinedParams(abuse_threshold=3.25)
+    assert combined.check(ctx, params).action == "allow"
+    ctx.verdicts = [evidence("toxicity", "abuse", 3.256, "abusive")]
+    assert combined.check(ctx, params).reason.startswith("abuse 3.26 points, over 3.25 (")
 
 
 def test_evidence_against_outweighs_evidence_for():

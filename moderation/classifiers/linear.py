@@ -90,12 +90,10 @@ class TextModel:
         # A pair's or run's weight is shared by its words: "lock your doors" holds as a phrase.
         shared: dict[str, float] = {}
         for feature in found:
-            if feature[1] == ":" and feature[0] in "bt":
-                row = weights.get(feature)
+            if feature.startswith(("b:", "t:")) and (row := weights.get(feature)) is not None:
                 words = words_of_feature(feature)
-                if row is not None and words:
-                    for word in words:
-                        shared[word] = shared.get(word, 0.0) + row[index] / len(words)
+                for word in words:
+                    shared[word] = shared.get(word, 0.0) + row[index] / len(words)
         by_word: dict[str, float] = {}
         linkless = without_links(text)
         for word in dict.fromkeys(normalize(linkless, remember=linkless is text).split()):

@@ -37,6 +37,9 @@ _HARM_EN = (r"(?:die|be shot|be hanged|be hung|be killed|be gassed|be burned ali
 _HARM_DE = (r"(?:vergast|erschossen|aufgehangt|erhangt|ausgerottet|an die wand gestellt|"
             r"hingerichtet|abgeknallt|totgeschlagen|aufgeknupft|gelyncht)")
 # A phrase with one of these is not a wish or a threat: "I hope they do not die".
+# What is wished on someone in German, unless it goes on as a word about care ("Krebs-Station").
+_WISHED_HARM_DE = (r"(?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod)"
+                   r"(?! station| hilfe| patient| kranke| forschung| vorsorge| therapie)")
 _NEGATION = re.compile(r" (?:not|never|nt|cannot|nicht|nie|niemals|kein|keine|keiner) |"
                        r" (?:do|does|did|wo|would|should|ca|could|is|are|was|were|have|has|had)"
                        r"n t ")
@@ -160,11 +163,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                    r"steche|stechen) (?:ich|wir) (?:dich|ihn|euch) (?:\w+ )?(?:tot|krankenhausreif|"
                    r"windelweich) "),
         ("death wish", r" (?:wunsch|wunsche|wunschen)(?: ich| wir)? (?:dir|ihm|euch|denen|ihnen) "
-                       r"(?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod)"
-                       r"(?! station| hilfe| patient| kranke| forschung| vorsorge| therapie) "
-                       r"| (?:dem|der|denen|dir|ihm|euch) (?:wunsch|wunsche|wunschen) (?:ich|wir) "
-                       r"(?:krebs|den tod|die pest|einen qualvollen tod|einen langsamen tod)"
-                       r"(?! station| hilfe| patient| kranke| forschung| vorsorge| therapie) "),
+                       rf"{_WISHED_HARM_DE} | (?:dem|der|denen|dir|ihm|euch) "
+                       rf"(?:wunsch|wunsche|wunschen) (?:ich|wir) {_WISHED_HARM_DE} "),
         ("incitement", r" gehort (?:mal )?(?:eine |ordentlich |richtig )?(?:reingehauen|aufs maul|"
                        r"eins aufs maul|eine aufs maul|in die fresse) "),
         ("doxxing", r" stattet (?:\w+ ){0,3}einen besuch ab | (?:rausfinden|herausfinden|rauskriegen) "
